@@ -1,0 +1,281 @@
+import picomatch from "picomatch";
+import { z } from "zod";
+import { ContractError } from "../errors";
+import type { Route } from "../events/envelope";
+
+/** Column types a contract can declare, and the Postgres type each loads as. */
+export const FIELD_TYPES = {
+  string: "text",
+  integer: "bigint",
+  decimal: "numeric",
+  boolean: "boolean",
+  date: "date",
+  timestamp: "timestamptz",
+} as const;
+
+/** One of the keys of {@link FIELD_TYPES}. */
+export type FieldType = keyof typeof FIELD_TYPES;
+
+const identifier = z
+  .string()
+  .regex(
+    /^[a-z_][a-z0-9_]{0,62}$/,
+    "must be a lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)",
+  );
+
+const fieldSchema = z
+  .object({
+    name: identifier,
+    type: z.enum(Object.keys(FIELD_TYPES) as [FieldType, ...FieldType[]]),
+    required: z.boolean().default(false),
+    enum: z.array(z.string()).min(1).optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    pattern: z.string().optional(),
+    maxLength: z.number().int().positive().optional(),
+    /** Decimal scale: digits kept after the point (values with more are rejected). */
+    scale: z.number().int().min(0).max(30).optional(),
+    /** Name of the column in the source, when it differs from `name`. */
+    source: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((field, ctx) => {
+    if (field.min !== undefined && field.max !== undefined && field.min > field.max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `min ${field.min} is greater than max ${field.max}`,
+        path: ["min"],
+      });
+    }
+    if (field.pattern !== undefined) {
+      try {
+        new RegExp(field.pattern);
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          message: `pattern ${field.pattern} is not a valid regular expression`,
+          path: ["pattern"],
+        });
+      }
+    }
+    if (
+      (field.min !== undefined || field.max !== undefined) &&
+      !["integer", "decimal"].includes(field.type)
+    ) {
+      ctx.addIssue({ code: "custom", message: `min/max do not apply to type ${field.type}`, path: ["min"] });
+    }
+  });
+
+const csvFormat = z
+  .object({
+    type: z.literal("csv"),
+    delimiter: z.string().length(1).default(","),
+    quote: z.string().length(1).default('"'),
+    /** True when the first line names the columns; they are matched by name, in any order. */
+    header: z.boolean().default(true),
+  })
+  .strict();
+
+const ndjsonFormat = z.object({ type: z.literal("ndjson") }).strict();
+
+const fixedWidthFormat = z
+  .object({
+    type: z.literal("fixed-width"),
+    /** Column positions: 0-based character offset and width, per field. */
+    columns: z
+      .array(
+        z
+          .object({ field: identifier, start: z.number().int().min(0), length: z.number().int().positive() })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+const routeSchema = z.union([
+  z.enum(["lambda", "container"]),
+  z.object({ auto: z.object({ thresholdBytes: z.number().int().positive() }).strict() }).strict(),
+]);
+
+/** The JSON schema of a dataset contract file. */
+export const datasetContractSchema = z
+  .object({
+    name: identifier,
+    version: z.number().int().positive(),
+    description: z.string().optional(),
+    /** Which raw keys belong to the dataset: a key prefix, or a glob (`orders/**\/*.csv`). */
+    match: z.union([
+      z.object({ prefix: z.string().min(1) }).strict(),
+      z.object({ glob: z.string().min(1) }).strict(),
+    ]),
+    format: z.discriminatedUnion("type", [csvFormat, ndjsonFormat, fixedWidthFormat]),
+    fields: z.array(fieldSchema).min(1),
+    primaryKey: z.array(identifier).min(1),
+    /** Target table, optionally schema-qualified (`sales.orders`). */
+    table: z
+      .string()
+      .regex(
+        /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/,
+        "must be table or schema.table in lower case",
+      ),
+    route: routeSchema.default("lambda"),
+    quarantine: z
+      .object({
+        /** Fraction of rows (0–1) that may be rejected before the whole file is quarantined. */
+        maxBadRowRatio: z.number().min(0).max(1),
+      })
+      .strict()
+      .default({ maxBadRowRatio: 0 }),
+  })
+  .strict()
+  .superRefine((contract, ctx) => {
+    const names = new Set<string>();
+    contract.fields.forEach((field, i) => {
+      if (names.has(field.name))
+        ctx.addIssue({
+          code: "custom",
+          message: `duplicate field ${field.name}`,
+          path: ["fields", i, "name"],
+        });
+      names.add(field.name);
+    });
+    contract.primaryKey.forEach((key, i) => {
+      const field = contract.fields.find((f) => f.name === key);
+      if (!field)
+        ctx.addIssue({
+          code: "custom",
+          message: `primary key ${key} is not a field`,
+          path: ["primaryKey", i],
+        });
+      else if (!field.required)
+        ctx.addIssue({
+          code: "custom",
+          message: `primary key field ${key} must be required`,
+          path: ["primaryKey", i],
+        });
+    });
+    if (contract.format.type === "fixed-width") {
+      const columns = new Set(contract.format.columns.map((c) => c.field));
+      for (const field of contract.fields) {
+        if (!columns.has(field.name))
+          ctx.addIssue({
+            code: "custom",
+            message: `field ${field.name} has no fixed-width column`,
+            path: ["format", "columns"],
+          });
+      }
+      contract.format.columns.forEach((c, i) => {
+        if (!names.has(c.field))
+          ctx.addIssue({
+            code: "custom",
+            message: `column ${c.field} is not a field`,
+            path: ["format", "columns", i, "field"],
+          });
+      });
+    }
+  });
+
+/** A validated dataset contract. */
+export type DatasetContract = z.output<typeof datasetContractSchema>;
+/** A contract's field. */
+export type FieldSpec = DatasetContract["fields"][number];
+/** A contract's input format. */
+export type FormatSpec = DatasetContract["format"];
+/** The contract as written in its JSON file (defaults not yet applied). */
+export type DatasetContractInput = z.input<typeof datasetContractSchema>;
+
+/**
+ * Validates a contract (object or JSON text). Throws a {@link ContractError} naming the file
+ * (when given) and every wrong field path, e.g. `fields[2].type`.
+ */
+export function parseDatasetContract(input: unknown, origin = "contract"): DatasetContract {
+  let value = input;
+  if (typeof input === "string") {
+    try {
+      value = JSON.parse(input);
+    } catch (cause) {
+      throw new ContractError(
+        `${origin}: not valid JSON: ${(cause as Error).message}`,
+        { origin },
+        { cause },
+      );
+    }
+  }
+  const result = datasetContractSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+    throw new ContractError(`${origin}: ${problems.join("; ")}`, { origin, problems });
+  }
+  return result.data;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return (
+    path.reduce<string>(
+      (out, part) =>
+        typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part),
+      "",
+    ) || "(root)"
+  );
+}
+
+/** The field names of a contract, in order: the column order of staged rows. */
+export function columnsOf(contract: DatasetContract): string[] {
+  return contract.fields.map((f) => f.name);
+}
+
+/** True when `key` belongs to `contract` by its prefix or glob. */
+export function contractClaims(contract: DatasetContract, key: string): boolean {
+  if ("prefix" in contract.match) return key.startsWith(contract.match.prefix);
+  return picomatch.isMatch(key, contract.match.glob, { dot: true });
+}
+
+/** The route of an object of `size` bytes under `contract`. */
+export function routeFor(contract: DatasetContract, size: number): Route {
+  const route = contract.route;
+  if (route === "lambda" || route === "container") return route;
+  return size > route.auto.thresholdBytes ? "container" : "lambda";
+}
+
+/**
+ * The registry of every dataset contract a deployment knows. Claiming is unambiguous: the
+ * longest prefix / most specific match wins, and two contracts of equal claim are an error.
+ */
+export class DatasetRegistry {
+  readonly #byName = new Map<string, DatasetContract>();
+
+  constructor(contracts: Iterable<DatasetContract>) {
+    for (const contract of contracts) {
+      if (this.#byName.has(contract.name))
+        throw new ContractError(`two contracts are named ${contract.name}`, { dataset: contract.name });
+      this.#byName.set(contract.name, contract);
+    }
+  }
+
+  /** Every contract, by name. */
+  all(): DatasetContract[] {
+    return [...this.#byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The contract named `name`, or a {@link ContractError}. */
+  get(name: string): DatasetContract {
+    const contract = this.#byName.get(name);
+    if (!contract) throw new ContractError(`no dataset contract is named ${name}`, { dataset: name });
+    return contract;
+  }
+
+  /** The contract that claims `key`, or `undefined` when none does. */
+  claim(key: string): DatasetContract | undefined {
+    const claims = this.all().filter((c) => contractClaims(c, key));
+    if (claims.length <= 1) return claims[0];
+    const specificity = (c: DatasetContract) =>
+      "prefix" in c.match ? c.match.prefix.length : c.match.glob.replace(/[*?[\]{}]/g, "").length;
+    claims.sort((a, b) => specificity(b) - specificity(a));
+    if (specificity(claims[0]!) === specificity(claims[1]!)) {
+      throw new ContractError(`key ${key} is claimed by both ${claims[0]!.name} and ${claims[1]!.name}`, {
+        key,
+      });
+    }
+    return claims[0];
+  }
+}

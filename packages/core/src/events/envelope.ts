@@ -1,0 +1,230 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { MalformedEventError } from "../errors";
+
+/** Version of the event data schemas below; bump on a breaking change to any `data` shape. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** The five event types that flow between phases. */
+export const EVENT_TYPES = [
+  "sluice.object.received",
+  "sluice.object.staged",
+  "sluice.object.loaded",
+  "sluice.object.quarantined",
+  "sluice.object.failed",
+] as const;
+
+/** One of {@link EVENT_TYPES}. */
+export type SluiceEventType = (typeof EVENT_TYPES)[number];
+
+/** Where an object's rows go: a Lambda (transform) or a container task (legacy wrapper). */
+export type Route = "lambda" | "container";
+
+const objectRefSchema = z.object({
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  eTag: z.string().optional(),
+  versionId: z.string().optional(),
+  sequencer: z.string().optional(),
+});
+
+const rejectionSchema = z.object({
+  line: z.number().int().nonnegative(),
+  field: z.string(),
+  reason: z.string(),
+  value: z.string().optional(),
+});
+
+const stagedObjectsSchema = z.object({
+  bucket: z.string().min(1),
+  rowsKey: z.string().min(1),
+  rejectsKey: z.string().min(1),
+  manifestKey: z.string().min(1),
+});
+
+const countsSchema = z.object({
+  rows: z.number().int().nonnegative(),
+  staged: z.number().int().nonnegative(),
+  rejected: z.number().int().nonnegative(),
+});
+
+const common = {
+  runId: z.string().min(1),
+  object: objectRefSchema,
+};
+
+/** Runtime schemas of each event's `data`, by type. */
+export const eventDataSchemas = {
+  "sluice.object.received": z.object({
+    ...common,
+    dataset: z.string().min(1),
+    contractVersion: z.number().int().positive(),
+    route: z.enum(["lambda", "container"]),
+  }),
+  "sluice.object.staged": z.object({
+    ...common,
+    dataset: z.string().min(1),
+    contractVersion: z.number().int().positive(),
+    route: z.enum(["lambda", "container"]),
+    staged: stagedObjectsSchema,
+    counts: countsSchema,
+  }),
+  "sluice.object.loaded": z.object({
+    ...common,
+    dataset: z.string().min(1),
+    table: z.string().min(1),
+    inserted: z.number().int().nonnegative(),
+    updated: z.number().int().nonnegative(),
+    unchanged: z.number().int().nonnegative(),
+    /** True when this delivery found the run already loaded and changed nothing. */
+    alreadyLoaded: z.boolean(),
+  }),
+  "sluice.object.quarantined": z.object({
+    ...common,
+    dataset: z.string().min(1),
+    route: z.enum(["lambda", "container"]),
+    reason: z.string().min(1),
+    message: z.string(),
+    counts: countsSchema.optional(),
+    /** The first rejected rows, so a reader sees why without opening the rejects file. */
+    firstRejections: z.array(rejectionSchema),
+    rejectsKey: z.string().optional(),
+  }),
+  "sluice.object.failed": z.object({
+    ...common,
+    dataset: z.string().optional(),
+    phase: z.string().min(1),
+    reason: z.string().min(1),
+    message: z.string(),
+    retryable: z.boolean(),
+    exitCode: z.number().int().optional(),
+    stderrTail: z.string().optional(),
+  }),
+} as const;
+
+/** The `data` of an event of type `T`. */
+export type EventData<T extends SluiceEventType> = z.infer<(typeof eventDataSchemas)[T]>;
+
+/** A pipeline event in CloudEvents 1.0 JSON shape. */
+export interface SluiceEvent<T extends SluiceEventType = SluiceEventType> {
+  specversion: "1.0";
+  /** Unique per emission: redeliveries of one emission keep it, re-emissions get a new one. */
+  id: string;
+  /** URI of the producing phase, e.g. `sluice/listener`. */
+  source: string;
+  type: T;
+  /** RFC 3339 timestamp of the emission. */
+  time: string;
+  /** The object key the event is about. */
+  subject: string;
+  datacontenttype: "application/json";
+  /** Identifies the schema (and version) of `data`. */
+  dataschema: string;
+  data: EventData<T>;
+}
+
+/** The `dataschema` URI of an event type at the current schema version. */
+export function dataSchemaOf(type: SluiceEventType, version = EVENT_SCHEMA_VERSION): string {
+  return `urn:sluice:schema:${type.slice("sluice.".length)}:v${version}`;
+}
+
+/** Builds an event of type `type` from `source` with `data`; validates `data` first. */
+export function createEvent<T extends SluiceEventType>(
+  type: T,
+  source: string,
+  data: EventData<T>,
+  options: { id?: string; time?: Date } = {},
+): SluiceEvent<T> {
+  const checked = parseData(type, data);
+  return {
+    specversion: "1.0",
+    id: options.id ?? randomUUID(),
+    source,
+    type,
+    time: (options.time ?? new Date()).toISOString(),
+    subject: checked.object.key,
+    datacontenttype: "application/json",
+    dataschema: dataSchemaOf(type),
+    data: checked,
+  };
+}
+
+const envelopeSchema = z.object({
+  specversion: z.literal("1.0"),
+  id: z.string().min(1),
+  source: z.string().min(1),
+  type: z.enum(EVENT_TYPES),
+  time: z.string().min(1),
+  subject: z.string(),
+  datacontenttype: z.literal("application/json"),
+  dataschema: z.string().min(1),
+  data: z.unknown(),
+});
+
+/**
+ * Validates an unknown value (or JSON text) as a Sluice event. Throws a
+ * {@link MalformedEventError} that names the first wrong field, e.g. `data.object.key`.
+ * When `expected` is given, other event types are rejected too.
+ */
+export function parseEvent<T extends SluiceEventType = SluiceEventType>(
+  input: unknown,
+  expected?: T | readonly T[],
+): SluiceEvent<T> {
+  let value = input;
+  if (typeof input === "string") {
+    try {
+      value = JSON.parse(input);
+    } catch (cause) {
+      throw new MalformedEventError("event is not valid JSON", {}, { cause });
+    }
+  }
+  const envelope = envelopeSchema.safeParse(value);
+  if (!envelope.success) throw fromZod("event", envelope.error);
+  const type = envelope.data.type as T;
+  const allowed = expected === undefined ? undefined : Array.isArray(expected) ? expected : [expected];
+  if (allowed && !allowed.includes(type)) {
+    throw new MalformedEventError(`event type ${type} is not one of ${allowed.join(", ")}`, {
+      field: "type",
+      type,
+    });
+  }
+  const major = /:v(\d+)$/.exec(envelope.data.dataschema)?.[1];
+  if (major !== String(EVENT_SCHEMA_VERSION)) {
+    throw new MalformedEventError(
+      `event dataschema ${envelope.data.dataschema} is not supported (expected ${dataSchemaOf(type)})`,
+      { field: "dataschema" },
+    );
+  }
+  return { ...envelope.data, type, data: parseData(type, envelope.data.data) } as SluiceEvent<T>;
+}
+
+function parseData<T extends SluiceEventType>(type: T, data: unknown): EventData<T> {
+  const result = eventDataSchemas[type].safeParse(data);
+  if (!result.success) throw fromZod(`${type} event`, result.error, "data.");
+  return result.data as EventData<T>;
+}
+
+function fromZod(what: string, error: z.ZodError, prefix = ""): MalformedEventError {
+  const issue = error.issues[0];
+  const field = prefix + (issue?.path.join(".") ?? "");
+  return new MalformedEventError(`${what}: field ${field || "(root)"}: ${issue?.message ?? "invalid"}`, {
+    field,
+    issues: error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+  });
+}
+
+/** The SNS message attributes subscriptions filter on. */
+export interface EventAttributes {
+  type: SluiceEventType;
+  dataset: string;
+  route?: Route;
+}
+
+/** The message attributes published with `event` (SNS filter policies match on these). */
+export function attributesOf(event: SluiceEvent): EventAttributes {
+  const data = event.data as { dataset?: string; route?: Route };
+  const attributes: EventAttributes = { type: event.type, dataset: data.dataset ?? "unknown" };
+  if (data.route) attributes.route = data.route;
+  return attributes;
+}

@@ -1,0 +1,11 @@
+export * from "./datasets/contract";
+export * from "./datasets/registry-files";
+export * from "./datasets/validate-row";
+export * from "./errors";
+export * from "./events/envelope";
+export * from "./logger";
+export * from "./objects/object-ref";
+export * from "./objects/s3-event";
+export type * from "./ports";
+export * from "./run-id";
+export * from "./staging/layout";
