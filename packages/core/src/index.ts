@@ -1,3 +1,4 @@
+export * from "./config";
 export * from "./datasets/contract";
 export * from "./datasets/registry-files";
 export * from "./datasets/validate-row";

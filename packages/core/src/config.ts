@@ -1,0 +1,51 @@
+import { ConfigError } from "./errors";
+
+/**
+ * Names of the environment variables phases read. The infrastructure sets exactly these on
+ * each Lambda and ECS task, and the local runtime sets the same ones, so a handler cannot tell
+ * where it runs.
+ */
+export const ENV = {
+  /** ARN of the SNS topic pipeline events are published to. */
+  eventsTopicArn: "SLUICE_EVENTS_TOPIC_ARN",
+  /** Bucket raw files land in. */
+  rawBucket: "SLUICE_RAW_BUCKET",
+  /** Bucket staged rows, rejects and manifests are written to. */
+  stagingBucket: "SLUICE_STAGING_BUCKET",
+  /** Folder of dataset contracts (`*.json`); bundles carry them beside the handler. */
+  contractsDir: "SLUICE_CONTRACTS_DIR",
+  /** Full Postgres connection URL (local runs and tests). */
+  databaseUrl: "DATABASE_URL",
+  /** ARN of the RDS-managed Secrets Manager secret holding `username` and `password`. */
+  databaseSecretArn: "SLUICE_DATABASE_SECRET_ARN",
+  databaseHost: "SLUICE_DATABASE_HOST",
+  databasePort: "SLUICE_DATABASE_PORT",
+  databaseName: "SLUICE_DATABASE_NAME",
+  /** ECS RunTask settings of the container launcher. */
+  ecsClusterArn: "SLUICE_ECS_CLUSTER_ARN",
+  ecsTaskDefinitionArn: "SLUICE_ECS_TASK_DEFINITION_ARN",
+  ecsContainerName: "SLUICE_ECS_CONTAINER_NAME",
+  /** Comma-separated subnet ids / security group ids for the Fargate task's awsvpc network. */
+  ecsSubnets: "SLUICE_ECS_SUBNETS",
+  ecsSecurityGroups: "SLUICE_ECS_SECURITY_GROUPS",
+  /** The `sluice.object.received` event (JSON) a legacy-wrapper task processes. */
+  taskEvent: "SLUICE_TASK_EVENT",
+} as const;
+
+/** The value of a required environment variable, or a {@link ConfigError} naming it. */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === "")
+    throw new ConfigError(`environment variable ${name} is not set`, { name });
+  return value;
+}
+
+/** A positive integer from the environment, or `fallback` when unset. */
+export function intFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const value = env[name];
+  if (value === undefined || value === "") return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new ConfigError(`environment variable ${name}=${value} is not a positive integer`, { name });
+  return parsed;
+}
