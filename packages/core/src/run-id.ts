@@ -11,7 +11,9 @@ export type RunId = string;
  */
 export function runIdOf(ref: Pick<ObjectRef, "bucket" | "key" | "versionId" | "eTag">): RunId {
   const version = ref.versionId ? `v:${ref.versionId}` : ref.eTag ? `e:${ref.eTag}` : "none";
-  const digest = createHash("sha256").update(`${ref.bucket}\u0000${ref.key}\u0000${version}`).digest("hex");
+  const digest = createHash("sha256")
+    .update(JSON.stringify([ref.bucket, ref.key, version]))
+    .digest("hex");
   return `r-${digest.slice(0, 32)}`;
 }
 

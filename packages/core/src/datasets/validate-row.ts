@@ -217,24 +217,35 @@ function compileBoolean(fail: (reason: string) => typeof FAIL): FieldCheck {
 
 /** Days since 1970-01-01 of a valid `YYYY-MM-DD` at `offset` in `text`, or NaN. */
 function parseIsoDate(text: string, offset: number): number {
-  for (const at of [0, 1, 2, 3, 5, 6, 8, 9]) if (!isDigit(text.charCodeAt(offset + at))) return Number.NaN;
   if (text.charCodeAt(offset + 4) !== 45 || text.charCodeAt(offset + 7) !== 45) return Number.NaN;
-  const year = +text.slice(offset, offset + 4);
-  const month = +text.slice(offset + 5, offset + 7);
-  const day = +text.slice(offset + 8, offset + 10);
-  if (month < 1 || month > 12 || day < 1) return Number.NaN;
+  const year = digitsAt(text, offset, 4);
+  const month = digitsAt(text, offset + 5, 2);
+  const day = digitsAt(text, offset + 8, 2);
+  if (month < 1 || month > 12 || day < 1) return Number.NaN; // NaN compares false: checked below
+  if (Number.isNaN(year + month + day)) return Number.NaN;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
   if (day > days) return Number.NaN;
   return Date.UTC(year, month - 1, day) / 86_400_000;
 }
 
+/** The decimal number of `length` digits at `offset`, or NaN when one is not a digit. */
+function digitsAt(text: string, offset: number, length: number): number {
+  let value = 0;
+  for (let i = offset; i < offset + length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return Number.NaN;
+    value = value * 10 + (code - 48);
+  }
+  return value;
+}
+
 function compileDate(field: FieldSpec, fail: (reason: string) => typeof FAIL): FieldCheck {
   const pattern = field.pattern !== undefined ? new RegExp(field.pattern, "u") : undefined;
   return (raw) => {
-    if (typeof raw !== "string") return fail("not a date (YYYY-MM-DD)");
+    if (typeof raw !== "string") return fail("not a valid date (YYYY-MM-DD)");
     const text = raw.trim();
-    if (text.length !== 10) return fail("not a date (YYYY-MM-DD)");
+    if (text.length !== 10) return fail("not a valid date (YYYY-MM-DD)");
     const days = parseIsoDate(text, 0);
     if (Number.isNaN(days)) return fail("not a valid date (YYYY-MM-DD)");
     if (pattern !== undefined && !pattern.test(text)) return fail(`does not match pattern ${field.pattern}`);
