@@ -1,0 +1,3 @@
+export { httpStatusOf, isRetryableAwsError, ObjectNotFoundError, toRetryable } from "./errors";
+export * from "./s3";
+export * from "./sns";

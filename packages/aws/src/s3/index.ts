@@ -1,0 +1,7 @@
+export {
+  DEFAULT_S3_OBJECT_STORE_CONFIG,
+  MIN_PART_SIZE,
+  rangeHeaderOf,
+  S3ObjectStore,
+  type S3ObjectStoreConfig,
+} from "./s3-object-store";

@@ -1,0 +1,1 @@
+export { messageAttributesOf, SnsEventPublisher, type SnsEventPublisherConfig } from "./sns-event-publisher";
