@@ -1,0 +1,31 @@
+/** Tuning of the transform pipeline. Every field has a default in {@link DEFAULT_TRANSFORM_CONFIG}. */
+export interface TransformConfig {
+  /** How many rejections a `sluice.object.quarantined` event quotes, so readers see why without the file. */
+  firstRejectionsInEvent: number;
+  /**
+   * Longest record (CSV) or line (NDJSON, fixed-width), in characters, a parser holds. A runaway
+   * quote or a file without line breaks would otherwise grow one record without bound; past this
+   * the object is quarantined as `record-too-large`.
+   */
+  maxRecordChars: number;
+  /** Encoded rows (or rejections) batched into one write, in characters: fewer, larger writes are faster. */
+  writeChunkChars: number;
+  /** gzip level of the staged rows: 1 is fastest, 9 smallest. Staging is transient, so speed wins. */
+  gzipLevel: number;
+  /** Buffer size of the internal output streams, in bytes: with backpressure, it bounds memory. */
+  streamHighWaterMark: number;
+}
+
+/** Defaults of {@link TransformConfig}. */
+export const DEFAULT_TRANSFORM_CONFIG: Readonly<TransformConfig> = Object.freeze({
+  firstRejectionsInEvent: 10,
+  maxRecordChars: 1024 * 1024,
+  writeChunkChars: 64 * 1024,
+  gzipLevel: 1,
+  streamHighWaterMark: 256 * 1024,
+});
+
+/** The defaults overridden by `overrides`. */
+export function resolveTransformConfig(overrides: Partial<TransformConfig> = {}): TransformConfig {
+  return { ...DEFAULT_TRANSFORM_CONFIG, ...overrides };
+}

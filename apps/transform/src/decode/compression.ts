@@ -1,0 +1,102 @@
+import { pipeline, Readable } from "node:stream";
+import { createGunzip, type ZlibOptions } from "node:zlib";
+import { QuarantineError } from "@sluice/core";
+import { QUARANTINE_REASONS } from "../reasons";
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** Leading bytes of file kinds a text contract can never read, so they quarantine with a clear name. */
+const BINARY_SIGNATURES: { name: string; magic: number[] }[] = [
+  { name: "a zip archive", magic: [0x50, 0x4b, 0x03, 0x04] },
+  { name: "a Parquet file", magic: [0x50, 0x41, 0x52, 0x31] },
+  { name: "a bzip2 stream", magic: [0x42, 0x5a, 0x68] },
+  { name: "an xz stream", magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+  { name: "a zstd stream", magic: [0x28, 0xb5, 0x2f, 0xfd] },
+];
+
+/** Bytes read before deciding what the content is: the longest signature above. */
+const SNIFF_BYTES = 6;
+
+function startsWith(head: Buffer, magic: number[]): boolean {
+  return head.length >= magic.length && magic.every((byte, i) => head[i] === byte);
+}
+
+/** True for errors zlib raises on bad compressed data (codes `Z_DATA_ERROR`, `Z_BUF_ERROR`, …). */
+function isZlibError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("Z_");
+}
+
+/**
+ * Options of {@link decompressByContent}.
+ */
+export interface DecompressOptions {
+  /** Buffer size of the gunzip stream. */
+  highWaterMark: number;
+}
+
+/**
+ * A pipeline stage that yields the object's content, gunzipped when its first bytes are the gzip
+ * magic number (1f 8b) whatever its name or Content-Encoding says. Binary kinds a contract can
+ * never read (zip, Parquet, …) fail as a `wrong-format` {@link QuarantineError}, data that starts
+ * like gzip but does not decompress as `corrupt-gzip`.
+ */
+export function decompressByContent(options: DecompressOptions) {
+  return async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    const iterator = source[Symbol.asyncIterator]();
+    const headChunks: Buffer[] = [];
+    let headLength = 0;
+    let exhausted = false;
+    while (headLength < SNIFF_BYTES) {
+      const next = await iterator.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      headChunks.push(next.value);
+      headLength += next.value.length;
+    }
+    const head = Buffer.concat(headChunks);
+    async function* content(): AsyncGenerator<Buffer> {
+      if (head.length > 0) yield head;
+      if (exhausted) return;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    }
+
+    for (const signature of BINARY_SIGNATURES) {
+      if (startsWith(head, signature.magic)) {
+        throw new QuarantineError(QUARANTINE_REASONS.wrongFormat, `content is ${signature.name}, not text`, {
+          kind: signature.name,
+        });
+      }
+    }
+    if (!startsWith(head, GZIP_MAGIC)) {
+      yield* content();
+      return;
+    }
+
+    // Zlib streams take stream options too; their typings only omit them.
+    const gunzip = createGunzip({ highWaterMark: options.highWaterMark } as ZlibOptions);
+    // pipeline (not pipe) so an error of the source, e.g. a dropped connection, reaches the reader.
+    pipeline(Readable.from(content(), { objectMode: false }), gunzip, () => {});
+    try {
+      for await (const chunk of gunzip) yield chunk as Buffer;
+    } catch (error) {
+      if (isZlibError(error)) {
+        throw new QuarantineError(
+          QUARANTINE_REASONS.corruptGzip,
+          `content starts with the gzip magic number but does not decompress (${error.code})`,
+          { zlibCode: error.code },
+          { cause: error },
+        );
+      }
+      throw error;
+    } finally {
+      gunzip.destroy();
+    }
+  };
+}

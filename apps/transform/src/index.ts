@@ -1,0 +1,4 @@
+export * from "./config";
+export * from "./create-handler";
+export * from "./reasons";
+export * from "./stage";

@@ -1,0 +1,137 @@
+import { StringDecoder } from "node:string_decoder";
+import { type DatasetContract, QuarantineError } from "@sluice/core";
+import type { TransformConfig } from "../config";
+import { QUARANTINE_REASONS } from "../reasons";
+import type { RecordSink } from "../staging-writer";
+import type { RecordParser } from "./record-parser";
+
+/** A contract's fixed-width format. */
+export type FixedWidthFormat = Extract<DatasetContract["format"], { type: "fixed-width" }>;
+
+const BOM = "\uFEFF";
+const MAX_QUOTED_LINE = 200;
+
+/** Handles one line (without its line break) found at 1-based `line`. */
+type LineHandler = (text: string, line: number) => void;
+
+/**
+ * Splits UTF-8 text into lines (LF or CRLF) and hands each to `handle` with its physical line
+ * number; a leading BOM is dropped. Lines are found as bytes arrive, so only a partial line is
+ * ever held, and a line longer than `maxRecordChars` fails the object as `record-too-large`.
+ */
+function lineStages(handle: LineHandler, config: TransformConfig): RecordParser["stages"] {
+  return [
+    async (source: AsyncIterable<Buffer>) => {
+      const decoder = new StringDecoder("utf8");
+      let partial = "";
+      let line = 0;
+      let first = true;
+      const take = (text: string) => {
+        let start = 0;
+        for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
+          line++;
+          const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+          handle(text.slice(start, stop), line);
+          start = end + 1;
+        }
+        partial = text.slice(start);
+        if (partial.length > config.maxRecordChars) {
+          throw new QuarantineError(
+            QUARANTINE_REASONS.recordTooLarge,
+            `line ${line + 1} is longer than ${config.maxRecordChars} characters`,
+            { line: line + 1 },
+          );
+        }
+      };
+      for await (const chunk of source) {
+        let text = partial + decoder.write(chunk);
+        if (first && text.length > 0) {
+          if (text.startsWith(BOM)) text = text.slice(1);
+          first = false;
+        }
+        take(text);
+      }
+      const rest = partial + decoder.end();
+      if (rest !== "") {
+        line++;
+        handle(rest.endsWith("\r") ? rest.slice(0, -1) : rest, line);
+      }
+    },
+  ];
+}
+
+function quoted(text: string): string {
+  return text.length > MAX_QUOTED_LINE ? `${text.slice(0, MAX_QUOTED_LINE)}…` : text;
+}
+
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+/**
+ * An NDJSON {@link RecordParser}: one JSON object per line, its members matched to contract
+ * fields by name (`field.source ?? field.name`). A line that is not valid JSON, or not an object,
+ * is a rejection with field `(row)`; blank lines are skipped.
+ */
+export function ndjsonParser(
+  contract: DatasetContract,
+  sink: RecordSink,
+  config: TransformConfig,
+): RecordParser {
+  const keys = contract.fields.map((field) => field.source ?? field.name);
+  const values: unknown[] = new Array(keys.length);
+  const handle: LineHandler = (text, line) => {
+    if (isBlank(text)) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      sink.reject({
+        line,
+        field: "(row)",
+        reason: `invalid JSON: ${(error as Error).message}`,
+        value: quoted(text),
+      });
+      return;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      sink.reject({ line, field: "(row)", reason: "not a JSON object", value: quoted(text) });
+      return;
+    }
+    const record = parsed as Record<string, unknown>;
+    for (let i = 0; i < keys.length; i++) values[i] = record[keys[i]!];
+    sink.record(values, line);
+  };
+  return { stages: lineStages(handle, config), explain: (error) => error };
+}
+
+/**
+ * A fixed-width {@link RecordParser}: each field is cut from its line at the contract's character
+ * offset and width, and trimmed. Empty lines are skipped; a short line leaves its last fields
+ * empty (which a required field rejects).
+ */
+export function fixedWidthParser(
+  contract: DatasetContract,
+  format: FixedWidthFormat,
+  sink: RecordSink,
+  config: TransformConfig,
+): RecordParser {
+  const cuts = contract.fields.map((field) => {
+    const column = format.columns.find((c) => c.field === field.name);
+    return column ? { start: column.start, end: column.start + column.length } : undefined;
+  });
+  const values: unknown[] = new Array(cuts.length);
+  const handle: LineHandler = (text, line) => {
+    if (text === "") return;
+    for (let i = 0; i < cuts.length; i++) {
+      const cut = cuts[i];
+      values[i] = cut ? text.slice(cut.start, cut.end).trim() : undefined;
+    }
+    sink.record(values, line);
+  };
+  return { stages: lineStages(handle, config), explain: (error) => error };
+}

@@ -1,0 +1,315 @@
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  ContractError,
+  columnsOf,
+  compileRowValidator,
+  createEvent,
+  type DatasetContract,
+  type DatasetRegistry,
+  type EventPublisher,
+  type FormatSpec,
+  formatObjectRef,
+  type Logger,
+  type ObjectStore,
+  QuarantineError,
+  type Rejection,
+  type SluiceEvent,
+  type StagingKeys,
+  type StagingManifest,
+  stagingKeysOf,
+} from "@sluice/core";
+import { resolveTransformConfig, type TransformConfig } from "./config";
+import { decompressByContent } from "./decode/compression";
+import { validateUtf8 } from "./decode/utf8";
+import { csvParser } from "./parse/csv";
+import { fixedWidthParser, ndjsonParser } from "./parse/lines";
+import type { RecordParser } from "./parse/record-parser";
+import { QUARANTINE_REASONS } from "./reasons";
+import { type StagedRowsDigest, StagingWriter } from "./staging-writer";
+
+/** Which phase made a run's staged outputs; the loader cannot tell them apart otherwise. */
+export type Producer = "transform" | "legacy-wrapper";
+
+/** What {@link stageStream} stages and from what. */
+export interface StageParams {
+  /** The `sluice.object.received` event of the run. */
+  event: SluiceEvent<"sluice.object.received">;
+  /** The dataset contract rows are validated against. */
+  contract: DatasetContract;
+  /** The object's content (gzip or not: it is detected by its magic bytes). */
+  body: Readable;
+  /** Parses `body` in this format instead of the contract's (the legacy program writes CSV). */
+  format?: FormatSpec;
+  producer: Producer;
+}
+
+/** The ports and settings {@link stageStream} works with. */
+export interface StageDeps {
+  store: ObjectStore;
+  /** Bucket the rows, rejects and manifest are written to. */
+  stagingBucket: string;
+  publisher: EventPublisher;
+  logger: Logger;
+  config?: Partial<TransformConfig>;
+  /** The time stamped on the manifest and events (tests pin it). */
+  clock?: () => Date;
+}
+
+/** Row counts of a run: `rows` counts every data record (header and blank lines excluded). */
+export interface StageCounts {
+  rows: number;
+  staged: number;
+  rejected: number;
+}
+
+/** What staging one object ended in; the matching event has been published. */
+export type StageOutcome =
+  | {
+      status: "staged";
+      keys: StagingKeys;
+      manifest: StagingManifest;
+      event: SluiceEvent<"sluice.object.staged">;
+    }
+  | {
+      status: "quarantined";
+      reason: string;
+      counts: StageCounts;
+      event: SluiceEvent<"sluice.object.quarantined">;
+    };
+
+function recordParserFor(
+  contract: DatasetContract,
+  format: FormatSpec,
+  writer: StagingWriter,
+  config: TransformConfig,
+): RecordParser {
+  switch (format.type) {
+    case "csv":
+      return csvParser(contract, format, writer, config);
+    case "ndjson":
+      return ndjsonParser(contract, writer, config);
+    case "fixed-width":
+      return fixedWidthParser(contract, format, writer, config);
+  }
+}
+
+/**
+ * True when a run with these counts exceeds the contract's bad-row ratio: rejected / rows
+ * strictly greater than `maxBadRowRatio`, where rows = staged + rejected. An object with no data
+ * rows is never over the ratio (an empty export stages empty); with a ratio of 0, one rejected
+ * row is too many; with 1, no ratio quarantines.
+ */
+export function exceedsBadRowRatio(counts: StageCounts, maxBadRowRatio: number): boolean {
+  return counts.rows > 0 && counts.rejected / counts.rows > maxBadRowRatio;
+}
+
+/** The event `source` of a producer. */
+function sourceOf(producer: Producer): string {
+  return `sluice/${producer}`;
+}
+
+/**
+ * Stages one object's content: streams `body` (gunzipped when its first bytes say gzip), checks
+ * it is strict UTF-8, parses it in the contract's format (or `format`), validates each row, and
+ * writes, at keys addressed by the run id, the valid rows (gzip CSV in COPY form, SHA-256 taken on
+ * the way), the rejections (NDJSON) and, last, the manifest; then publishes `sluice.object.staged`.
+ * Memory stays bounded: every stage streams with backpressure.
+ *
+ * Content that can never load (not UTF-8, a binary format, a header without a required column,
+ * CSV that does not parse, too many rejected rows) publishes `sluice.object.quarantined` with the
+ * reason instead, and writes no manifest. Store and publisher failures throw, so the message is
+ * retried; a retry overwrites the same keys. The legacy wrapper calls this too, so the loader
+ * cannot tell which phase staged a run.
+ */
+export async function stageStream(params: StageParams, deps: StageDeps): Promise<StageOutcome> {
+  const { event, contract, body, producer } = params;
+  const { runId, object, route } = event.data;
+  if (event.data.dataset !== contract.name) {
+    throw new ContractError(`event is for dataset ${event.data.dataset}, contract is ${contract.name}`, {
+      dataset: event.data.dataset,
+      contract: contract.name,
+    });
+  }
+  const config = resolveTransformConfig(deps.config);
+  const clock = deps.clock ?? (() => new Date());
+  const format = params.format ?? contract.format;
+  const keys = stagingKeysOf(contract.name, runId);
+  const writer = new StagingWriter(compileRowValidator(contract), config);
+  const parser = recordParserFor(contract, format, writer, config);
+  const context = { runId, dataset: contract.name, object: formatObjectRef(object), producer };
+  const counts = (): StageCounts => ({
+    rows: writer.counts.staged + writer.counts.rejected,
+    ...writer.counts,
+  });
+
+  // Both outputs upload while rows are parsed. If the store fails, parsing stops: an upload that
+  // no longer reads its stream would otherwise stall the pipeline on backpressure forever.
+  const stopParsing = new AbortController();
+  let uploadError: unknown;
+  const upload = writer.upload(deps.store, deps.stagingBucket, keys);
+  upload.catch((error: unknown) => {
+    uploadError ??= error;
+    stopParsing.abort(error);
+  });
+
+  let rows: StagedRowsDigest;
+  try {
+    await pipeline(
+      body,
+      decompressByContent({ highWaterMark: config.streamHighWaterMark }),
+      validateUtf8,
+      async function* waitForOutputs(source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          if (writer.saturated) await writer.drained();
+          yield chunk;
+        }
+      },
+      ...(parser.stages as [never]),
+      { signal: stopParsing.signal },
+    );
+    writer.end();
+    rows = await upload;
+  } catch (caught) {
+    const error = parser.explain(caught);
+    writer.abort(error instanceof Error ? error : new Error(String(error)));
+    await upload.catch(() => undefined);
+    if (uploadError !== undefined) throw uploadError;
+    if (!(error instanceof QuarantineError)) throw error;
+    deps.logger.warn("object quarantined", { ...context, reason: error.code, message: error.message });
+    return quarantine(event, producer, deps, clock, {
+      reason: error.code,
+      message: `${formatObjectRef(object)}: ${error.message}`,
+      counts: counts(),
+      firstRejections: writer.firstRejections,
+    });
+  }
+
+  const finalCounts = counts();
+  if (exceedsBadRowRatio(finalCounts, contract.quarantine.maxBadRowRatio)) {
+    const ratio = finalCounts.rejected / finalCounts.rows;
+    const message =
+      `${formatObjectRef(object)}: ${finalCounts.rejected} of ${finalCounts.rows} rows rejected ` +
+      `(${(ratio * 100).toFixed(2)}%), over the contract's limit of ` +
+      `${(contract.quarantine.maxBadRowRatio * 100).toFixed(2)}%`;
+    deps.logger.warn("object quarantined", {
+      ...context,
+      reason: QUARANTINE_REASONS.badRowRatio,
+      ...finalCounts,
+    });
+    return quarantine(event, producer, deps, clock, {
+      reason: QUARANTINE_REASONS.badRowRatio,
+      message,
+      counts: finalCounts,
+      firstRejections: writer.firstRejections,
+      rejectsKey: keys.rejectsKey,
+    });
+  }
+
+  const manifest: StagingManifest = {
+    runId,
+    dataset: contract.name,
+    contractVersion: contract.version,
+    object,
+    route,
+    producer,
+    columns: columnsOf(contract),
+    format: "csv+gzip",
+    counts: finalCounts,
+    rowsSha256: rows.sha256,
+    rowsBytes: rows.bytes,
+    createdAt: clock().toISOString(),
+  };
+  // The manifest goes last: its presence says the rows and rejects are complete.
+  await deps.store.put(deps.stagingBucket, keys.manifestKey, `${JSON.stringify(manifest, null, 2)}\n`, {
+    contentType: "application/json",
+  });
+  const staged = createEvent(
+    "sluice.object.staged",
+    sourceOf(producer),
+    {
+      runId,
+      object,
+      dataset: contract.name,
+      contractVersion: contract.version,
+      route,
+      staged: { bucket: deps.stagingBucket, ...keys },
+      counts: finalCounts,
+    },
+    { time: clock() },
+  );
+  await deps.publisher.publish(staged);
+  deps.logger.info("object staged", { ...context, ...finalCounts, rowsBytes: rows.bytes });
+  return { status: "staged", keys, manifest, event: staged };
+}
+
+async function quarantine(
+  received: SluiceEvent<"sluice.object.received">,
+  producer: Producer,
+  deps: StageDeps,
+  clock: () => Date,
+  details: {
+    reason: string;
+    message: string;
+    counts?: StageCounts;
+    firstRejections: Rejection[];
+    rejectsKey?: string;
+  },
+): Promise<Extract<StageOutcome, { status: "quarantined" }>> {
+  const { runId, object, dataset, route } = received.data;
+  const counts = details.counts ?? { rows: 0, staged: 0, rejected: 0 };
+  const event = createEvent(
+    "sluice.object.quarantined",
+    sourceOf(producer),
+    {
+      runId,
+      object,
+      dataset,
+      route,
+      reason: details.reason,
+      message: details.message,
+      counts,
+      firstRejections: details.firstRejections,
+      ...(details.rejectsKey ? { rejectsKey: details.rejectsKey } : {}),
+    },
+    { time: clock() },
+  );
+  await deps.publisher.publish(event);
+  return { status: "quarantined", reason: details.reason, counts, event };
+}
+
+/** The ports and settings {@link transformObject} works with. */
+export interface TransformDeps extends StageDeps {
+  /** The dataset contracts; the event's dataset is looked up here. */
+  registry: DatasetRegistry;
+}
+
+/**
+ * The transform phase for one `sluice.object.received` event: reads the object (the exact
+ * version the event names) from the store and stages it with {@link stageStream}. An object gone
+ * from the store quarantines with the store's reason; other store errors throw for a retry.
+ */
+export async function transformObject(
+  event: SluiceEvent<"sluice.object.received">,
+  deps: TransformDeps,
+): Promise<StageOutcome> {
+  const contract = deps.registry.get(event.data.dataset);
+  const { bucket, key, versionId } = event.data.object;
+  let body: Readable;
+  try {
+    body = await deps.store.get(bucket, key, versionId ? { versionId } : {});
+  } catch (error) {
+    if (!(error instanceof QuarantineError)) throw error;
+    deps.logger.warn("object quarantined", {
+      runId: event.data.runId,
+      reason: error.code,
+      message: error.message,
+    });
+    return quarantine(event, "transform", deps, deps.clock ?? (() => new Date()), {
+      reason: error.code,
+      message: `${formatObjectRef(event.data.object)}: ${error.message}`,
+      firstRejections: [],
+    });
+  }
+  return stageStream({ event, contract, body, producer: "transform" }, deps);
+}

@@ -1,0 +1,171 @@
+import { createHash } from "node:crypto";
+import { PassThrough, pipeline, Transform, type TransformCallback, type Writable } from "node:stream";
+import { createGzip, type ZlibOptions } from "node:zlib";
+import {
+  encodeCsvRow,
+  isRejection,
+  type ObjectStore,
+  type Rejection,
+  type RowValidator,
+  type StagingKeys,
+} from "@sluice/core";
+import type { TransformConfig } from "./config";
+
+/** Where parsers hand each record: raw values in contract field order, and its physical line. */
+export interface RecordSink {
+  /** Validates one record and stages it, or records why it was rejected. */
+  record(values: ArrayLike<unknown>, line: number): void;
+  /** Records a row rejected before validation (e.g. invalid JSON, wrong field count). */
+  reject(rejection: Rejection): void;
+}
+
+/** What the staged rows object holds once written. */
+export interface StagedRowsDigest {
+  /** SHA-256 (hex) of the object's bytes, as the loader checks them. */
+  sha256: string;
+  bytes: number;
+}
+
+/** Hashes and counts the bytes flowing through, so the checksum costs no second read. */
+class DigestStream extends Transform {
+  readonly #hash = createHash("sha256");
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#hash.update(chunk);
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  digest(): StagedRowsDigest {
+    return { sha256: this.#hash.digest("hex"), bytes: this.bytes };
+  }
+}
+
+/** Resolves when `stream` can take more writes; rejects when it fails or closes first. */
+function drained(stream: Writable): Promise<void> {
+  if (!stream.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      stream.off("drain", onDrain);
+      stream.off("error", onError);
+      stream.off("close", onClose);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(stream.errored ?? new Error("staging output closed before it drained"));
+    };
+    stream.on("drain", onDrain);
+    stream.on("error", onError);
+    stream.on("close", onClose);
+  });
+}
+
+/**
+ * Validates records and streams the run's two data outputs into the store as they are produced:
+ * valid rows as gzip CSV (Postgres COPY form) with their SHA-256 computed on the way, rejections
+ * as NDJSON. Output is batched into {@link TransformConfig.writeChunkChars} writes; callers poll
+ * {@link saturated} and wait on {@link drained} so memory stays bounded by the stream buffers.
+ */
+export class StagingWriter implements RecordSink {
+  /** Rows staged and rejected so far. */
+  readonly counts = { staged: 0, rejected: 0 };
+  /** The first rejections, quoted in a quarantine event. */
+  readonly firstRejections: Rejection[] = [];
+
+  readonly #validate: RowValidator;
+  readonly #config: TransformConfig;
+  readonly #gzip;
+  readonly #digest = new DigestStream();
+  readonly #rejects: PassThrough;
+  #rows = "";
+  #rejected = "";
+
+  constructor(validate: RowValidator, config: TransformConfig) {
+    this.#validate = validate;
+    this.#config = config;
+    // Zlib streams take stream options too; their typings only omit them.
+    this.#gzip = createGzip({
+      level: config.gzipLevel,
+      highWaterMark: config.streamHighWaterMark,
+    } as ZlibOptions);
+    this.#rejects = new PassThrough({ highWaterMark: config.streamHighWaterMark });
+    pipeline(this.#gzip, this.#digest, () => {});
+  }
+
+  /**
+   * Starts streaming both outputs into `bucket` at `keys`; resolves with the rows digest once
+   * both objects are complete (after {@link end}), rejects with the store's error.
+   */
+  async upload(store: ObjectStore, bucket: string, keys: StagingKeys): Promise<StagedRowsDigest> {
+    await Promise.all([
+      store.put(bucket, keys.rowsKey, this.#digest, { contentType: "text/csv", contentEncoding: "gzip" }),
+      store.put(bucket, keys.rejectsKey, this.#rejects, { contentType: "application/x-ndjson" }),
+    ]);
+    return this.#digest.digest();
+  }
+
+  record(values: ArrayLike<unknown>, line: number): void {
+    const result = this.#validate(values, line);
+    if (isRejection(result)) {
+      this.reject(result);
+      return;
+    }
+    this.counts.staged++;
+    this.#rows += encodeCsvRow(result);
+    if (this.#rows.length >= this.#config.writeChunkChars) this.#flushRows();
+  }
+
+  reject(rejection: Rejection): void {
+    this.counts.rejected++;
+    if (this.firstRejections.length < this.#config.firstRejectionsInEvent)
+      this.firstRejections.push(rejection);
+    this.#rejected += `${JSON.stringify(rejection)}\n`;
+    if (this.#rejected.length >= this.#config.writeChunkChars) this.#flushRejects();
+  }
+
+  /** True when an output buffer is full: stop feeding records until {@link drained} resolves. */
+  get saturated(): boolean {
+    return this.#gzip.writableNeedDrain || this.#rejects.writableNeedDrain;
+  }
+
+  /** Resolves when both outputs can take more. */
+  async drained(): Promise<void> {
+    await Promise.all([drained(this.#gzip), drained(this.#rejects)]);
+  }
+
+  /** Flushes what is batched and ends both outputs; {@link upload} then completes. */
+  end(): void {
+    this.#flushRows();
+    this.#flushRejects();
+    this.#gzip.end();
+    this.#rejects.end();
+  }
+
+  /** Fails both outputs with `error`, so the store abandons them instead of completing them. */
+  abort(error: Error): void {
+    this.#gzip.destroy(error);
+    this.#digest.destroy(error);
+    this.#rejects.destroy(error);
+  }
+
+  #flushRows(): void {
+    if (this.#rows === "") return;
+    this.#gzip.write(this.#rows);
+    this.#rows = "";
+  }
+
+  #flushRejects(): void {
+    if (this.#rejected === "") return;
+    this.#rejects.write(this.#rejected);
+    this.#rejected = "";
+  }
+}
