@@ -1,0 +1,27 @@
+/** Numbers that tune the loader; every one has a default in {@link DEFAULT_LOADER_CONFIG}. */
+export interface LoaderConfig {
+  /**
+   * Longest wait (ms) for a lock: the run's ledger row (another delivery of the same run is
+   * loading it) or the target table (a schema change). Past it the load fails and is retried.
+   */
+  lockTimeoutMs: number;
+  /**
+   * `work_mem` for the merge's sort (DISTINCT ON the primary key). Large enough to sort a
+   * typical file in memory instead of spilling to disk; it is per transaction (`SET LOCAL`).
+   */
+  mergeWorkMem: string;
+  /** Schema of the ledger table (`<schema>.load_ledger`). */
+  ledgerSchema: string;
+}
+
+/** The loader's defaults. */
+export const DEFAULT_LOADER_CONFIG: LoaderConfig = {
+  lockTimeoutMs: 60_000,
+  mergeWorkMem: "256MB",
+  ledgerSchema: "sluice",
+};
+
+/** The defaults overridden by `overrides`. */
+export function loaderConfig(overrides: Partial<LoaderConfig> = {}): LoaderConfig {
+  return { ...DEFAULT_LOADER_CONFIG, ...overrides };
+}

@@ -1,0 +1,28 @@
+import { PGlite } from "@electric-sql/pglite";
+import type { LoadTarget } from "@sluice/core";
+import { Pool, type PoolConfig } from "pg";
+import { PgLoadTarget } from "./pg";
+import { PgliteLoadTarget, type PgliteLoadTargetOptions } from "./pglite";
+
+/** Options of {@link createLoadTarget}. */
+export interface CreateLoadTargetOptions {
+  /** Extra `pg` pool settings for a `postgres://` URL (pool size, SSL, timeouts). */
+  pool?: Omit<PoolConfig, "connectionString">;
+  pglite?: Partial<PgliteLoadTargetOptions>;
+}
+
+/** True when `url` names a Postgres server rather than an embedded PGlite database. */
+export function isServerUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/**
+ * The load target a URL names: `postgres://…` (or `postgresql://…`) is a real server reached
+ * through a `pg` pool; `memory://` is an in-memory PGlite; anything else is a PGlite data
+ * directory (created when missing).
+ */
+export function createLoadTarget(url: string, options: CreateLoadTargetOptions = {}): LoadTarget {
+  if (isServerUrl(url)) return new PgLoadTarget(new Pool({ ...options.pool, connectionString: url }));
+  const dataDir = url === "memory://" ? undefined : url.replace(/^file:\/\//i, "");
+  return new PgliteLoadTarget(new PGlite(dataDir), options.pglite);
+}

@@ -1,0 +1,58 @@
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { LoadTarget, QueryResult, SqlSession } from "@sluice/core";
+import type { Pool, PoolClient } from "pg";
+import { from as copyFromStdin } from "pg-copy-streams";
+
+/**
+ * A {@link LoadTarget} over a node-postgres `Pool`: each transaction checks out one client,
+ * and `copyFrom` streams through `pg-copy-streams`, so memory stays bounded whatever the size.
+ */
+export class PgLoadTarget implements LoadTarget {
+  readonly #pool: Pool;
+
+  /** @param pool The pool to check clients out of; {@link close} ends it. */
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  async transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await work(sessionOf(client));
+      await client.query("COMMIT");
+      client.release();
+      return result;
+    } catch (error) {
+      // A failed COPY or a broken socket can leave the connection in any state: roll back if it
+      // answers, then discard it rather than hand a doubtful connection to the next load.
+      await client.query("ROLLBACK").catch(() => undefined);
+      client.release(true);
+      throw error;
+    }
+  }
+
+  async query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<Row>> {
+    const result = await this.#pool.query(text, params);
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+function sessionOf(client: PoolClient): SqlSession {
+  return {
+    async query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<Row>> {
+      const result = await client.query(text, params);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    },
+    async copyFrom(copySql: string, source: Readable): Promise<number> {
+      const stream = client.query(copyFromStdin(copySql));
+      await pipeline(source, stream);
+      return stream.rowCount;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { EventPublisher, SluiceEvent } from "@sluice/core";
+import type { LoaderLogger } from "../../src";
+
+/** An {@link EventPublisher} test double that keeps what was published. */
+export class RecordingPublisher implements EventPublisher {
+  readonly events: SluiceEvent[] = [];
+  async publish(event: SluiceEvent): Promise<void> {
+    this.events.push(event);
+  }
+}
+
+/** One recorded log line. */
+export interface LogLine {
+  level: "info" | "warn" | "error";
+  message: string;
+  extra?: Record<string, unknown>;
+}
+
+/** A {@link LoaderLogger} test double that keeps every line. */
+export class RecordingLogger implements LoaderLogger {
+  readonly lines: LogLine[] = [];
+  info(message: string, extra?: Record<string, unknown>): void {
+    this.lines.push({ level: "info", message, extra });
+  }
+  warn(message: string, extra?: Record<string, unknown>): void {
+    this.lines.push({ level: "warn", message, extra });
+  }
+  error(message: string, extra?: Record<string, unknown>): void {
+    this.lines.push({ level: "error", message, extra });
+  }
+  messages(): string[] {
+    return this.lines.map((line) => line.message);
+  }
+}

@@ -1,0 +1,92 @@
+import type { Readable } from "node:stream";
+import { PGlite } from "@electric-sql/pglite";
+import type { LoadTarget, QueryResult, SqlSession } from "@sluice/core";
+import { Client, Pool } from "pg";
+import { PgLoadTarget, PgliteLoadTarget } from "../../src";
+
+/** A kind of load target the suites run against. */
+export interface TargetKind {
+  name: "postgres" | "pglite";
+  /** Opens the target for one test file (its own database). */
+  open(): Promise<OpenTarget>;
+}
+
+/** An opened target and how to clean it up. */
+export interface OpenTarget {
+  target: LoadTarget;
+  close(): Promise<void>;
+}
+
+const serverUrl = process.env.SLUICE_TEST_DATABASE_URL;
+
+/**
+ * The kinds available here: PGlite always; the real Postgres when SLUICE_TEST_DATABASE_URL is
+ * set. Without it the Postgres suites are skipped with a message, except in CI, where that is
+ * a failure.
+ */
+export function targetKinds(fileTag: string): TargetKind[] {
+  const kinds: TargetKind[] = [{ name: "pglite", open: openPglite }];
+  if (serverUrl) kinds.unshift({ name: "postgres", open: () => openPostgres(serverUrl, fileTag) });
+  else if (process.env.CI === "true") throw new Error("SLUICE_TEST_DATABASE_URL must be set in CI");
+  else console.warn(`SLUICE_TEST_DATABASE_URL is not set: ${fileTag} runs against PGlite only`);
+  return kinds;
+}
+
+async function openPglite(): Promise<OpenTarget> {
+  const target = new PgliteLoadTarget(await PGlite.create(), { copyChunkBytes: 4096 });
+  return { target, close: () => target.close() };
+}
+
+/** Creates a fresh database named after the test file (and process) on the server. */
+async function openPostgres(url: string, fileTag: string): Promise<OpenTarget> {
+  const database = `sluice_loader_${fileTag}_${process.pid}`.toLowerCase().replace(/[^a-z0-9_]/g, "_");
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const own = new URL(url);
+  own.pathname = `/${database}`;
+  const target = new PgLoadTarget(new Pool({ connectionString: own.toString(), max: 4 }));
+  return {
+    target,
+    async close() {
+      await target.close();
+      const cleanup = new Client({ connectionString: url });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
+
+/** Thrown by {@link CrashAfterCopyTarget} to simulate a crash between COPY and commit. */
+export class InjectedCrash extends Error {}
+
+/**
+ * A target whose sessions fail right after the first COPY finishes, i.e. after the staged rows
+ * reached the temporary table and before the merge and commit: a crash mid-load.
+ */
+export class CrashAfterCopyTarget implements LoadTarget {
+  constructor(private readonly inner: LoadTarget) {}
+
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.inner.transaction((session) =>
+      work({
+        query: (text, params) => session.query(text, params),
+        async copyFrom(copySql: string, source: Readable) {
+          await session.copyFrom(copySql, source);
+          throw new InjectedCrash("injected crash between COPY and commit");
+        },
+      }),
+    );
+  }
+
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<Row>> {
+    return this.inner.query<Row>(text, params);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,107 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { PGlite } from "@electric-sql/pglite";
+import { encodeCsvRow } from "@sluice/core";
+import { createLoadTarget, PgLoadTarget, PgliteLoadTarget, quoteIdent, toBlobCopy } from "../../src";
+import { RecordBoundaryScanner } from "../../src/targets/csv-records";
+
+describe("quoteIdent", () => {
+  test("doubles embedded quotes so a name can never end the identifier early", () => {
+    expect(quoteIdent('a"b; DROP TABLE x; --')).toBe('"a""b; DROP TABLE x; --"');
+    expect(quoteIdent("select")).toBe('"select"');
+  });
+
+  test("rejects empty names and NUL characters", () => {
+    expect(() => quoteIdent("")).toThrow(TypeError);
+    expect(() => quoteIdent("a\u0000b")).toThrow(TypeError);
+  });
+});
+
+describe("toBlobCopy", () => {
+  test("rewrites only the final FROM STDIN, even when an identifier contains those words", () => {
+    expect(toBlobCopy('COPY "from stdin" ("a") FROM STDIN (FORMAT csv)')).toBe(
+      `COPY "from stdin" ("a") FROM '/dev/blob' (FORMAT csv)`,
+    );
+  });
+});
+
+describe("RecordBoundaryScanner", () => {
+  test("finds the last newline outside quotes in CSV, across chunks", () => {
+    const scanner = new RecordBoundaryScanner({ csv: true });
+    const text = 'a,"multi\nline",b\nc,"open\n';
+    const first = scanner.scan(Buffer.from(text));
+    expect(first).toBe(text.indexOf("b\n") + 2);
+    expect(scanner.scan(Buffer.from('still "" quoted\n'))).toBe(-1);
+    expect(scanner.scan(Buffer.from('closed"\nnext\nlast'))).toBe('closed"\nnext\n'.length);
+  });
+
+  test("treats every newline as a boundary in text format", () => {
+    const scanner = new RecordBoundaryScanner({ csv: false });
+    expect(scanner.scan(Buffer.from('a\t"b\nc'))).toBe(5);
+  });
+});
+
+describe("PgliteLoadTarget.copyFrom", () => {
+  test("copies a stream cut into many small pieces with quoted newlines intact", async () => {
+    const target = new PgliteLoadTarget(await PGlite.create(), { copyChunkBytes: 64 });
+    try {
+      const values = Array.from({ length: 200 }, (_, i) => [String(i), i % 3 === 0 ? `x\n"${i}",\ny` : null]);
+      const csv = Buffer.from(values.map((row) => encodeCsvRow(row)).join(""));
+      const pieces = Array.from({ length: Math.ceil(csv.length / 7) }, (_, i) =>
+        csv.subarray(i * 7, i * 7 + 7),
+      );
+
+      const copied = await target.transaction(async (session) => {
+        await session.query("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        return session.copyFrom("COPY t (id, v) FROM STDIN (FORMAT csv)", Readable.from(pieces));
+      });
+
+      expect(copied).toBe(200);
+      const rows = await target.query<{ id: number; v: string | null }>("SELECT id, v FROM t ORDER BY id");
+      expect(rows.rows.map((row) => [String(row.id), row.v])).toEqual(values);
+    } finally {
+      await target.close();
+    }
+  });
+});
+
+describe("createLoadTarget", () => {
+  test("chooses pg for postgres URLs and PGlite for memory:// or a data directory", async () => {
+    const server = createLoadTarget("postgres://nobody@127.0.0.1:1/none");
+    const memory = createLoadTarget("memory://");
+    try {
+      expect(server).toBeInstanceOf(PgLoadTarget);
+      expect(createLoadTarget("postgresql://x@h/db")).toBeInstanceOf(PgLoadTarget);
+      expect(memory).toBeInstanceOf(PgliteLoadTarget);
+      const one = await memory.query<{ one: number }>("SELECT 1 AS one");
+      expect(one.rows).toEqual([{ one: 1 }]);
+    } finally {
+      await server.close();
+      await memory.close();
+    }
+  });
+});
+
+describe("createLoadTarget with a data directory", () => {
+  test("keeps what was committed when the database is opened again", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sluice-loader-pglite-"));
+    try {
+      const first = createLoadTarget(join(dir, "db"));
+      await first.transaction(async (session) => {
+        await session.query("CREATE TABLE kept (id int)");
+        await session.query("INSERT INTO kept VALUES (42)");
+      });
+      await first.close();
+
+      const second = createLoadTarget(join(dir, "db"));
+      const rows = await second.query<{ id: number }>("SELECT id FROM kept");
+      await second.close();
+
+      expect(rows.rows).toEqual([{ id: 42 }]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
