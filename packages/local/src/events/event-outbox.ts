@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { type EventPublisher, parseEvent, type SluiceEvent } from "@sluice/core";
+import { isFsError, writeFileAtomic } from "../files";
+
+/**
+ * Events published by processes other than the runtime (the legacy-wrapper task started by
+ * {@link LocalTaskRunner}), handed to the runtime through a directory: the task writes one
+ * JSON file per event (atomically), the runtime publishes each on its bus and then deletes it.
+ * A crash between the two republishes the event: at-least-once, like SNS.
+ */
+export class EventOutbox {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** The {@link EventPublisher} a task process uses: publishing = writing a file here. */
+  publisher(): EventPublisher {
+    return {
+      publish: async (event: SluiceEvent) => {
+        const name = `${Date.now().toString().padStart(15, "0")}-${randomUUID()}.json`;
+        await writeFileAtomic(join(this.dir, name), JSON.stringify(event), join(this.dir, ".tmp"));
+      },
+    };
+  }
+
+  /** Events waiting in the outbox. */
+  async pending(): Promise<number> {
+    return (await this.#names()).length;
+  }
+
+  /**
+   * Publishes every waiting event through `publisher`, oldest first, deleting each once
+   * published. A file that is not a valid event is moved aside to `<dir>/rejected/` rather than
+   * blocking the rest. Returns how many were published.
+   */
+  async relay(
+    publisher: EventPublisher,
+    onRejected?: (file: string, error: unknown) => void,
+  ): Promise<number> {
+    let published = 0;
+    for (const name of await this.#names()) {
+      const path = join(this.dir, name);
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch (error) {
+        if (isFsError(error, "ENOENT")) continue;
+        throw error;
+      }
+      let event: SluiceEvent;
+      try {
+        event = parseEvent(text);
+      } catch (error) {
+        onRejected?.(path, error);
+        await writeFileAtomic(join(this.dir, "rejected", name), text, join(this.dir, ".tmp"));
+        await rm(path, { force: true });
+        continue;
+      }
+      await publisher.publish(event);
+      await rm(path, { force: true });
+      published++;
+    }
+    return published;
+  }
+
+  async #names(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((name) => name.endsWith(".json")).sort();
+    } catch (error) {
+      if (isFsError(error, "ENOENT")) return [];
+      throw error;
+    }
+  }
+}

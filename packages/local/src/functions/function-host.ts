@@ -1,0 +1,332 @@
+import { randomUUID } from "node:crypto";
+import { ConfigError } from "@sluice/core";
+import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from "aws-lambda";
+import type { LocalQueue, ReceivedMessage } from "../bus/local-queue";
+
+/**
+ * A Lambda handler of SQS batches, as phases export them. It may resolve to an
+ * `SQSBatchResponse` to report partial batch failures; any other result means all succeeded.
+ */
+export type SqsFunctionHandler = (event: SQSEvent, context: Context) => unknown;
+
+/** How a function is run: the Lambda and event source mapping settings the infrastructure sets. */
+export interface FunctionSettings {
+  /** Messages per invocation at most (event source mapping `BatchSize`). */
+  batchSize: number;
+  /** An invocation running longer is failed and its messages return after the visibility timeout. */
+  timeoutMs: number;
+  /** Invocations of this function running at once at most (reserved concurrency). */
+  reservedConcurrency: number;
+  /** Memory the context reports (`memoryLimitInMB`); informational locally. */
+  memoryMb: number;
+}
+
+/** Defaults of {@link FunctionSettings}. */
+export const DEFAULT_FUNCTION_SETTINGS: Readonly<FunctionSettings> = {
+  batchSize: 10,
+  timeoutMs: 60_000,
+  reservedConcurrency: 1,
+  memoryMb: 1024,
+};
+
+/** A function to host: a name, the queue it consumes, its environment and its handler. */
+export interface LocalFunctionDefinition {
+  name: string;
+  /** The queue its event source mapping polls. */
+  queue: LocalQueue;
+  /** Its environment variables (core `ENV` names), as the infrastructure sets them on the Lambda. */
+  environment?: Readonly<Record<string, string>>;
+  /** Builds the handler once, like a Lambda's module scope runs once per sandbox, from its environment. */
+  createHandler(
+    environment: Readonly<Record<string, string>>,
+  ): SqsFunctionHandler | Promise<SqsFunctionHandler>;
+  settings?: Partial<FunctionSettings>;
+}
+
+/** How an invocation ended. */
+export type InvocationOutcome = "succeeded" | "partial" | "failed" | "timed-out";
+
+/** What happened in one invocation, for progress displays and tests. */
+export interface InvocationReport {
+  functionName: string;
+  requestId: string;
+  messageIds: string[];
+  /** Messages that will be delivered again (everything, unless the outcome is `partial` or `succeeded`). */
+  failedMessageIds: string[];
+  outcome: InvocationOutcome;
+  startedAt: Date;
+  durationMs: number;
+  /** The thrown error, for `failed`; why the response was rejected, for an invalid one. */
+  error?: unknown;
+}
+
+/** Options of {@link FunctionHost}. */
+export interface FunctionHostOptions {
+  region?: string;
+  accountId?: string;
+  /** How often an idle poller looks again when nothing arrived (messages whose visibility ran out). */
+  pollIntervalMs?: number;
+  /** Called after every invocation. */
+  onInvocation?: (report: InvocationReport) => void;
+  /** Called when polling a queue fails (the poller retries after `pollIntervalMs`). */
+  onPollError?: (functionName: string, error: unknown) => void;
+}
+
+interface HostedFunction {
+  definition: LocalFunctionDefinition;
+  settings: FunctionSettings;
+  environment: Readonly<Record<string, string>>;
+  handler: SqsFunctionHandler;
+  active: Set<Promise<void>>;
+  invocations: number;
+}
+
+class InvocationTimeout extends Error {
+  constructor(functionName: string, timeoutMs: number) {
+    super(`${functionName} timed out after ${timeoutMs} ms`);
+    this.name = "InvocationTimeout";
+  }
+}
+
+/**
+ * Runs SQS-triggered handlers the way Lambda's event source mapping does: polls each
+ * function's queue, invokes the handler with an SQS event (`Records[]` as AWS shapes them) and
+ * a Lambda context, at most `reservedConcurrency` invocations at once, each with at most
+ * `batchSize` messages and `timeoutMs` to run. Messages of a successful invocation are
+ * deleted; a thrown error or a timeout leaves all of them to come back after the visibility
+ * timeout; a `batchItemFailures` response deletes all but the listed ones (and an invalid
+ * response fails the whole batch, as Lambda does).
+ */
+export class FunctionHost {
+  readonly #functions = new Map<string, HostedFunction>();
+  readonly #region: string;
+  readonly #accountId: string;
+  readonly #pollIntervalMs: number;
+  readonly #onInvocation: ((report: InvocationReport) => void) | undefined;
+  readonly #onPollError: ((functionName: string, error: unknown) => void) | undefined;
+  #abort: AbortController | undefined;
+  #loops: Promise<void>[] = [];
+
+  constructor(options: FunctionHostOptions = {}) {
+    this.#region = options.region ?? "us-east-1";
+    this.#accountId = options.accountId ?? "000000000000";
+    this.#pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.#onInvocation = options.onInvocation;
+    this.#onPollError = options.onPollError;
+  }
+
+  /** Adds a function; its handler is built now from its environment. */
+  async register(definition: LocalFunctionDefinition): Promise<void> {
+    if (this.#functions.has(definition.name)) {
+      throw new ConfigError(`function ${definition.name} is already registered`, { name: definition.name });
+    }
+    const settings = { ...DEFAULT_FUNCTION_SETTINGS, ...definition.settings };
+    for (const [name, value] of Object.entries(settings)) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new ConfigError(`function ${definition.name}: ${name} must be a positive integer`, { name });
+      }
+    }
+    const environment = { ...definition.environment };
+    const handler = await definition.createHandler(environment);
+    const hosted: HostedFunction = {
+      definition,
+      settings,
+      environment,
+      handler,
+      active: new Set(),
+      invocations: 0,
+    };
+    this.#functions.set(definition.name, hosted);
+    if (this.#abort) this.#loops.push(this.#poll(hosted, this.#abort.signal));
+  }
+
+  /** Starts polling every registered function's queue. */
+  start(): void {
+    if (this.#abort) return;
+    this.#abort = new AbortController();
+    const signal = this.#abort.signal;
+    this.#loops = [...this.#functions.values()].map((hosted) => this.#poll(hosted, signal));
+  }
+
+  /**
+   * Stops polling and waits for running invocations (each ends by its own timeout at the
+   * latest). Messages they have not finished stay on disk and come back on the next start.
+   */
+  async stop(): Promise<void> {
+    this.#abort?.abort();
+    this.#abort = undefined;
+    await Promise.all(this.#loops);
+    this.#loops = [];
+    await Promise.all([...this.#functions.values()].flatMap((hosted) => [...hosted.active]));
+  }
+
+  /** Invocations running now, across all functions. */
+  activeInvocations(): number {
+    let count = 0;
+    for (const hosted of this.#functions.values()) count += hosted.active.size;
+    return count;
+  }
+
+  /** The environment a registered function runs with. */
+  environmentOf(name: string): Readonly<Record<string, string>> {
+    const hosted = this.#functions.get(name);
+    if (!hosted) throw new ConfigError(`no function named ${name}`, { name });
+    return hosted.environment;
+  }
+
+  async #poll(hosted: HostedFunction, signal: AbortSignal): Promise<void> {
+    const { queue } = hosted.definition;
+    const aborted = abortion(signal);
+    while (!signal.aborted) {
+      if (hosted.active.size >= hosted.settings.reservedConcurrency) {
+        await Promise.race([...hosted.active, aborted]);
+        continue;
+      }
+      let messages: ReceivedMessage[];
+      try {
+        messages = await queue.receive(hosted.settings.batchSize);
+      } catch (error) {
+        // The queue's files could not be read or written (disk full, say): report, back off, try again.
+        this.#onPollError?.(hosted.definition.name, error);
+        await queue.waitForArrival(this.#pollIntervalMs, signal);
+        continue;
+      }
+      if (messages.length === 0) {
+        await queue.waitForArrival(this.#pollIntervalMs, signal);
+        continue;
+      }
+      const invocation = this.#invoke(hosted, messages).finally(() => hosted.active.delete(invocation));
+      hosted.active.add(invocation);
+    }
+  }
+
+  async #invoke(hosted: HostedFunction, messages: ReceivedMessage[]): Promise<void> {
+    const { name, queue } = hosted.definition;
+    const { timeoutMs, memoryMb } = hosted.settings;
+    const requestId = randomUUID();
+    const startedAt = new Date();
+    const deadline = startedAt.getTime() + timeoutMs;
+    hosted.invocations++;
+    const context = this.#contextOf(name, requestId, memoryMb, deadline, hosted.invocations);
+    const event: SQSEvent = { Records: messages.map((message) => this.#recordOf(queue, message)) };
+    const ids = messages.map((m) => m.messageId);
+    let failed: string[] = ids;
+    let outcome: InvocationOutcome = "failed";
+    let error: unknown;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new InvocationTimeout(name, timeoutMs)), timeoutMs);
+      });
+      const response = await Promise.race([
+        Promise.resolve().then(() => hosted.handler(event, context)),
+        timeout,
+      ]);
+      const reported = failedIdsOf(response, ids);
+      if (reported instanceof Error) {
+        error = reported;
+      } else {
+        failed = reported;
+        outcome = failed.length === 0 ? "succeeded" : "partial";
+      }
+    } catch (thrown) {
+      error = thrown;
+      if (thrown instanceof InvocationTimeout) outcome = "timed-out";
+    } finally {
+      clearTimeout(timer);
+    }
+    const keep = new Set(failed);
+    for (const message of messages) {
+      if (keep.has(message.messageId)) continue;
+      try {
+        await queue.delete(message.receiptHandle);
+      } catch (deleteError) {
+        // Not deleted means delivered again: at-least-once, which every handler tolerates.
+        this.#onPollError?.(name, deleteError);
+      }
+    }
+    const report: InvocationReport = {
+      functionName: name,
+      requestId,
+      messageIds: ids,
+      failedMessageIds: failed,
+      outcome,
+      startedAt,
+      durationMs: Date.now() - startedAt.getTime(),
+    };
+    if (error !== undefined) report.error = error;
+    this.#onInvocation?.(report);
+  }
+
+  #contextOf(name: string, requestId: string, memoryMb: number, deadline: number, sandbox: number): Context {
+    const noLongerSupported = () => {
+      throw new Error("callback-style context methods are not supported; return a promise");
+    };
+    return {
+      callbackWaitsForEmptyEventLoop: true,
+      functionName: name,
+      functionVersion: "$LATEST",
+      invokedFunctionArn: `arn:aws:lambda:${this.#region}:${this.#accountId}:function:${name}`,
+      memoryLimitInMB: String(memoryMb),
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${name}`,
+      logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]local${sandbox}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: noLongerSupported,
+      fail: noLongerSupported,
+      succeed: noLongerSupported,
+    };
+  }
+
+  #recordOf(queue: LocalQueue, message: ReceivedMessage): SQSRecord {
+    const messageAttributes: SQSMessageAttributes = {};
+    for (const [name, attribute] of Object.entries(message.messageAttributes)) {
+      messageAttributes[name] = {
+        dataType: attribute.dataType,
+        stringValue: attribute.stringValue,
+        stringListValues: [],
+        binaryListValues: [],
+      };
+    }
+    return {
+      messageId: message.messageId,
+      receiptHandle: message.receiptHandle,
+      body: message.body,
+      attributes: { ...message.attributes },
+      messageAttributes,
+      md5OfBody: message.md5OfBody,
+      eventSource: "aws:sqs",
+      eventSourceARN: queue.arn,
+      awsRegion: this.#region,
+    };
+  }
+}
+
+/**
+ * The message ids a handler response asks to retry: none for an empty response, the listed
+ * ones for `batchItemFailures`, or an Error when the response names an id not in the batch
+ * (Lambda then retries the whole batch).
+ */
+function failedIdsOf(response: unknown, ids: readonly string[]): string[] | Error {
+  if (response === undefined || response === null) return [];
+  const failures = (response as Partial<SQSBatchResponse>).batchItemFailures;
+  if (failures === undefined || failures === null) return [];
+  if (!Array.isArray(failures)) return new Error("batchItemFailures is not an array");
+  const known = new Set(ids);
+  const failed: string[] = [];
+  for (const failure of failures) {
+    const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    if (typeof id !== "string" || !known.has(id)) {
+      return new Error(`batchItemFailures names ${JSON.stringify(id)}, which is not in the batch`);
+    }
+    failed.push(id);
+  }
+  return failed;
+}
+
+function abortion(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}

@@ -1,0 +1,67 @@
+export {
+  type FilterCondition,
+  type FilterPolicy,
+  type MessageAttribute,
+  type MessageAttributes,
+  matchesFilterPolicy,
+  validateFilterPolicy,
+} from "./bus/filter-policy";
+export {
+  type CreateQueueOptions,
+  DLQ_SUFFIX,
+  LocalBus,
+  type LocalBusOptions,
+  LocalEventPublisher,
+  stringAttributes,
+} from "./bus/local-bus";
+export {
+  DEFAULT_QUEUE_SETTINGS,
+  LocalQueue,
+  type QueueCounts,
+  type QueueSettings,
+  type ReceivedMessage,
+  type SqsMessageAttribute,
+  type StoredMessage,
+} from "./bus/local-queue";
+export {
+  LocalTopic,
+  type NotificationSink,
+  type PublishInput,
+  type PublishResult,
+  type SnsNotification,
+  type SubscriptionOptions,
+} from "./bus/local-topic";
+export { EventJournal, type JournalEntry } from "./events/event-journal";
+export { EventOutbox } from "./events/event-outbox";
+export {
+  DEFAULT_FUNCTION_SETTINGS,
+  FunctionHost,
+  type FunctionHostOptions,
+  type FunctionSettings,
+  type InvocationOutcome,
+  type InvocationReport,
+  type LocalFunctionDefinition,
+  type SqsFunctionHandler,
+} from "./functions/function-host";
+export { encodeKeySegment, keyPathOf } from "./object-store/key-paths";
+export {
+  LocalObjectNotFoundError,
+  LocalObjectStore,
+  type LocalObjectStoreOptions,
+  type S3NotificationSink,
+} from "./object-store/local-object-store";
+export {
+  type CreatedObject,
+  LOCAL_NOTIFICATION_ORIGIN,
+  type NotificationOrigin,
+  objectCreatedNotification,
+} from "./object-store/s3-notification";
+export { LOCAL_ENV, type LocalStateLayout, localStateLayout } from "./state-layout";
+export { isLocalTask, type LocalTaskPorts, localTaskPorts } from "./task-ports";
+export {
+  DEFAULT_TASK_RUNNER_SETTINGS,
+  LocalTaskRunner,
+  type LocalTaskRunnerOptions,
+  type TaskExit,
+  type TaskOutputLine,
+} from "./tasks/local-task-runner";

@@ -1,0 +1,323 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ByteRange, ObjectHead, ObjectStore, PutOptions, PutResult } from "@sluice/core";
+import { QuarantineError } from "@sluice/core";
+import type { S3Event } from "aws-lambda";
+import { isFsError, writeFileAtomic } from "../files";
+import { bodyName, isSidecarName, keyPathOf, prefixDirsOf, sidecarName } from "./key-paths";
+import {
+  LOCAL_NOTIFICATION_ORIGIN,
+  type NotificationOrigin,
+  objectCreatedNotification,
+} from "./s3-notification";
+
+/** Receives the S3 event notification of each object written to a bucket (e.g. sends it to a queue). */
+export type S3NotificationSink = (notification: S3Event) => Promise<void>;
+
+/** Options of {@link LocalObjectStore}. */
+export interface LocalObjectStoreOptions {
+  /** Directory holding one directory per bucket. */
+  rootDir: string;
+  /** Buckets with versioning enabled: their objects get a `versionId`, as in S3. */
+  versionedBuckets?: readonly string[];
+  /** Region, principal and configuration id the notifications claim. */
+  origin?: NotificationOrigin;
+}
+
+/** What the sidecar file of an object records. */
+interface Sidecar {
+  key: string;
+  size: number;
+  eTag: string;
+  lastModified: string;
+  contentType?: string;
+  contentEncoding?: string;
+  metadata?: Record<string, string>;
+  versionId?: string;
+  sequencer: string;
+  /** File name of the body generation this metadata describes. */
+  body: string;
+}
+
+/** The object (or version) asked for does not exist; the `not-found` code every store uses. */
+export class LocalObjectNotFoundError extends QuarantineError {
+  constructor(bucket: string, key: string, versionId?: string) {
+    super("not-found", `s3://${bucket}/${key}${versionId ? ` (version ${versionId})` : ""} does not exist`, {
+      bucket,
+      key,
+      ...(versionId ? { versionId } : {}),
+    });
+  }
+}
+
+/** Attempts of a read that races a concurrent overwrite removing the body it was about to open. */
+const READ_ATTEMPTS = 3;
+
+/**
+ * The {@link ObjectStore} port over a directory per bucket.
+ *
+ * Layout: `<rootDir>/<bucket>/<segment dirs>/<name>.~meta.json` is the object's metadata
+ * (key, size, eTag = MD5 hex, content type, user metadata, versionId, sequencer) and names its
+ * body file `<name>.~<generation>.obj`; key segments are escaped by {@link encodeKeySegment}.
+ * A put streams into `<bucket>/.tmp/`, renames the body into place, then renames the new
+ * sidecar over the old one: that rename is the commit, so readers see the old object or the
+ * new one, never a mix. The previous body is removed afterwards.
+ *
+ * A bucket with a notification sink ({@link onObjectCreated}) gets the S3 event notification
+ * AWS would send after each put; the put resolves only once the sink has taken it, so an
+ * object is never stored without its notification being handed on.
+ */
+export class LocalObjectStore implements ObjectStore {
+  readonly rootDir: string;
+  readonly #versioned: ReadonlySet<string>;
+  readonly #origin: NotificationOrigin;
+  readonly #sinks = new Map<string, S3NotificationSink>();
+  /** Puts of one key run one after another, so overwrites never leave an orphaned body. */
+  readonly #keyLocks = new Map<string, Promise<unknown>>();
+  #lastSequencer = 0n;
+
+  constructor(options: LocalObjectStoreOptions) {
+    this.rootDir = options.rootDir;
+    this.#versioned = new Set(options.versionedBuckets ?? []);
+    this.#origin = options.origin ?? LOCAL_NOTIFICATION_ORIGIN;
+  }
+
+  /** Sends an S3 event notification to `sink` for every object created in `bucket`. */
+  onObjectCreated(bucket: string, sink: S3NotificationSink): void {
+    this.#sinks.set(bucket, sink);
+  }
+
+  /** Creates the bucket's directory (puts create it too). */
+  async createBucket(bucket: string): Promise<void> {
+    await mkdir(this.#bucketDir(bucket), { recursive: true });
+  }
+
+  /** {@inheritDoc ObjectStore.get} */
+  async get(
+    bucket: string,
+    key: string,
+    options: { range?: ByteRange; versionId?: string } = {},
+  ): Promise<Readable> {
+    for (let attempt = 1; ; attempt++) {
+      const sidecar = await this.#readSidecar(bucket, key);
+      if (!sidecar || (options.versionId !== undefined && sidecar.versionId !== options.versionId)) {
+        throw new LocalObjectNotFoundError(bucket, key, options.versionId);
+      }
+      const range = options.range ? checkRange(options.range, sidecar.size) : undefined;
+      try {
+        const handle = await open(join(this.#dirOf(bucket, key), sidecar.body), "r");
+        if (range === null) {
+          await handle.close();
+          return Readable.from([]);
+        }
+        return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+      } catch (error) {
+        // A concurrent put replaced the object between reading its metadata and opening its body.
+        if (isFsError(error, "ENOENT") && attempt < READ_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** {@inheritDoc ObjectStore.put} */
+  async put(
+    bucket: string,
+    key: string,
+    body: Readable | Buffer | string,
+    options: PutOptions = {},
+  ): Promise<PutResult> {
+    if (key === "") throw new RangeError("object key must not be empty");
+    const stored = await this.#withKeyLock(`${bucket}\u0000${key}`, () =>
+      this.#store(bucket, key, body, options),
+    );
+    const sink = this.#sinks.get(bucket);
+    if (sink) {
+      const created: Parameters<typeof objectCreatedNotification>[0] = {
+        bucket,
+        key,
+        size: stored.size,
+        eTag: stored.eTag,
+        sequencer: stored.sequencer,
+      };
+      if (stored.versionId !== undefined) created.versionId = stored.versionId;
+      await sink(objectCreatedNotification(created, { origin: this.#origin }));
+    }
+    const result: PutResult = { eTag: stored.eTag };
+    if (stored.versionId !== undefined) result.versionId = stored.versionId;
+    return result;
+  }
+
+  /** {@inheritDoc ObjectStore.head} */
+  async head(bucket: string, key: string): Promise<ObjectHead | undefined> {
+    const sidecar = await this.#readSidecar(bucket, key);
+    return sidecar ? headOf(bucket, sidecar) : undefined;
+  }
+
+  /** {@inheritDoc ObjectStore.list} */
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectHead> {
+    const start = join(this.#bucketDir(bucket), ...prefixDirsOf(prefix));
+    const found: Sidecar[] = [];
+    await this.#collect(start, prefix, found);
+    // S3 lists in UTF-8 binary order of the keys.
+    found.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+    for (const sidecar of found) yield headOf(bucket, sidecar);
+  }
+
+  /** Removes an object (not part of the port; used to tidy up and in tests). */
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.#withKeyLock(`${bucket}\u0000${key}`, async () => {
+      const sidecar = await this.#readSidecar(bucket, key);
+      if (!sidecar) return;
+      const dir = this.#dirOf(bucket, key);
+      await rm(join(dir, sidecarName(keyPathOf(key).base)), { force: true });
+      await rm(join(dir, sidecar.body), { force: true });
+    });
+  }
+
+  async #store(
+    bucket: string,
+    key: string,
+    body: Readable | Buffer | string,
+    options: PutOptions,
+  ): Promise<Sidecar> {
+    const tmpDir = join(this.#bucketDir(bucket), ".tmp");
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, `${randomUUID()}.body`);
+    const md5 = createHash("md5");
+    let size = 0;
+    const measure = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const source =
+      typeof body === "string" || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
+    try {
+      await pipeline(source, measure, createWriteStream(tmp));
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+    const generation = `${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
+    const { base } = keyPathOf(key);
+    const dir = this.#dirOf(bucket, key);
+    const previous = await this.#readSidecar(bucket, key);
+    const sidecar: Sidecar = {
+      key,
+      size,
+      eTag: md5.digest("hex"),
+      lastModified: new Date().toISOString(),
+      sequencer: this.#nextSequencer(),
+      body: bodyName(base, generation),
+    };
+    if (options.contentType !== undefined) sidecar.contentType = options.contentType;
+    if (options.contentEncoding !== undefined) sidecar.contentEncoding = options.contentEncoding;
+    if (options.metadata !== undefined) sidecar.metadata = { ...options.metadata };
+    if (this.#versioned.has(bucket)) sidecar.versionId = generation;
+    await mkdir(dir, { recursive: true });
+    await rename(tmp, join(dir, sidecar.body));
+    await writeFileAtomic(join(dir, sidecarName(base)), JSON.stringify(sidecar), tmpDir);
+    if (previous && previous.body !== sidecar.body) await rm(join(dir, previous.body), { force: true });
+    return sidecar;
+  }
+
+  async #collect(dir: string, prefix: string, found: Sidecar[]): Promise<void> {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (isFsError(error, "ENOENT") || isFsError(error, "ENOTDIR")) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== ".tmp") await this.#collect(path, prefix, found);
+      } else if (isSidecarName(entry.name)) {
+        const sidecar = await readSidecarFile(path);
+        if (sidecar?.key.startsWith(prefix)) found.push(sidecar);
+      }
+    }
+  }
+
+  async #readSidecar(bucket: string, key: string): Promise<Sidecar | undefined> {
+    return readSidecarFile(join(this.#dirOf(bucket, key), sidecarName(keyPathOf(key).base)));
+  }
+
+  #bucketDir(bucket: string): string {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      throw new RangeError(`bucket name ${JSON.stringify(bucket)} is not a valid S3 bucket name`);
+    }
+    return join(this.rootDir, bucket);
+  }
+
+  #dirOf(bucket: string, key: string): string {
+    return join(this.#bucketDir(bucket), ...keyPathOf(key).dirs);
+  }
+
+  /** S3 sequencers are hex strings compared by length, then lexically; these stay 16 digits for centuries. */
+  #nextSequencer(): string {
+    const fromClock = BigInt(Date.now()) * 1_000_000n;
+    this.#lastSequencer = fromClock > this.#lastSequencer ? fromClock : this.#lastSequencer + 1n;
+    return this.#lastSequencer.toString(16).toUpperCase().padStart(16, "0");
+  }
+
+  async #withKeyLock<T>(lockKey: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#keyLocks.get(lockKey) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(work);
+    this.#keyLocks.set(lockKey, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#keyLocks.get(lockKey) === run) this.#keyLocks.delete(lockKey);
+    }
+  }
+}
+
+async function readSidecarFile(path: string): Promise<Sidecar | undefined> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as Sidecar;
+  } catch (error) {
+    if (isFsError(error, "ENOENT") || isFsError(error, "ENOTDIR")) return undefined;
+    throw error;
+  }
+}
+
+function headOf(bucket: string, sidecar: Sidecar): ObjectHead {
+  const head: ObjectHead = {
+    bucket,
+    key: sidecar.key,
+    size: sidecar.size,
+    eTag: sidecar.eTag,
+    lastModified: new Date(sidecar.lastModified),
+  };
+  if (sidecar.versionId !== undefined) head.versionId = sidecar.versionId;
+  if (sidecar.contentType !== undefined) head.contentType = sidecar.contentType;
+  if (sidecar.contentEncoding !== undefined) head.contentEncoding = sidecar.contentEncoding;
+  if (sidecar.metadata !== undefined) head.metadata = { ...sidecar.metadata };
+  return head;
+}
+
+/**
+ * The file offsets to read for `range` of an object of `size` bytes, clamped like S3 (an end
+ * past the object reads to its end); `null` for an empty object read from 0. A start past the
+ * end is S3's `InvalidRange` (416).
+ */
+function checkRange(range: ByteRange, size: number): { start: number; end: number } | null {
+  if (!Number.isInteger(range.start) || range.start < 0) {
+    throw new RangeError(`byte range start ${range.start} must be a non-negative integer`);
+  }
+  if (range.end !== undefined && (!Number.isInteger(range.end) || range.end < range.start)) {
+    throw new RangeError(`byte range end ${range.end} must be an integer not before start ${range.start}`);
+  }
+  if (size === 0 && range.start === 0) return null;
+  if (range.start >= size)
+    throw new RangeError(`byte range start ${range.start} is past the object's ${size} bytes`);
+  return { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
+}

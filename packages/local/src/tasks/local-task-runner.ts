@@ -1,0 +1,258 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import {
+  ENV,
+  parseEvent,
+  type SluiceEvent,
+  type TaskLauncher,
+  type TaskLaunchRequest,
+  type TaskLaunchResult,
+} from "@sluice/core";
+import { isFsError, writeFileAtomic } from "../files";
+import { encodeKeySegment } from "../object-store/key-paths";
+
+/** One line a task wrote. */
+export interface TaskOutputLine {
+  runId: string;
+  taskId: string;
+  stream: "stdout" | "stderr";
+  line: string;
+}
+
+/** How a task ended. */
+export interface TaskExit {
+  runId: string;
+  taskId: string;
+  event: SluiceEvent<"sluice.object.received">;
+  /** Exit code, or `null` when a signal ended it. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when the runner stopped it (shutdown): it is started again by {@link LocalTaskRunner.resumeInterrupted}. */
+  interrupted: boolean;
+  /** The last lines it wrote to stderr. */
+  stderrTail: string;
+}
+
+/** Options of {@link LocalTaskRunner}. */
+export interface LocalTaskRunnerOptions {
+  /** Program to run: the container's entrypoint interpreter (default: this Node.js). */
+  command?: string;
+  /** Its arguments, e.g. `["apps/legacy-wrapper/dist/entrypoint.mjs"]`. */
+  args: readonly string[];
+  /** The task definition's environment (core `ENV` names), as the infrastructure sets it on the container. */
+  environment: Readonly<Record<string, string>>;
+  /** Where a record of each started, unfinished task is kept, so a restart starts it again. */
+  tasksDir: string;
+  /** Variables of this process a task inherits (what the container image would provide). */
+  inheritEnv?: readonly string[];
+  /** After SIGTERM, how long a task has to exit before SIGKILL (ECS `stopTimeout`). */
+  stopTimeoutMs?: number;
+  /** Lines of stderr kept for {@link TaskExit.stderrTail}. */
+  stderrTailLines?: number;
+  cwd?: string;
+  /** Receives every line the task writes (default: discarded). */
+  onOutput?: (line: TaskOutputLine) => void;
+  /** Called when a task ends. */
+  onExit?: (exit: TaskExit) => void;
+}
+
+/** Defaults of {@link LocalTaskRunnerOptions}. */
+export const DEFAULT_TASK_RUNNER_SETTINGS = {
+  inheritEnv: ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "SYSTEMROOT"],
+  stopTimeoutMs: 30_000,
+  stderrTailLines: 20,
+} as const;
+
+/** What is kept on disk for a started task. */
+interface TaskRecord {
+  runId: string;
+  taskId: string;
+  startedAt: string;
+  event: SluiceEvent<"sluice.object.received">;
+}
+
+interface RunningTask {
+  record: TaskRecord;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/**
+ * The {@link TaskLauncher} port over child processes: the local stand-in for ECS RunTask.
+ * Each launch spawns the legacy wrapper's entrypoint with the environment ECS would give the
+ * container (the task definition's variables plus `ENV.taskEvent` = the event JSON, as the
+ * RunTask container override does), streams its output line by line, and is idempotent per
+ * run id: launching a run that is still running starts nothing and says `alreadyRunning`.
+ *
+ * A task is recorded in `tasksDir` when started and the record removed when it exits on its
+ * own; a task stopped by {@link stop} (Ctrl-C) or killed keeps its record and is started again
+ * by {@link resumeInterrupted}, so no received object is forgotten. Tasks get their own
+ * process group, so a terminal's Ctrl-C reaches the runtime, which then stops them with
+ * SIGTERM as Fargate would.
+ */
+export class LocalTaskRunner implements TaskLauncher {
+  readonly #options: LocalTaskRunnerOptions;
+  readonly #running = new Map<string, RunningTask>();
+  #stopping = false;
+
+  constructor(options: LocalTaskRunnerOptions) {
+    this.#options = options;
+  }
+
+  /** {@inheritDoc TaskLauncher.launch} */
+  async launch(request: TaskLaunchRequest): Promise<TaskLaunchResult> {
+    const event = request.event;
+    const runId = event.data.runId;
+    const existing = this.#running.get(runId);
+    if (existing) return { taskId: existing.record.taskId, alreadyRunning: true };
+    const record: TaskRecord = { runId, taskId: "", startedAt: new Date().toISOString(), event };
+    const child = this.#spawn(event);
+    record.taskId = `local-task/${runId}/${child.pid ?? "unknown"}`;
+    const exited = this.#watch(record, child);
+    this.#running.set(runId, { record, child, exited });
+    await writeFileAtomic(
+      this.#recordPath(runId),
+      JSON.stringify(record),
+      join(this.#options.tasksDir, ".tmp"),
+    );
+    return { taskId: record.taskId, alreadyRunning: false };
+  }
+
+  /** Run ids of the tasks running now. */
+  running(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  /**
+   * Starts again every task recorded as started but not finished (the runtime was stopped or
+   * killed while it ran). Returns how many were started.
+   */
+  async resumeInterrupted(): Promise<number> {
+    let resumed = 0;
+    for (const record of await this.#records()) {
+      if (this.#running.has(record.runId)) continue;
+      const result = await this.launch({ event: parseEvent(record.event, "sluice.object.received") });
+      if (!result.alreadyRunning) resumed++;
+    }
+    return resumed;
+  }
+
+  /** Resolves when no task is running. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running.values()].map((task) => task.exited));
+  }
+
+  /**
+   * Stops every running task like ECS StopTask: SIGTERM, then SIGKILL after the stop timeout.
+   * Their records stay, so {@link resumeInterrupted} starts them again.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    const stopTimeoutMs = this.#options.stopTimeoutMs ?? DEFAULT_TASK_RUNNER_SETTINGS.stopTimeoutMs;
+    await Promise.all(
+      [...this.#running.values()].map(async (task) => {
+        // Like `docker stop`: SIGTERM to the entrypoint alone (it stops its own child), SIGKILL to all.
+        if (isAlive(task.child)) task.child.kill("SIGTERM");
+        const timer = setTimeout(() => killGroup(task.child), stopTimeoutMs);
+        await task.exited;
+        clearTimeout(timer);
+      }),
+    );
+    this.#stopping = false;
+  }
+
+  #spawn(event: SluiceEvent<"sluice.object.received">): ChildProcess {
+    const inherit = this.#options.inheritEnv ?? DEFAULT_TASK_RUNNER_SETTINGS.inheritEnv;
+    const env: Record<string, string> = {};
+    for (const name of inherit) {
+      const value = process.env[name];
+      if (value !== undefined) env[name] = value;
+    }
+    Object.assign(env, this.#options.environment, { [ENV.taskEvent]: JSON.stringify(event) });
+    return spawn(this.#options.command ?? process.execPath, [...this.#options.args], {
+      env,
+      cwd: this.#options.cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+  }
+
+  #watch(record: TaskRecord, child: ChildProcess): Promise<void> {
+    const tailSize = this.#options.stderrTailLines ?? DEFAULT_TASK_RUNNER_SETTINGS.stderrTailLines;
+    const tail: string[] = [];
+    const streamLines = (stream: NodeJS.ReadableStream | null, name: "stdout" | "stderr") => {
+      if (!stream) return Promise.resolve();
+      const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+      lines.on("line", (line) => {
+        if (name === "stderr") {
+          tail.push(line);
+          if (tail.length > tailSize) tail.shift();
+        }
+        this.#options.onOutput?.({ runId: record.runId, taskId: record.taskId, stream: name, line });
+      });
+      return new Promise<void>((resolve) => lines.once("close", () => resolve()));
+    };
+    const output = Promise.all([streamLines(child.stdout, "stdout"), streamLines(child.stderr, "stderr")]);
+    const ended = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>(
+      (resolve) => {
+        child.once("error", (spawnError) => resolve({ exitCode: null, signal: null, spawnError }));
+        child.once("exit", (exitCode, signal) => resolve({ exitCode, signal }));
+      },
+    );
+    return ended.then(async ({ exitCode, signal, spawnError }) => {
+      await output;
+      if (spawnError) tail.push(`could not start task: ${spawnError.message}`);
+      const interrupted = this.#stopping || signal !== null;
+      if (!interrupted) await rm(this.#recordPath(record.runId), { force: true });
+      this.#running.delete(record.runId);
+      this.#options.onExit?.({
+        runId: record.runId,
+        taskId: record.taskId,
+        event: record.event,
+        exitCode,
+        signal,
+        interrupted,
+        stderrTail: tail.join("\n"),
+      });
+    });
+  }
+
+  async #records(): Promise<TaskRecord[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.#options.tasksDir)).filter((name) => name.endsWith(".json")).sort();
+    } catch (error) {
+      if (isFsError(error, "ENOENT")) return [];
+      throw error;
+    }
+    const records: TaskRecord[] = [];
+    for (const name of names) {
+      try {
+        records.push(JSON.parse(await readFile(join(this.#options.tasksDir, name), "utf8")) as TaskRecord);
+      } catch (error) {
+        if (!isFsError(error, "ENOENT")) throw error;
+      }
+    }
+    return records;
+  }
+
+  #recordPath(runId: string): string {
+    return join(this.#options.tasksDir, `${encodeKeySegment(runId)}.json`);
+  }
+}
+
+function isAlive(child: ChildProcess): boolean {
+  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/** Kills the task's whole process group: the entrypoint and the legacy program it runs. */
+function killGroup(child: ChildProcess): void {
+  if (!isAlive(child)) return;
+  try {
+    process.kill(-child.pid!, "SIGKILL");
+  } catch {
+    child.kill("SIGKILL");
+  }
+}

@@ -1,0 +1,167 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { LocalQueue } from "../../src";
+import { tempDir } from "../helpers";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("LocalQueue", () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterEach(() => cleanup());
+
+  async function queueWithDlq(settings: { visibilityTimeoutMs: number; maxReceiveCount: number }) {
+    const dlq = await LocalQueue.open(dir, "work-dlq");
+    const queue = await LocalQueue.open(dir, "work", { settings, deadLetterQueue: dlq });
+    return { queue, dlq };
+  }
+
+  it("delivers messages oldest first in batches no larger than asked", async () => {
+    const { queue } = await queueWithDlq({ visibilityTimeoutMs: 1000, maxReceiveCount: 3 });
+    for (let i = 0; i < 5; i++) await queue.send(`m${i}`);
+
+    const first = await queue.receive(3);
+    const second = await queue.receive(3);
+
+    expect(first.map((m) => m.body)).toEqual(["m0", "m1", "m2"]);
+    expect(second.map((m) => m.body)).toEqual(["m3", "m4"]);
+    expect(first[0]!.attributes.ApproximateReceiveCount).toBe("1");
+  });
+
+  it("hides a received message until its visibility timeout passes, then delivers it again with a higher receive count", async () => {
+    const { queue } = await queueWithDlq({ visibilityTimeoutMs: 80, maxReceiveCount: 5 });
+    await queue.send("hello");
+    const [first] = await queue.receive(10);
+
+    expect(await queue.receive(10)).toEqual([]);
+    await sleep(120);
+    const [again] = await queue.receive(10);
+
+    expect(again!.messageId).toBe(first!.messageId);
+    expect(again!.attributes.ApproximateReceiveCount).toBe("2");
+    expect(again!.receiptHandle).not.toBe(first!.receiptHandle);
+  });
+
+  it("deletes only with the latest receipt handle", async () => {
+    const { queue } = await queueWithDlq({ visibilityTimeoutMs: 20, maxReceiveCount: 5 });
+    await queue.send("hello");
+    const [first] = await queue.receive(1);
+    await sleep(40);
+    const [second] = await queue.receive(1);
+
+    expect(await queue.delete(first!.receiptHandle)).toBe(false);
+    expect(await queue.delete(second!.receiptHandle)).toBe(true);
+    expect(await queue.counts()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it("moves a message to the dead-letter queue on the receive after maxReceiveCount", async () => {
+    const { queue, dlq } = await queueWithDlq({ visibilityTimeoutMs: 0, maxReceiveCount: 2 });
+    await queue.send("poison");
+
+    expect(await queue.receive(1)).toHaveLength(1);
+    expect(await queue.receive(1)).toHaveLength(1);
+    expect(await queue.receive(1)).toHaveLength(0);
+
+    const parked = await dlq.messages();
+    expect(parked.map((m) => [m.body, m.receiveCount, m.deadLetterSourceQueue])).toEqual([
+      ["poison", 2, "work"],
+    ]);
+  });
+
+  it("keeps messages, receive counts and in-flight deadlines across a restart", async () => {
+    const { queue } = await queueWithDlq({ visibilityTimeoutMs: 60_000, maxReceiveCount: 5 });
+    await queue.send("a");
+    await queue.send("b");
+    await queue.receive(1);
+
+    const reopenedDlq = await LocalQueue.open(dir, "work-dlq");
+    const reopened = await LocalQueue.open(dir, "work", {
+      settings: { visibilityTimeoutMs: 60_000, maxReceiveCount: 5 },
+      deadLetterQueue: reopenedDlq,
+    });
+
+    expect(await reopened.counts()).toEqual({ visible: 1, inFlight: 1 });
+    expect(await reopened.releaseInFlight()).toBe(1);
+    const all = await reopened.receive(10);
+    expect(all.map((m) => [m.body, m.attributes.ApproximateReceiveCount])).toEqual([
+      ["a", "2"],
+      ["b", "1"],
+    ]);
+  });
+
+  it("writes one JSON file per message and removes it on delete", async () => {
+    const { queue } = await queueWithDlq({ visibilityTimeoutMs: 1000, maxReceiveCount: 5 });
+    const id = await queue.send('{"x":1}');
+
+    const files = await readdir(join(dir, "work", "messages"));
+    expect(files).toEqual([`${id}.json`]);
+    expect(JSON.parse(await readFile(join(dir, "work", "messages", files[0]!), "utf8"))).toMatchObject({
+      messageId: id,
+      body: '{"x":1}',
+      receiveCount: 0,
+    });
+    const [received] = await queue.receive(1);
+    await queue.delete(received!.receiptHandle);
+    expect(await readdir(join(dir, "work", "messages"))).toEqual([]);
+  });
+
+  it("picks up messages another process wrote into the queue directory", async () => {
+    const { queue } = await queueWithDlq({ visibilityTimeoutMs: 1000, maxReceiveCount: 5 });
+    const otherProcessView = await LocalQueue.open(dir, "work");
+
+    await otherProcessView.send("from elsewhere");
+
+    expect((await queue.receive(10)).map((m) => m.body)).toEqual(["from elsewhere"]);
+  });
+
+  it("never hands one message to two concurrent receivers", async () => {
+    const { queue } = await queueWithDlq({ visibilityTimeoutMs: 10_000, maxReceiveCount: 5 });
+    for (let i = 0; i < 20; i++) await queue.send(`m${i}`);
+
+    const batches = await Promise.all(Array.from({ length: 8 }, () => queue.receive(5)));
+
+    const ids = batches.flat().map((m) => m.messageId);
+    expect(ids).toHaveLength(20);
+    expect(new Set(ids).size).toBe(20);
+  });
+
+  it("moves dead-lettered messages back with a fresh receive count", async () => {
+    const { queue, dlq } = await queueWithDlq({ visibilityTimeoutMs: 0, maxReceiveCount: 1 });
+    await queue.send("retry me");
+    await queue.receive(1);
+    await queue.receive(1);
+    expect(await dlq.counts()).toEqual({ visible: 1, inFlight: 0 });
+
+    const moved = await dlq.moveMessagesTo(queue);
+
+    expect(moved).toBe(1);
+    const [back] = await queue.receive(1);
+    expect(back!.body).toBe("retry me");
+    expect(back!.attributes.ApproximateReceiveCount).toBe("1");
+  });
+
+  it("reopens every queue with its recorded settings and dead-letter queue", async () => {
+    await queueWithDlq({ visibilityTimeoutMs: 1234, maxReceiveCount: 7 });
+
+    const all = await LocalQueue.openAll(dir);
+
+    expect([...all.keys()].sort()).toEqual(["work", "work-dlq"]);
+    expect(all.get("work")!.settings).toEqual({ visibilityTimeoutMs: 1234, maxReceiveCount: 7 });
+    expect(all.get("work")!.deadLetterQueue?.name).toBe("work-dlq");
+  });
+
+  it("wakes a waiting poller as soon as a message arrives", async () => {
+    const { queue } = await queueWithDlq({ visibilityTimeoutMs: 1000, maxReceiveCount: 5 });
+    const started = Date.now();
+
+    const waiting = queue.waitForArrival(5000);
+    await queue.send("now");
+    await waiting;
+
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});

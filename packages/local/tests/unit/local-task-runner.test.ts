@@ -1,0 +1,127 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createEvent, ENV, type SluiceEvent } from "@sluice/core";
+import { LOCAL_ENV, LocalTaskRunner, type TaskExit, type TaskOutputLine } from "../../src";
+import { tempDir, waitFor } from "../helpers";
+
+const ENTRYPOINT = join(__dirname, "..", "fixtures", "fake-entrypoint.cjs");
+
+function received(runId: string): SluiceEvent<"sluice.object.received"> {
+  return createEvent("sluice.object.received", "sluice/listener", {
+    runId,
+    object: { bucket: "raw", key: "ledger/2026-01.txt", size: 100, eTag: "e" },
+    dataset: "ledger",
+    contractVersion: 1,
+    route: "container",
+  });
+}
+
+const RUN_A = "r-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const RUN_B = "r-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+describe("LocalTaskRunner", () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let output: TaskOutputLine[];
+  let exits: TaskExit[];
+
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+    output = [];
+    exits = [];
+    process.env.SLUICE_SECRET_FROM_PARENT = "should not leak";
+  });
+  afterEach(async () => {
+    delete process.env.SLUICE_SECRET_FROM_PARENT;
+    await cleanup();
+  });
+
+  function runner(behaviour: string, extra: Record<string, string> = {}): LocalTaskRunner {
+    return new LocalTaskRunner({
+      args: [ENTRYPOINT],
+      environment: {
+        [ENV.stagingBucket]: "staging",
+        [LOCAL_ENV.stateDir]: dir,
+        SLUICE_FAKE_BEHAVIOUR: behaviour,
+        SLUICE_FAKE_MARKER_DIR: dir,
+        ...extra,
+      },
+      tasksDir: join(dir, "tasks"),
+      stopTimeoutMs: 2000,
+      onOutput: (line) => output.push(line),
+      onExit: (exit) => exits.push(exit),
+    });
+  }
+
+  it("spawns the entrypoint with the task event and the task definition's environment only", async () => {
+    const tasks = runner("ok");
+
+    const result = await tasks.launch({ event: received(RUN_A) });
+    await tasks.idle();
+
+    expect(result).toEqual({ taskId: expect.stringContaining(RUN_A), alreadyRunning: false });
+    const stdout = output.filter((line) => line.stream === "stdout").map((line) => JSON.parse(line.line));
+    expect(stdout).toEqual([{ runId: RUN_A, stagingBucket: "staging", stateDir: dir, hasSecret: false }]);
+    expect(output.find((line) => line.stream === "stderr")).toMatchObject({
+      runId: RUN_A,
+      line: "stderr line 1",
+    });
+    expect(exits).toMatchObject([{ runId: RUN_A, exitCode: 0, interrupted: false }]);
+  });
+
+  it("starts one task per run id while it runs: a second launch says alreadyRunning", async () => {
+    const tasks = runner("hang");
+
+    const first = await tasks.launch({ event: received(RUN_A) });
+    const second = await tasks.launch({ event: received(RUN_A) });
+    const other = await tasks.launch({ event: received(RUN_B) });
+
+    expect(second).toEqual({ taskId: first.taskId, alreadyRunning: true });
+    expect(other.alreadyRunning).toBe(false);
+    expect(tasks.running().sort()).toEqual([RUN_A, RUN_B]);
+    await tasks.stop();
+  });
+
+  it("reports a failing task's exit code and stderr tail, and forgets it", async () => {
+    const tasks = runner("exit3");
+
+    await tasks.launch({ event: received(RUN_A) });
+    await tasks.idle();
+
+    expect(exits[0]).toMatchObject({ exitCode: 3, interrupted: false });
+    expect(exits[0]!.stderrTail).toContain("legacy program failed");
+    expect(await readdir(join(dir, "tasks"))).not.toContain(`${RUN_A}.json`);
+  });
+
+  it("stops running tasks with SIGTERM and starts them again after a restart", async () => {
+    const tasks = runner("hang");
+    await tasks.launch({ event: received(RUN_A) });
+    await waitFor(async () => (await readdir(dir)).includes(`${RUN_A}.starts`), 5000, "task started");
+
+    await tasks.stop();
+
+    expect(exits[0]).toMatchObject({ interrupted: true });
+    expect(exits[0]!.stderrTail).toContain("got SIGTERM");
+    const restarted = runner("ok");
+    expect(await restarted.resumeInterrupted()).toBe(1);
+    await restarted.idle();
+    expect(await readFile(join(dir, `${RUN_A}.starts`), "utf8")).toBe("xx");
+    expect(await restarted.resumeInterrupted()).toBe(0);
+  });
+
+  it("reports a command that cannot start as a failed exit", async () => {
+    const tasks = new LocalTaskRunner({
+      command: join(dir, "no-such-program"),
+      args: [],
+      environment: {},
+      tasksDir: join(dir, "tasks"),
+      onExit: (exit) => exits.push(exit),
+    });
+
+    await tasks.launch({ event: received(RUN_A) });
+    await tasks.idle();
+
+    expect(exits[0]).toMatchObject({ exitCode: null, signal: null });
+    expect(exits[0]!.stderrTail).toContain("could not start task");
+  });
+});
