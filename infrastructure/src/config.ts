@@ -1,0 +1,299 @@
+import * as path from "node:path";
+
+/** The environments Sluice is deployed to; one Terraform stack each. */
+export type Environment = "dev" | "prod";
+
+/** The Lambda functions of the pipeline, one per phase plus the container launcher. */
+export type FunctionName = "listener" | "transform" | "loader" | "launcher";
+
+/** Every function name, in the order stacks create them. */
+export const FUNCTION_NAMES: readonly FunctionName[] = ["listener", "transform", "loader", "launcher"];
+
+/** Sizing and SQS polling of one function. */
+export interface FunctionConfig {
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Reserved concurrency; also the event source mapping's maximum concurrency, so SQS never throttles it. */
+  reservedConcurrency: number;
+  /** Messages per invocation. */
+  batchSize: number;
+  /** Seconds the event source mapping may wait to fill a batch. */
+  maxBatchingWindowSeconds: number;
+}
+
+/** Where state lives: a local file (synth, tests) or an S3 bucket per environment (real deploys). */
+export type StateBackendConfig =
+  | { type: "local"; path: string }
+  | {
+      type: "s3";
+      bucket: string;
+      /** Object key of the state; defaults to `sluice/<environment>/terraform.tfstate`. */
+      key: string;
+      region: string;
+    };
+
+/** Everything that differs between environments or tunes the infrastructure. */
+export interface SluiceConfig {
+  environment: Environment;
+  /** Prefix of every resource name, e.g. `sluice` gives `sluice-dev-raw-…`. */
+  namePrefix: string;
+  region: string;
+  /**
+   * The AWS account the stack deploys to. The provider refuses any other account, and the
+   * account id builds the few ARNs and the unique bucket names, so no data source asks AWS at plan time.
+   */
+  accountId: string;
+  /** At least two, because an RDS subnet group spans two availability zones. */
+  availabilityZones: string[];
+  vpcCidr: string;
+  /**
+   * Interface VPC endpoints for the private subnets (service suffix of `com.amazonaws.<region>.<x>`).
+   * S3 always gets a gateway endpoint in addition.
+   */
+  interfaceEndpoints: string[];
+  /** Zip files of the Lambda bundles made by each app's `build`. */
+  bundles: Record<FunctionName, string>;
+  functions: Record<FunctionName, FunctionConfig>;
+  queues: {
+    /** Receives before a message moves to its dead-letter queue. */
+    maxReceiveCount: number;
+    /** Visibility timeout = multiplier × the consumer's timeout + its batching window. AWS asks for at least 6. */
+    visibilityTimeoutMultiplier: number;
+    messageRetentionSeconds: number;
+    deadLetterRetentionSeconds: number;
+  };
+  storage: {
+    /** Days staged rows, rejects and manifests are kept after a load. */
+    stagedExpirationDays: number;
+    /** Days quarantined objects are kept for inspection and replay. */
+    quarantineExpirationDays: number;
+    /** Days an overwritten or deleted raw object version is kept. */
+    rawNoncurrentVersionDays: number;
+    abortIncompleteUploadDays: number;
+    /** Deletes buckets with objects in them on destroy (dev only). */
+    forceDestroy: boolean;
+  };
+  database: {
+    instanceClass: string;
+    engineVersion: string;
+    allocatedStorageGb: number;
+    maxAllocatedStorageGb: number;
+    databaseName: string;
+    masterUsername: string;
+    port: number;
+    multiAz: boolean;
+    deletionProtection: boolean;
+    backupRetentionDays: number;
+    /** Dev tears down without a final snapshot; prod keeps one. */
+    skipFinalSnapshot: boolean;
+    performanceInsights: boolean;
+  };
+  ecs: {
+    containerName: string;
+    /** Image tag the task definition runs from the ECR repository. */
+    imageTag: string;
+    cpu: number;
+    memoryMb: number;
+    cpuArchitecture: "ARM64" | "X86_64";
+    containerInsights: boolean;
+    /** Untagged images kept in the repository. */
+    untaggedImagesKept: number;
+  };
+  logs: { retentionDays: number };
+  alarms: {
+    /** Function errors per period that raise an alarm. */
+    functionErrorThreshold: number;
+    periodSeconds: number;
+    /** Optional e-mail subscribed to the alerts topic. */
+    email?: string;
+  };
+  stateBackend: StateBackendConfig;
+}
+
+/** Overrides of a default config; nested records are merged one level deep. */
+export type SluiceConfigOverrides = Partial<Omit<SluiceConfig, "functions">> & {
+  functions?: Partial<Record<FunctionName, Partial<FunctionConfig>>>;
+};
+
+/** The repository root, from this file's place in `infrastructure/src`. */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Where each app's `build` writes its Lambda zip. */
+export function defaultBundles(repoRoot: string = REPO_ROOT): Record<FunctionName, string> {
+  return {
+    listener: path.join(repoRoot, "apps", "listener", "dist", "listener.zip"),
+    transform: path.join(repoRoot, "apps", "transform", "dist", "transform.zip"),
+    loader: path.join(repoRoot, "apps", "loader", "dist", "loader.zip"),
+    launcher: path.join(repoRoot, "apps", "legacy-wrapper", "dist", "launcher.zip"),
+  };
+}
+
+const DEV: SluiceConfig = {
+  environment: "dev",
+  namePrefix: "sluice",
+  region: "eu-west-1",
+  accountId: "111111111111",
+  availabilityZones: ["eu-west-1a", "eu-west-1b"],
+  vpcCidr: "10.40.0.0/16",
+  interfaceEndpoints: ["sns", "sqs", "ecr.api", "ecr.dkr", "logs", "secretsmanager"],
+  bundles: defaultBundles(),
+  functions: {
+    listener: {
+      memoryMb: 256,
+      timeoutSeconds: 30,
+      reservedConcurrency: 2,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 1,
+    },
+    transform: {
+      memoryMb: 1024,
+      timeoutSeconds: 300,
+      reservedConcurrency: 2,
+      batchSize: 1,
+      maxBatchingWindowSeconds: 0,
+    },
+    loader: {
+      memoryMb: 512,
+      timeoutSeconds: 300,
+      reservedConcurrency: 2,
+      batchSize: 1,
+      maxBatchingWindowSeconds: 0,
+    },
+    launcher: {
+      memoryMb: 256,
+      timeoutSeconds: 30,
+      reservedConcurrency: 2,
+      batchSize: 5,
+      maxBatchingWindowSeconds: 1,
+    },
+  },
+  queues: {
+    maxReceiveCount: 5,
+    visibilityTimeoutMultiplier: 6,
+    messageRetentionSeconds: 4 * 24 * 3600,
+    deadLetterRetentionSeconds: 14 * 24 * 3600,
+  },
+  storage: {
+    stagedExpirationDays: 7,
+    quarantineExpirationDays: 30,
+    rawNoncurrentVersionDays: 7,
+    abortIncompleteUploadDays: 1,
+    forceDestroy: true,
+  },
+  database: {
+    instanceClass: "db.t4g.micro",
+    engineVersion: "16",
+    allocatedStorageGb: 20,
+    maxAllocatedStorageGb: 50,
+    databaseName: "sluice",
+    masterUsername: "sluice_admin",
+    port: 5432,
+    multiAz: false,
+    deletionProtection: false,
+    backupRetentionDays: 1,
+    skipFinalSnapshot: true,
+    performanceInsights: false,
+  },
+  ecs: {
+    containerName: "legacy-wrapper",
+    imageTag: "latest",
+    cpu: 512,
+    memoryMb: 1024,
+    cpuArchitecture: "ARM64",
+    containerInsights: false,
+    untaggedImagesKept: 5,
+  },
+  logs: { retentionDays: 14 },
+  alarms: { functionErrorThreshold: 1, periodSeconds: 300 },
+  stateBackend: { type: "local", path: "terraform.dev.tfstate" },
+};
+
+const PROD: SluiceConfig = {
+  ...DEV,
+  environment: "prod",
+  accountId: "222222222222",
+  availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+  vpcCidr: "10.41.0.0/16",
+  functions: {
+    listener: { ...DEV.functions.listener, reservedConcurrency: 10 },
+    transform: { ...DEV.functions.transform, memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 20 },
+    loader: { ...DEV.functions.loader, memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 5 },
+    launcher: { ...DEV.functions.launcher, reservedConcurrency: 5 },
+  },
+  storage: {
+    ...DEV.storage,
+    stagedExpirationDays: 30,
+    quarantineExpirationDays: 90,
+    rawNoncurrentVersionDays: 30,
+    forceDestroy: false,
+  },
+  database: {
+    ...DEV.database,
+    instanceClass: "db.m7g.large",
+    allocatedStorageGb: 100,
+    maxAllocatedStorageGb: 500,
+    multiAz: true,
+    deletionProtection: true,
+    backupRetentionDays: 14,
+    skipFinalSnapshot: false,
+    performanceInsights: true,
+  },
+  ecs: { ...DEV.ecs, cpu: 1024, memoryMb: 4096, containerInsights: true, untaggedImagesKept: 10 },
+  logs: { retentionDays: 90 },
+  stateBackend: { type: "local", path: "terraform.prod.tfstate" },
+};
+
+/** A config is a mistake waiting to deploy; this names the first problem found. */
+export class InvalidConfigError extends Error {
+  override readonly name = "InvalidConfigError";
+}
+
+/**
+ * The config of `environment`: the defaults above with `overrides` applied, validated.
+ * @throws InvalidConfigError when a value cannot work on AWS (e.g. one availability zone).
+ */
+export function configFor(environment: Environment, overrides: SluiceConfigOverrides = {}): SluiceConfig {
+  const base = environment === "dev" ? DEV : PROD;
+  const functions = { ...base.functions };
+  for (const name of FUNCTION_NAMES)
+    functions[name] = { ...base.functions[name], ...overrides.functions?.[name] };
+  const config: SluiceConfig = { ...base, ...overrides, functions, environment };
+  validateConfig(config);
+  return config;
+}
+
+/**
+ * Checks the rules AWS would otherwise reject at apply time, or that would silently lose messages.
+ * @throws InvalidConfigError naming the offending setting.
+ */
+export function validateConfig(config: SluiceConfig): void {
+  const fail = (message: string): never => {
+    throw new InvalidConfigError(`${config.environment}: ${message}`);
+  };
+  if (!/^\d{12}$/.test(config.accountId))
+    fail(`accountId "${config.accountId}" is not a 12-digit AWS account id`);
+  if (config.availabilityZones.length < 2) fail("availabilityZones needs at least two zones for RDS");
+  if (config.queues.visibilityTimeoutMultiplier < 6)
+    fail("queues.visibilityTimeoutMultiplier must be at least 6 (AWS guidance for Lambda consumers)");
+  for (const name of FUNCTION_NAMES) {
+    const fn = config.functions[name];
+    if (fn.timeoutSeconds < 1 || fn.timeoutSeconds > 900)
+      fail(`functions.${name}.timeoutSeconds must be 1..900`);
+    if (fn.memoryMb < 128 || fn.memoryMb > 10240) fail(`functions.${name}.memoryMb must be 128..10240`);
+    if (fn.reservedConcurrency < 2)
+      fail(`functions.${name}.reservedConcurrency must be at least 2 (the SQS event source minimum)`);
+    if (visibilityTimeoutOf(config, name) > 43200)
+      fail(`the ${name} queue's visibility timeout would exceed SQS's 12 hours`);
+  }
+}
+
+/** The visibility timeout (seconds) of the queue consumed by `name`. */
+export function visibilityTimeoutOf(config: SluiceConfig, name: FunctionName): number {
+  const fn = config.functions[name];
+  return config.queues.visibilityTimeoutMultiplier * fn.timeoutSeconds + fn.maxBatchingWindowSeconds;
+}
+
+/** `<prefix>-<environment>-<suffix>`, the name of every resource in a stack. */
+export function resourceName(config: SluiceConfig, suffix: string): string {
+  return `${config.namePrefix}-${config.environment}-${suffix}`;
+}

@@ -1,0 +1,179 @@
+import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
+import type { Route, SluiceEventType } from "@sluice/core";
+import { Construct } from "constructs";
+import { type FunctionName, resourceName, type SluiceConfig, visibilityTimeoutOf } from "./config";
+import { policyDocument } from "./iam";
+
+/** Props of {@link ConsumerQueue}. */
+export interface ConsumerQueueProps {
+  name: string;
+  visibilityTimeoutSeconds: number;
+  config: SluiceConfig;
+}
+
+/**
+ * A queue with its own dead-letter queue: after `maxReceiveCount` failed receives a message is
+ * parked in the DLQ for inspection and redrive instead of being lost. Both use SSE-SQS, which
+ * S3 and SNS can deliver to without a customer-managed key.
+ */
+export class ConsumerQueue extends Construct {
+  public readonly queue: SqsQueue;
+  public readonly deadLetterQueue: SqsQueue;
+
+  constructor(scope: Construct, id: string, props: ConsumerQueueProps) {
+    super(scope, id);
+    const { queues } = props.config;
+    this.deadLetterQueue = new SqsQueue(this, "dlq", {
+      name: `${props.name}-dlq`,
+      messageRetentionSeconds: queues.deadLetterRetentionSeconds,
+      sqsManagedSseEnabled: true,
+    });
+    this.queue = new SqsQueue(this, "queue", {
+      name: props.name,
+      visibilityTimeoutSeconds: props.visibilityTimeoutSeconds,
+      messageRetentionSeconds: queues.messageRetentionSeconds,
+      receiveWaitTimeSeconds: 20,
+      sqsManagedSseEnabled: true,
+      redrivePolicy: JSON.stringify({
+        deadLetterTargetArn: this.deadLetterQueue.arn,
+        maxReceiveCount: queues.maxReceiveCount,
+      }),
+    });
+    // Only this queue may redrive into its DLQ, so DLQ depth always means "this consumer failed".
+    // (a separate resource: on the DLQ itself it would make a cycle with the redrive policy).
+    new SqsQueueRedriveAllowPolicy(this, "dlq-redrive-allow", {
+      queueUrl: this.deadLetterQueue.url,
+      redriveAllowPolicy: JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [this.queue.arn] }),
+    });
+  }
+}
+
+/** An SNS subscription filter on the `type` and `route` message attributes. */
+export interface EventFilter {
+  type: SluiceEventType[];
+  route?: Route[];
+}
+
+/** Which events each SNS-fed consumer receives. The listener is fed by S3 instead. */
+export const CONSUMER_FILTERS: Record<Exclude<FunctionName, "listener">, EventFilter> = {
+  transform: { type: ["sluice.object.received"], route: ["lambda"] },
+  launcher: { type: ["sluice.object.received"], route: ["container"] },
+  loader: { type: ["sluice.object.staged"] },
+};
+
+/** Events that need a human: they land in the alerts queue, whose depth raises an alarm. */
+export const ALERT_FILTER: EventFilter = { type: ["sluice.object.failed", "sluice.object.quarantined"] };
+
+/** Props of {@link Messaging}. */
+export interface MessagingProps {
+  config: SluiceConfig;
+  /** The raw bucket, whose object-created notifications feed the listener queue. */
+  rawBucket: S3Bucket;
+}
+
+/**
+ * The pipeline events topic and one queue per consumer: S3 → listener queue, and SNS → a queue
+ * per phase filtered on the message attributes, plus the alerts queue for failed and quarantined objects.
+ */
+export class Messaging extends Construct {
+  public readonly eventsTopic: SnsTopic;
+  /** The queue each function consumes. */
+  public readonly queues: Record<FunctionName, ConsumerQueue>;
+  public readonly alertsQueue: ConsumerQueue;
+  public readonly rawNotifications: S3BucketNotification;
+
+  constructor(scope: Construct, id: string, props: MessagingProps) {
+    super(scope, id);
+    const { config } = props;
+    this.eventsTopic = new SnsTopic(this, "events", {
+      name: resourceName(config, "events"),
+      kmsMasterKeyId: "alias/aws/sns",
+    });
+    const consumerQueue = (fn: FunctionName) =>
+      new ConsumerQueue(this, fn, {
+        name: resourceName(config, fn),
+        visibilityTimeoutSeconds: visibilityTimeoutOf(config, fn),
+        config,
+      });
+    this.queues = {
+      listener: consumerQueue("listener"),
+      transform: consumerQueue("transform"),
+      loader: consumerQueue("loader"),
+      launcher: consumerQueue("launcher"),
+    };
+    // Nothing consumes the alerts queue automatically: its visibility only matters to a person reading it.
+    this.alertsQueue = new ConsumerQueue(this, "alerts", {
+      name: resourceName(config, "alerts"),
+      visibilityTimeoutSeconds: 30,
+      config,
+    });
+
+    const rawBucketMaySend = this.allowSender(
+      "listener-from-raw-bucket",
+      this.queues.listener.queue,
+      "s3.amazonaws.com",
+      props.rawBucket.arn,
+      config,
+    );
+    // S3 → SQS (not straight to Lambda) so the listener also gets retries, back-pressure and a DLQ.
+    this.rawNotifications = new S3BucketNotification(this, "raw-notifications", {
+      bucket: props.rawBucket.id,
+      queue: [{ queueArn: this.queues.listener.queue.arn, events: ["s3:ObjectCreated:*"] }],
+      // S3 sends a test message on creation and fails if the queue policy does not allow it yet.
+      dependsOn: [rawBucketMaySend],
+    });
+    for (const [fn, filter] of Object.entries(CONSUMER_FILTERS) as [FunctionName, EventFilter][])
+      this.subscribe(fn, this.queues[fn].queue, filter, config);
+    this.subscribe("alerts", this.alertsQueue.queue, ALERT_FILTER, config);
+  }
+
+  private subscribe(id: string, queue: SqsQueue, filter: EventFilter, config: SluiceConfig): void {
+    const policy = this.allowSender(
+      `${id}-from-events-topic`,
+      queue,
+      "sns.amazonaws.com",
+      this.eventsTopic.arn,
+      config,
+    );
+    new SnsTopicSubscription(this, `${id}-subscription`, {
+      topicArn: this.eventsTopic.arn,
+      protocol: "sqs",
+      endpoint: queue.arn,
+      filterPolicyScope: "MessageAttributes",
+      filterPolicy: JSON.stringify(filter),
+      // Consumers parse either form (core's unwrapSqsBody); raw keeps bodies small and attributes intact.
+      rawMessageDelivery: true,
+      dependsOn: [policy],
+    });
+  }
+
+  private allowSender(
+    id: string,
+    queue: SqsQueue,
+    service: string,
+    sourceArn: string,
+    config: SluiceConfig,
+  ): SqsQueuePolicy {
+    return new SqsQueuePolicy(this, `${id}-policy`, {
+      queueUrl: queue.url,
+      policy: policyDocument([
+        {
+          Effect: "Allow",
+          Principal: { Service: service },
+          Action: "sqs:SendMessage",
+          Resource: queue.arn,
+          Condition: {
+            ArnEquals: { "aws:SourceArn": sourceArn },
+            StringEquals: { "aws:SourceAccount": config.accountId },
+          },
+        },
+      ]),
+    });
+  }
+}

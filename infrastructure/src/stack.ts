@@ -1,0 +1,188 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { ENV } from "@sluice/core";
+import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { Alarms } from "./alarms";
+import { assertBundlesExist } from "./bundles";
+import { FUNCTION_NAMES, type FunctionName, type SluiceConfig } from "./config";
+import { Database } from "./database";
+import { LegacyWrapperTasks } from "./ecs";
+import { PipelineKey } from "./encryption";
+import { PhaseFunction } from "./functions";
+import { allow, type PolicyStatement } from "./iam";
+import { Messaging } from "./messaging";
+import { Network } from "./network";
+import { Storage } from "./storage";
+
+/** Where the bundles put the dataset contracts: `contracts/` beside the handler in the zip. */
+export const LAMBDA_CONTRACTS_DIR = "/var/task/contracts";
+
+/** Prefixes of the staging bucket that phases write: staged runs and quarantined objects. */
+const STAGING_WRITE_PREFIXES = ["staged/*", "quarantine/*"];
+
+/**
+ * One environment of Sluice: buckets, the events topic and consumer queues, the phase functions,
+ * Postgres in a private VPC, the legacy-wrapper Fargate task, and alarms.
+ */
+export class SluiceStack extends TerraformStack {
+  public readonly key: PipelineKey;
+  public readonly storage: Storage;
+  public readonly messaging: Messaging;
+  public readonly network: Network;
+  public readonly database: Database;
+  public readonly tasks: LegacyWrapperTasks;
+  public readonly functions: Record<FunctionName, PhaseFunction>;
+  public readonly alarms: Alarms;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    public readonly config: SluiceConfig,
+  ) {
+    super(scope, id);
+    assertBundlesExist(config.bundles);
+    new AwsProvider(this, "aws", {
+      region: config.region,
+      // Refuses to plan or apply with credentials of any other account.
+      allowedAccountIds: [config.accountId],
+      defaultTags: [
+        { tags: { project: config.namePrefix, environment: config.environment, managedBy: "cdktf" } },
+      ],
+    });
+    this.configureBackend();
+
+    this.key = new PipelineKey(this, "key", config);
+    this.storage = new Storage(this, "storage", config);
+    this.messaging = new Messaging(this, "messaging", { config, rawBucket: this.storage.raw.bucket });
+    this.network = new Network(this, "network", config);
+    this.database = new Database(this, "database", { config, network: this.network });
+
+    const raw = this.storage.raw.bucket;
+    const staging = this.storage.staging.bucket;
+    const topic = this.messaging.eventsTopic;
+    const readRaw = [
+      allow(["s3:GetObject", "s3:GetObjectVersion"], `${raw.arn}/*`),
+      // Without ListBucket a missing key answers 403 instead of 404.
+      allow("s3:ListBucket", raw.arn),
+    ];
+    const readStaging = [
+      allow("s3:GetObject", `${staging.arn}/staged/*`),
+      allow("s3:ListBucket", staging.arn),
+    ];
+    const writeStaging = [
+      allow(
+        ["s3:PutObject", "s3:GetObject"],
+        STAGING_WRITE_PREFIXES.map((prefix) => `${staging.arn}/${prefix}`),
+      ),
+      allow("s3:ListBucket", staging.arn),
+    ];
+    const publish = allow("sns:Publish", topic.arn);
+    const common: Record<string, string> = {
+      [ENV.eventsTopicArn]: topic.arn,
+      [ENV.rawBucket]: raw.bucket,
+      [ENV.stagingBucket]: staging.bucket,
+    };
+
+    this.tasks = new LegacyWrapperTasks(this, "legacy-wrapper", {
+      config,
+      logKeyArn: this.key.key.arn,
+      environment: common,
+      taskStatements: [...readRaw, ...writeStaging, publish],
+    });
+
+    const lambdaEnvironment = { ...common, [ENV.contractsDir]: LAMBDA_CONTRACTS_DIR };
+    const phase = (name: FunctionName, environment: Record<string, string>, statements: PolicyStatement[]) =>
+      new PhaseFunction(this, name, {
+        name,
+        config,
+        queue: this.messaging.queues[name],
+        environment: { ...lambdaEnvironment, ...environment },
+        statements,
+        logKeyArn: this.key.key.arn,
+        vpc:
+          name === "loader"
+            ? { subnets: this.network.privateSubnets, securityGroup: this.network.loaderSecurityGroup }
+            : undefined,
+      });
+    const { tasks } = this;
+    this.functions = {
+      listener: phase("listener", {}, [...readRaw, publish]),
+      transform: phase("transform", {}, [...readRaw, ...writeStaging, publish]),
+      loader: phase(
+        "loader",
+        {
+          [ENV.databaseSecretArn]: this.database.secretArn,
+          [ENV.databaseHost]: this.database.instance.address,
+          [ENV.databasePort]: String(config.database.port),
+          [ENV.databaseName]: config.database.databaseName,
+        },
+        [...readStaging, publish, allow("secretsmanager:GetSecretValue", this.database.secretArn)],
+      ),
+      launcher: phase(
+        "launcher",
+        {
+          [ENV.ecsClusterArn]: tasks.cluster.arn,
+          [ENV.ecsTaskDefinitionArn]: tasks.taskDefinition.arn,
+          [ENV.ecsContainerName]: config.ecs.containerName,
+          [ENV.ecsSubnets]: this.network.privateSubnets.map((subnet) => subnet.id).join(","),
+          [ENV.ecsSecurityGroups]: this.network.taskSecurityGroup.id,
+        },
+        [
+          allow("ecs:RunTask", `${tasks.taskDefinition.arnWithoutRevision}:*`, {
+            ArnEquals: { "ecs:cluster": tasks.cluster.arn },
+          }),
+          allow("iam:PassRole", [tasks.taskRole.role.arn, tasks.executionRole.role.arn], {
+            StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
+          }),
+          publish,
+        ],
+      ),
+    };
+
+    const watchedQueues: Record<string, SqsQueue> = {
+      alerts: this.messaging.alertsQueue.queue,
+      "alerts-dlq": this.messaging.alertsQueue.deadLetterQueue,
+    };
+    for (const name of FUNCTION_NAMES)
+      watchedQueues[`${name}-dlq`] = this.messaging.queues[name].deadLetterQueue;
+    this.alarms = new Alarms(this, "alarms", {
+      config,
+      keyArn: this.key.key.arn,
+      functions: this.functions,
+      watchedQueues,
+    });
+
+    this.outputs();
+  }
+
+  private configureBackend(): void {
+    const backend = this.config.stateBackend;
+    if (backend.type === "local") {
+      new LocalBackend(this, { path: backend.path });
+      return;
+    }
+    const s3 = new S3Backend(this, {
+      bucket: backend.bucket,
+      key: backend.key,
+      region: backend.region,
+      encrypt: true,
+    });
+    // Terraform ≥ 1.10 locks with a lock object beside the state; no DynamoDB table needed.
+    s3.addOverride("use_lockfile", true);
+  }
+
+  /** Names and ARNs an operator needs; never a credential (the database secret is referenced by ARN only). */
+  private outputs(): void {
+    const output = (id: string, value: string, description: string) =>
+      new TerraformOutput(this, id, { value, description });
+    output("raw_bucket", this.storage.raw.bucket.bucket, "Bucket raw files are dropped into");
+    output("staging_bucket", this.storage.staging.bucket.bucket, "Bucket of staged rows, rejects, manifests");
+    output("events_topic_arn", this.messaging.eventsTopic.arn, "Pipeline events topic");
+    output("alerts_topic_arn", this.alarms.alertsTopic.arn, "Alarms publish here");
+    output("alerts_queue_url", this.messaging.alertsQueue.queue.url, "Failed and quarantined objects");
+    output("ecr_repository_url", this.tasks.repository.repositoryUrl, "Push the legacy-wrapper image here");
+    output("database_endpoint", this.database.instance.endpoint, "Postgres host:port (private)");
+    output("database_secret_arn", this.database.secretArn, "RDS-managed secret with the master credentials");
+  }
+}
