@@ -1,0 +1,69 @@
+import { dirname, join } from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { S3ObjectStore, SnsEventPublisher } from "@sluice/aws";
+import { createLogger, ENV, type EventPublisher, type ObjectStore, requireEnv } from "@sluice/core";
+import { loadRegistry } from "@sluice/datasets";
+import { isLocalTask, localTaskPorts } from "@sluice/local";
+import { stageStream } from "@sluice/transform";
+import { legacyWrapperConfigFromEnv } from "./config";
+import { EXIT_CODES } from "./exit-codes";
+import { runLegacyTask, taskEventFromEnv } from "./task";
+
+/**
+ * The legacy-wrapper container entrypoint (`node entrypoint.mjs`): runs one task for the
+ * `sluice.object.received` event in `SLUICE_TASK_EVENT` and exits with an {@link EXIT_CODES} code.
+ * With `SLUICE_LOCAL_STATE_DIR` set (the local runtime's task runner sets it) it reads and writes
+ * the local runtime's directory-backed buckets and outbox instead of S3 and SNS.
+ */
+async function main(): Promise<number> {
+  const logger = createLogger("legacy-wrapper");
+  // The shipped programs and contracts sit beside the bundle (`node <dir>/entrypoint.mjs`).
+  const bundleDir = dirname(process.argv[1] ?? ".");
+  let task: Parameters<typeof runLegacyTask>;
+  const stopping = new AbortController();
+  try {
+    const event = taskEventFromEnv();
+    const config = legacyWrapperConfigFromEnv(process.env, join(bundleDir, "legacy"));
+    const registry = loadRegistry(process.env[ENV.contractsDir] || join(bundleDir, "contracts"));
+    const { store, publisher } = portsFromEnv();
+    task = [
+      event,
+      {
+        store,
+        publisher,
+        registry,
+        stagingBucket: requireEnv(ENV.stagingBucket),
+        stage: stageStream,
+        logger,
+        config,
+        signal: stopping.signal,
+      },
+    ];
+  } catch (error) {
+    logger.error("legacy-wrapper task cannot start", { error: error as Error });
+    return EXIT_CODES.badInput;
+  }
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      logger.warn("task asked to stop: stopping the legacy program", { signal });
+      stopping.abort();
+    });
+  }
+  return runLegacyTask(...task);
+}
+
+/** The store and publisher: the local runtime's when its state directory is given, else S3 and SNS. */
+function portsFromEnv(): { store: ObjectStore; publisher: EventPublisher } {
+  if (isLocalTask()) return localTaskPorts();
+  return {
+    store: new S3ObjectStore(new S3Client({})),
+    publisher: new SnsEventPublisher(new SNSClient({}), { topicArn: requireEnv(ENV.eventsTopicArn) }),
+  };
+}
+
+main().then((code) => {
+  process.exitCode = code;
+  // Let buffered log lines reach the pipe; an SDK socket left open must not keep the task alive.
+  setTimeout(() => process.exit(code), 2000).unref();
+});

@@ -1,0 +1,51 @@
+import {
+  type DatasetRegistry,
+  ENV,
+  type EventPublisher,
+  type Logger,
+  type ObjectStore,
+  parseEvent,
+  requireEnv,
+  type SluiceEvent,
+} from "@sluice/core";
+import type { LegacyWrapperConfig } from "./config";
+import { EXIT_CODES, exitCodeOf } from "./exit-codes";
+import { runLegacyJob } from "./legacy-job";
+import type { StageFunction } from "./staging";
+
+/** Everything one task process needs, built by the entrypoint (AWS or local ports). */
+export interface LegacyTaskDeps {
+  store: ObjectStore;
+  publisher: EventPublisher;
+  registry: DatasetRegistry;
+  stagingBucket: string;
+  stage: StageFunction;
+  logger: Logger;
+  config: LegacyWrapperConfig;
+  signal?: AbortSignal;
+}
+
+/** The `sluice.object.received` event the task was started for, read from `SLUICE_TASK_EVENT`. */
+export function taskEventFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): SluiceEvent<"sluice.object.received"> {
+  return parseEvent(requireEnv(ENV.taskEvent, env), "sluice.object.received");
+}
+
+/**
+ * Runs the task for `event` and returns the process exit code ({@link EXIT_CODES}). Never
+ * rejects: a failure to even publish `object.failed` is logged and mapped to `internalError`.
+ */
+export async function runLegacyTask(
+  event: SluiceEvent<"sluice.object.received">,
+  deps: LegacyTaskDeps,
+): Promise<number> {
+  try {
+    const outcome = await runLegacyJob(event, deps);
+    deps.logger.info("legacy job ended", { status: outcome.status, exitCode: exitCodeOf(outcome) });
+    return exitCodeOf(outcome);
+  } catch (error) {
+    deps.logger.error("legacy job could not record its outcome", { error: error as Error });
+    return EXIT_CODES.internalError;
+  }
+}
