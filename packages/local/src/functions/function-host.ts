@@ -19,6 +19,14 @@ export interface FunctionSettings {
   reservedConcurrency: number;
   /** Memory the context reports (`memoryLimitInMB`); informational locally. */
   memoryMb: number;
+  /**
+   * When set, messages of an invocation that threw (or reported them failed) come back after
+   * this delay instead of the queue's whole visibility timeout, as if the handler had called
+   * `ChangeMessageVisibility` before failing. Keeps local retries quick while the visibility
+   * timeout stays long enough (6x the function timeout) that a slow invocation is never
+   * delivered twice at once. Timed-out invocations always wait out the visibility timeout.
+   */
+  retryDelayMs?: number;
 }
 
 /** Defaults of {@link FunctionSettings}. */
@@ -122,6 +130,7 @@ export class FunctionHost {
     }
     const settings = { ...DEFAULT_FUNCTION_SETTINGS, ...definition.settings };
     for (const [name, value] of Object.entries(settings)) {
+      if (value === undefined || (name === "retryDelayMs" && value === 0)) continue;
       if (!Number.isInteger(value) || value < 1) {
         throw new ConfigError(`function ${definition.name}: ${name} must be a positive integer`, { name });
       }
@@ -236,10 +245,12 @@ export class FunctionHost {
       clearTimeout(timer);
     }
     const keep = new Set(failed);
+    const retryDelayMs = outcome === "timed-out" ? undefined : hosted.settings.retryDelayMs;
     for (const message of messages) {
-      if (keep.has(message.messageId)) continue;
       try {
-        await queue.delete(message.receiptHandle);
+        if (!keep.has(message.messageId)) await queue.delete(message.receiptHandle);
+        else if (retryDelayMs !== undefined)
+          await queue.changeVisibility(message.receiptHandle, retryDelayMs);
       } catch (deleteError) {
         // Not deleted means delivered again: at-least-once, which every handler tolerates.
         this.#onPollError?.(name, deleteError);

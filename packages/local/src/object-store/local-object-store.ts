@@ -134,21 +134,36 @@ export class LocalObjectStore implements ObjectStore {
     const stored = await this.#withKeyLock(`${bucket}\u0000${key}`, () =>
       this.#store(bucket, key, body, options),
     );
-    const sink = this.#sinks.get(bucket);
-    if (sink) {
-      const created: Parameters<typeof objectCreatedNotification>[0] = {
-        bucket,
-        key,
-        size: stored.size,
-        eTag: stored.eTag,
-        sequencer: stored.sequencer,
-      };
-      if (stored.versionId !== undefined) created.versionId = stored.versionId;
-      await sink(objectCreatedNotification(created, { origin: this.#origin }));
-    }
+    await this.#notify(bucket, stored);
     const result: PutResult = { eTag: stored.eTag };
     if (stored.versionId !== undefined) result.versionId = stored.versionId;
     return result;
+  }
+
+  /**
+   * Sends the bucket's sink the notification of an object already stored, as if it had just
+   * been written, without rewriting it (a replay: same eTag, so the same run id; a new
+   * sequencer). Resolves `false` when the object does not exist or the bucket has no sink.
+   */
+  async renotify(bucket: string, key: string): Promise<boolean> {
+    const sidecar = await this.#readSidecar(bucket, key);
+    if (!sidecar || !this.#sinks.has(bucket)) return false;
+    await this.#notify(bucket, { ...sidecar, sequencer: this.#nextSequencer() });
+    return true;
+  }
+
+  async #notify(bucket: string, stored: Sidecar): Promise<void> {
+    const sink = this.#sinks.get(bucket);
+    if (!sink) return;
+    const created: Parameters<typeof objectCreatedNotification>[0] = {
+      bucket,
+      key: stored.key,
+      size: stored.size,
+      eTag: stored.eTag,
+      sequencer: stored.sequencer,
+    };
+    if (stored.versionId !== undefined) created.versionId = stored.versionId;
+    await sink(objectCreatedNotification(created, { origin: this.#origin }));
   }
 
   /** {@inheritDoc ObjectStore.head} */

@@ -213,6 +213,31 @@ describe("FunctionHost", () => {
     expect(await queue.counts()).toEqual({ visible: 1, inFlight: 0 });
   });
 
+  it("brings failed messages back after retryDelayMs instead of the whole visibility timeout", async () => {
+    const slowQueue = await LocalQueue.open(join(dir, "q"), "slow", {
+      settings: { visibilityTimeoutMs: 60_000, maxReceiveCount: 5 },
+    });
+    await slowQueue.send("flaky");
+    let calls = 0;
+    await host.register({
+      name: "retrying",
+      queue: slowQueue,
+      settings: { retryDelayMs: 30 },
+      createHandler: () => async () => {
+        calls++;
+        if (calls === 1) throw new Error("once");
+      },
+    });
+
+    host.start();
+    await waitFor(
+      async () => (await slowQueue.counts()).visible + (await slowQueue.counts()).inFlight === 0,
+      3000,
+    );
+
+    expect(calls).toBe(2);
+  });
+
   it("refuses settings that are not positive integers", async () => {
     await expect(
       host.register({

@@ -207,6 +207,21 @@ describe("LocalObjectStore", () => {
       expect(parsed!.object).toMatchObject({ bucket: "raw", key, size: 5, eTag: result.eTag });
     });
 
+    it("renotifies a stored object without rewriting it, with the same eTag and a newer sequencer", async () => {
+      const sent: S3Event[] = [];
+      store.onObjectCreated("raw", async (n) => {
+        sent.push(n);
+      });
+      const { eTag } = await store.put("raw", "orders/a b.csv", "x");
+
+      expect(await store.renotify("raw", "orders/a b.csv")).toBe(true);
+      expect(await store.renotify("raw", "orders/missing.csv")).toBe(false);
+
+      const [first, second] = sent.map((n) => n.Records[0]!.s3.object);
+      expect(second).toMatchObject({ key: "orders/a+b.csv", eTag, size: 1 });
+      expect(second!.sequencer > first!.sequencer).toBe(true);
+    });
+
     it("orders notifications of one key by an increasing sequencer", async () => {
       const sequencers: string[] = [];
       store.onObjectCreated("raw", async (n) => {
