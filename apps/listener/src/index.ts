@@ -1,0 +1,8 @@
+export { createListenerHandler, type ListenerHandler, receiveSqsRecord } from "./listener-handler";
+export {
+  LISTENER_FAILURE_REASONS,
+  LISTENER_SOURCE,
+  type ListenerDeps,
+  type ReceiveOutcome,
+  receiveObject,
+} from "./receive-object";
