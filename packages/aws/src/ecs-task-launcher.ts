@@ -146,11 +146,6 @@ export class EcsTaskLauncher implements TaskLauncher {
           },
         ],
       },
-      tags: [
-        { key: "sluice:run-id", value: event.data.runId },
-        { key: "sluice:dataset", value: event.data.dataset },
-      ],
-      propagateTags: "TASK_DEFINITION",
     };
     if (this.config.platformVersion) input.platformVersion = this.config.platformVersion;
     return input;

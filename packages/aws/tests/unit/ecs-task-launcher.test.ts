@@ -71,6 +71,17 @@ describe("EcsTaskLauncher", () => {
         },
       },
     });
+    // No tags: tagging on RunTask would need ecs:TagResource too; startedBy already names the run.
+    expect(Object.keys(input).sort()).toEqual([
+      "clientToken",
+      "cluster",
+      "count",
+      "launchType",
+      "networkConfiguration",
+      "overrides",
+      "startedBy",
+      "taskDefinition",
+    ]);
     expect(input.startedBy!.length).toBeLessThanOrEqual(36);
     expect(input.clientToken).toMatch(/^[0-9a-f]{64}$/);
     const override = input.overrides!.containerOverrides![0]!;
