@@ -147,8 +147,10 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
   // no longer reads its stream would otherwise stall the pipeline on backpressure forever.
   const stopParsing = new AbortController();
   let uploadError: unknown;
+  let abandoned = false;
   const upload = writer.upload(deps.store, deps.stagingBucket, keys);
   upload.catch((error: unknown) => {
+    if (abandoned) return;
     uploadError ??= error;
     stopParsing.abort(error);
   });
@@ -172,6 +174,8 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
     rows = await upload;
   } catch (caught) {
     const error = parser.explain(caught);
+    // From here on an upload failing is our doing, not the store's.
+    abandoned = true;
     writer.abort(error instanceof Error ? error : new Error(String(error)));
     await upload.catch(() => undefined);
     if (uploadError !== undefined) throw uploadError;

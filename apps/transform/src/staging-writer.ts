@@ -98,7 +98,10 @@ export class StagingWriter implements RecordSink {
       highWaterMark: config.streamHighWaterMark,
     } as ZlibOptions);
     this.#rejects = new PassThrough({ highWaterMark: config.streamHighWaterMark });
+    // Failures of the outputs surface through upload() and the pipeline's abort; a store may
+    // also destroy a body it gives up on, which must not become an unhandled 'error' event.
     pipeline(this.#gzip, this.#digest, () => {});
+    this.#rejects.on("error", () => {});
   }
 
   /**

@@ -1,5 +1,6 @@
+import { Writable } from "node:stream";
 import { type DatasetContract, QuarantineError } from "@sluice/core";
-import { CsvError, type Info, parse } from "csv-parse";
+import { CsvError, parse } from "csv-parse";
 import type { TransformConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
@@ -12,6 +13,8 @@ export type CsvFormat = Extract<DatasetContract["format"], { type: "csv" }>;
 function countLineBreaks(record: readonly string[]): number {
   let breaks = 0;
   for (const value of record) {
+    // Two native scans rule out almost every value; only values with a break are walked.
+    if (value.indexOf("\n") < 0 && value.indexOf("\r") < 0) continue;
     for (let i = 0; i < value.length; i++) {
       const c = value.charCodeAt(i);
       if (c === 10) breaks++;
@@ -28,10 +31,11 @@ function countLineBreaks(record: readonly string[]): number {
  * Maps parsed CSV records onto contract fields and tracks the physical line each starts on.
  *
  * The header is matched by name (`field.source ?? field.name`, in any order; extra columns are
- * ignored); a required field without a column fails the object as `missing-column`. csv-parse
- * reports the line a record ENDS on and counts a CRLF inside quotes as two lines, so the start
- * line is counted here: previous end + 1 + skipped empty lines, plus the line breaks inside the
- * values of a record that csv-parse saw span several lines.
+ * ignored); a required field without a column fails the object as `missing-column`. Lines are
+ * counted here rather than taken from csv-parse, which counts a CRLF inside quotes as two lines
+ * and builds an info object per record: a record starts on the line after the previous one
+ * ends, and spans the line breaks inside its values. Blank lines arrive as one empty field and
+ * are skipped.
  */
 class CsvRecordMapper {
   readonly #contract: DatasetContract;
@@ -43,9 +47,8 @@ class CsvRecordMapper {
   /** True when columns are exactly the contract fields in order: records pass through unmapped. */
   #identity = false;
   readonly #values: unknown[];
-  #reportedEnd = 0;
-  #physicalEnd = 0;
-  #emptyLines = 0;
+  /** Physical line the last record ended on. */
+  #lastLine = 0;
 
   constructor(contract: DatasetContract, format: CsvFormat, sink: RecordSink) {
     this.#contract = contract;
@@ -61,16 +64,13 @@ class CsvRecordMapper {
 
   /** Line the record being parsed now starts on, for errors raised mid-record. */
   get nextLine(): number {
-    return this.#physicalEnd + 1;
+    return this.#lastLine + 1;
   }
 
-  onRecord(record: string[], info: Info): void {
-    const skipped = info.empty_lines - this.#emptyLines;
-    const reportedStart = this.#reportedEnd + 1 + skipped;
-    const line = this.#physicalEnd + 1 + skipped;
-    this.#physicalEnd = info.lines > reportedStart ? line + countLineBreaks(record) : line;
-    this.#reportedEnd = info.lines;
-    this.#emptyLines = info.empty_lines;
+  onRecord(record: string[]): void {
+    const line = this.#lastLine + 1;
+    this.#lastLine = line + countLineBreaks(record);
+    if (record.length === 1 && record[0] === "") return;
 
     const columns = this.#columns;
     if (columns === undefined) {
@@ -97,7 +97,6 @@ class CsvRecordMapper {
     }
     this.#sink.record(values, line);
   }
-
   #readHeader(header: string[]): void {
     const names = header.map((name) => name.trim());
     const columns = this.#contract.fields.map((field) => names.indexOf(field.source ?? field.name));
@@ -138,26 +137,31 @@ export function csvParser(
     quote: format.quote,
     escape: format.quote,
     bom: true,
+    // Any line ending, even mixed in one file (csv-parse otherwise keeps the first one it sees).
+    record_delimiter: ["\r\n", "\n", "\r"],
     // A quote inside an unquoted value (`5" screen`) is data, not a broken file.
     relax_quotes: true,
     // Rows with the wrong number of fields become rejections, not a failed file.
     relax_column_count: true,
-    skip_empty_lines: true,
     max_record_size: config.maxRecordChars,
-    // Records are staged here, in order; returning nothing keeps them out of the stream.
-    on_record: (record: string[], info: Info) => {
-      mapper.onRecord(record, info);
-      return undefined;
-    },
   });
   return {
     stages: [
       parser,
-      async (records: AsyncIterable<unknown>) => {
-        for await (const _ of records) {
-          // Nothing arrives (see on_record): the loop only waits for the parser to end.
-        }
-      },
+      // Records are handled synchronously as they arrive; the byte stages before the parser
+      // wait for the staging outputs, so records never pile up here.
+      new Writable({
+        objectMode: true,
+        write(record: string[], _encoding, callback) {
+          try {
+            mapper.onRecord(record);
+          } catch (error) {
+            callback(error as Error);
+            return;
+          }
+          callback();
+        },
+      }),
     ],
     explain: (error) => {
       if (!(error instanceof CsvError)) return error;

@@ -1,0 +1,82 @@
+import { gzipSync } from "node:zlib";
+import { lines, registry, stage } from "../support/fixtures";
+
+describe("stageStream with NDJSON", () => {
+  const customers = registry.get("customers");
+
+  it("stages valid lines and rejects invalid JSON and non-objects at their line", async () => {
+    // prepare
+    const ndjson = lines(
+      "\r\n",
+      '{"customer_id": 1, "email": "a@example.com", "name": "Ann", "country": "FR", "vip": true, "signed_up": "2026-01-02"}',
+      "",
+      '{"customer_id": 2, "email": "b@example.com", "name": "Bob"',
+      "[1, 2, 3]",
+      '{"customer_id": "3", "email": "c@example.com", "name": "Cy", "signed_up": "2026-01-03", "unknown": {"x": 1}}',
+      '{"customer_id": 4, "email": "no-at-sign", "name": "Di", "signed_up": "2026-01-04"}',
+    );
+
+    // act
+    const result = await stage({ ...customers, quarantine: { maxBadRowRatio: 1 } }, gzipSync(ndjson), {
+      key: "crm/customers/2026/export.ndjson.gz",
+    });
+
+    // assert
+    expect(result.rows()).toBe(
+      lines("\n", "1,a@example.com,Ann,FR,true,2026-01-02", "3,c@example.com,Cy,,,2026-01-03"),
+    );
+    const rejects = result.rejects()!;
+    expect(rejects.map((r) => [r.line, r.field])).toEqual([
+      [3, "(row)"],
+      [4, "(row)"],
+      [6, "email"],
+    ]);
+    expect(rejects[0]!.reason).toMatch(/^invalid JSON: /);
+    expect(rejects[0]!.value).toBe('{"customer_id": 2, "email": "b@example.com", "name": "Bob"');
+    expect(rejects[1]!.reason).toBe("not a JSON object");
+  });
+
+  it("reads the last line when the file does not end with a line break", async () => {
+    // act
+    const result = await stage(
+      customers,
+      '{"customer_id": 9, "email": "z@example.com", "name": "Zed", "signed_up": "2026-02-03"}',
+      { key: "crm/customers/x.ndjson" },
+    );
+
+    // assert
+    expect(result.rows()).toBe("9,z@example.com,Zed,,,2026-02-03\n");
+  });
+});
+
+describe("stageStream with fixed-width records", () => {
+  const ledger = registry.get("ledger");
+  const record = (id: string, account: string, date: string, amount: string, memo: string) =>
+    id.padEnd(10) + account.padEnd(8) + date.padEnd(10) + amount.padStart(12) + memo.padEnd(30);
+
+  it("cuts fields at their character offsets and trims them", async () => {
+    // prepare
+    const text = lines(
+      "\r\n",
+      record("1", "00012345", "2026-11-01", "-12.50", "rent ünïcødé"),
+      "",
+      record("2", "00012345", "2026-11-02", "3.1", ""),
+      record("3", "ABC", "2026-11-03", "1.00", "bad account"),
+      "4         00012345",
+    );
+
+    // act
+    const result = await stage({ ...ledger, quarantine: { maxBadRowRatio: 1 } }, text, {
+      key: "ledger/gl.txt",
+    });
+
+    // assert
+    expect(result.rows()).toBe(
+      lines("\n", "1,00012345,2026-11-01,-12.50,rent ünïcødé", "2,00012345,2026-11-02,3.1,"),
+    );
+    expect(result.rejects()).toEqual([
+      { line: 4, field: "account", reason: "does not match pattern ^[0-9]{8}$", value: "ABC" },
+      { line: 5, field: "posted_on", reason: "required value is empty", value: "" },
+    ]);
+  });
+});
