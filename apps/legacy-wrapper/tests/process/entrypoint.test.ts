@@ -225,7 +225,13 @@ describe("legacy-wrapper entrypoint, run as a process", () => {
     const program = `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000)`;
 
     const run = await runTaskProcess(world, event, command(node, "-e", program), (line, child) => {
-      if (line.message === "running legacy program") setTimeout(() => child.kill("SIGTERM"), 300);
+      if (line.message !== "running legacy program") return;
+      // Stop the task once the program is surely running (it has written its pid).
+      const poll = setInterval(() => {
+        if (!existsSync(pidFile) || readFileSync(pidFile, "utf8") === "") return;
+        clearInterval(poll);
+        child.kill("SIGTERM");
+      }, 50);
     });
 
     try {
