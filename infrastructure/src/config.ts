@@ -65,8 +65,6 @@ export interface SluiceConfig {
   storage: {
     /** Days staged rows, rejects and manifests are kept after a load. */
     stagedExpirationDays: number;
-    /** Days quarantined objects are kept for inspection and replay. */
-    quarantineExpirationDays: number;
     /** Days an overwritten or deleted raw object version is kept. */
     rawNoncurrentVersionDays: number;
     abortIncompleteUploadDays: number;
@@ -175,7 +173,6 @@ const DEV: SluiceConfig = {
   },
   storage: {
     stagedExpirationDays: 7,
-    quarantineExpirationDays: 30,
     rawNoncurrentVersionDays: 7,
     abortIncompleteUploadDays: 1,
     forceDestroy: true,
@@ -223,7 +220,6 @@ const PROD: SluiceConfig = {
   storage: {
     ...DEV.storage,
     stagedExpirationDays: 30,
-    quarantineExpirationDays: 90,
     rawNoncurrentVersionDays: 30,
     forceDestroy: false,
   },

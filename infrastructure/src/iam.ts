@@ -29,11 +29,13 @@ export function allow(
 }
 
 /**
- * Actions AWS does not let a policy scope to a resource, so `Resource: "*"` is the only form.
- * Everything else in Sluice's policies names exact ARNs.
+ * Actions AWS does not let a policy scope to a resource, so `Resource: "*"` is the only form
+ * (`ecs:ListTasks` is then narrowed by an `ecs:cluster` condition). Everything else in Sluice's
+ * policies names exact ARNs.
  */
 export const UNSCOPABLE_ACTIONS: readonly string[] = [
   "ecr:GetAuthorizationToken",
+  "ecs:ListTasks",
   "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSubnets",
   "ec2:DescribeSecurityGroups",

@@ -18,8 +18,8 @@ import { Storage } from "./storage";
 /** Where the bundles put the dataset contracts: `contracts/` beside the handler in the zip. */
 export const LAMBDA_CONTRACTS_DIR = "/var/task/contracts";
 
-/** Prefixes of the staging bucket that phases write: staged runs and quarantined objects. */
-const STAGING_WRITE_PREFIXES = ["staged/*", "quarantine/*"];
+/** The staging bucket's prefix phases write (core's `stagingKeysOf`: `staged/<dataset>/<runId>/…`). */
+const STAGING_PREFIX = "staged/*";
 
 /**
  * One environment of Sluice: buckets, the events topic and consumer queues, the phase functions,
@@ -67,14 +67,11 @@ export class SluiceStack extends TerraformStack {
       allow("s3:ListBucket", raw.arn),
     ];
     const readStaging = [
-      allow("s3:GetObject", `${staging.arn}/staged/*`),
+      allow("s3:GetObject", `${staging.arn}/${STAGING_PREFIX}`),
       allow("s3:ListBucket", staging.arn),
     ];
     const writeStaging = [
-      allow(
-        ["s3:PutObject", "s3:GetObject"],
-        STAGING_WRITE_PREFIXES.map((prefix) => `${staging.arn}/${prefix}`),
-      ),
+      allow(["s3:PutObject", "s3:GetObject"], `${staging.arn}/${STAGING_PREFIX}`),
       allow("s3:ListBucket", staging.arn),
     ];
     const publish = allow("sns:Publish", topic.arn);
@@ -132,6 +129,16 @@ export class SluiceStack extends TerraformStack {
           allow("ecs:RunTask", `${tasks.taskDefinition.arnWithoutRevision}:*`, {
             ArnEquals: { "ecs:cluster": tasks.cluster.arn },
           }),
+          // RunTask with tags (the run id) needs TagResource on the task it creates, and only then.
+          allow(
+            "ecs:TagResource",
+            `arn:aws:ecs:${config.region}:${config.accountId}:task/${tasks.cluster.name}/*`,
+            {
+              StringEquals: { "ecs:CreateAction": "RunTask" },
+            },
+          ),
+          // Finding the run's task already running: ListTasks is scoped by the cluster condition.
+          allow("ecs:ListTasks", "*", { ArnEquals: { "ecs:cluster": tasks.cluster.arn } }),
           allow("iam:PassRole", [tasks.taskRole.role.arn, tasks.executionRole.role.arn], {
             StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
           }),

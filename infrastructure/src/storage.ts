@@ -116,12 +116,6 @@ export class Storage extends Construct {
           filter: [{ prefix: "staged/" }],
           expiration: [{ days: storage.stagedExpirationDays }],
         },
-        {
-          id: "expire-quarantine",
-          status: "Enabled",
-          filter: [{ prefix: "quarantine/" }],
-          expiration: [{ days: storage.quarantineExpirationDays }],
-        },
       ],
     });
   }

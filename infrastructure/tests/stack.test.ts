@@ -217,16 +217,13 @@ describe("storage", () => {
     ]);
   });
 
-  it("versions the raw bucket and expires staged runs and quarantine by config", () => {
+  it("versions the raw bucket and expires staged runs by config", () => {
     expect(resourcesOf(dev, "aws_s3_bucket_versioning")).toHaveLength(1);
     const rules = resourcesOf(prod, "aws_s3_bucket_lifecycle_configuration").flatMap(
       (lifecycle) => lifecycle.rule as { id: string; expiration?: { days: number }[] }[],
     );
     expect(rules.find((rule) => rule.id === "expire-staged-runs")?.expiration).toEqual([
       { days: configFor("prod").storage.stagedExpirationDays },
-    ]);
-    expect(rules.find((rule) => rule.id === "expire-quarantine")?.expiration).toEqual([
-      { days: configFor("prod").storage.quarantineExpirationDays },
     ]);
   });
 });
@@ -311,6 +308,12 @@ describe("least privilege", () => {
     expect(runTask?.Condition).toEqual({
       ArnEquals: { "ecs:cluster": expect.stringMatching(/aws_ecs_cluster/) },
     });
+    const listTasks = statements.find((statement) => statement.Action === "ecs:ListTasks");
+    expect(listTasks?.Condition).toEqual({
+      ArnEquals: { "ecs:cluster": expect.stringMatching(/aws_ecs_cluster/) },
+    });
+    const tagResource = statements.find((statement) => statement.Action === "ecs:TagResource");
+    expect(tagResource?.Condition).toEqual({ StringEquals: { "ecs:CreateAction": "RunTask" } });
     const passRole = statements.find((statement) => statement.Action === "iam:PassRole");
     expect(passRole?.Condition).toEqual({
       StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" },
