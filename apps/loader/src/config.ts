@@ -10,6 +10,13 @@ export interface LoaderConfig {
    * typical file in memory instead of spilling to disk; it is per transaction (`SET LOCAL`).
    */
   mergeWorkMem: string;
+  /**
+   * When the target table is empty, COPY the staged rows straight into it (no temporary table,
+   * no merge: every row is an insert), which runs at raw COPY speed. A key repeated within the
+   * file makes that COPY fail; it is then rolled back to a savepoint and the run is merged
+   * instead, at the cost of reading the staged object twice.
+   */
+  directCopyIntoEmptyTable: boolean;
   /** Schema of the ledger table (`<schema>.load_ledger`). */
   ledgerSchema: string;
 }
@@ -18,6 +25,7 @@ export interface LoaderConfig {
 export const DEFAULT_LOADER_CONFIG: LoaderConfig = {
   lockTimeoutMs: 60_000,
   mergeWorkMem: "256MB",
+  directCopyIntoEmptyTable: true,
   ledgerSchema: "sluice",
 };
 

@@ -9,6 +9,7 @@ import {
   type EventPublisher,
   formatObjectRef,
   type LoadTarget,
+  type Logger,
   type ObjectStore,
   type SluiceEvent,
   type SqlSession,
@@ -26,12 +27,8 @@ export const LOADER_SOURCE = "sluice/loader";
 /** Name of the per-transaction temporary table staged rows are copied into. */
 const STAGE_TABLE = "sluice_staged_rows";
 
-/** The narrow logger the loader writes to (Powertools' Logger fits). */
-export interface LoaderLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
+/** The part of core's (Powertools) logger the loader writes to. */
+export type LoaderLogger = Pick<Logger, "info" | "warn" | "error">;
 
 /** The ports {@link loadStagedRun} works through. */
 export interface LoaderDeps {
@@ -72,7 +69,8 @@ export interface LoadOutcome {
  * loaded the run — COPYs the gunzipped staged rows into a temporary table while hashing the
  * compressed bytes, refuses them if the SHA-256, size or row count differ from the manifest,
  * merges them into the target on the primary key (rows that did not change are not rewritten),
- * and records the counts in the ledger. Any failure rolls everything back, so a retry starts clean.
+ * and records the counts in the ledger. An empty target table skips the temporary table: the
+ * rows are COPYed straight into it (see {@link LoaderConfig.directCopyIntoEmptyTable}). Any failure rolls everything back, so a retry starts clean.
  *
  * @throws ChecksumMismatchError (retry) when the staged object is not the one the manifest describes.
  * @throws StagedRunMismatchError / SchemaMismatchError (dead-letter) when the run or the table
@@ -109,15 +107,11 @@ export async function loadStagedRun(
     }
     const target = await ensureTargetTable(session, contract);
     run.table = displayName(target.name);
-    const rowsStaged = await copyStagedRows(session, deps.store, event, manifest, contract);
-    await session.query("SELECT set_config('work_mem', $1, true)", [config.mergeWorkMem]);
-    const merged = await mergeStagedRows(session, contract, target.name);
-    const counts = {
-      rowsStaged,
-      inserted: merged.inserted,
-      updated: merged.updated,
-      unchanged: rowsStaged - merged.inserted - merged.updated,
-    };
+    const counts =
+      (config.directCopyIntoEmptyTable && (target.created || (await isEmpty(session, target.name)))
+        ? await copyIntoEmptyTable(session, deps.store, event, manifest, contract, target.name)
+        : undefined) ??
+      (await copyAndMerge(session, deps.store, event, manifest, contract, target.name, config));
     await markLoaded(session, ledger, run, counts);
     return { alreadyLoaded: false as const, counts, target };
   });
@@ -239,6 +233,74 @@ function checkManifest(
   }
 }
 
+/** Rows counted by one load. */
+interface LoadCounts {
+  rowsStaged: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** SQLSTATE of a unique violation (a key the table or the file already holds). */
+const UNIQUE_VIOLATION = "23505";
+const DIRECT_COPY_SAVEPOINT = "sluice_direct_copy";
+
+async function isEmpty(session: SqlSession, table: TableName): Promise<boolean> {
+  const result = await session.query<{ empty: boolean }>(
+    `SELECT NOT EXISTS (SELECT 1 FROM ${qualifiedName(table)}) AS empty`,
+  );
+  return result.rows[0]?.empty === true;
+}
+
+/**
+ * The fast path for an empty table: COPY straight into it, every row an insert. Returns
+ * `undefined` (rolled back to a savepoint) when a key repeats within the file or a concurrent
+ * load committed the same key first; the caller then merges.
+ */
+async function copyIntoEmptyTable(
+  session: SqlSession,
+  store: ObjectStore,
+  event: SluiceEvent<"sluice.object.staged">,
+  manifest: StagingManifest,
+  contract: DatasetContract,
+  table: TableName,
+): Promise<LoadCounts | undefined> {
+  await session.query(`SAVEPOINT ${DIRECT_COPY_SAVEPOINT}`);
+  try {
+    const copied = await copyVerified(session, store, event, manifest, contract, qualifiedName(table));
+    await session.query(`RELEASE SAVEPOINT ${DIRECT_COPY_SAVEPOINT}`);
+    return { rowsStaged: copied, inserted: copied, updated: 0, unchanged: 0 };
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+    await session.query(`ROLLBACK TO SAVEPOINT ${DIRECT_COPY_SAVEPOINT}`);
+    return undefined;
+  }
+}
+
+/** The general path: COPY into a temporary table, then merge it into the target. */
+async function copyAndMerge(
+  session: SqlSession,
+  store: ObjectStore,
+  event: SluiceEvent<"sluice.object.staged">,
+  manifest: StagingManifest,
+  contract: DatasetContract,
+  table: TableName,
+  config: LoaderConfig,
+): Promise<LoadCounts> {
+  const columns = contract.fields.map((field) => `${quoteIdent(field.name)} ${columnTypeOf(field)}`);
+  // Temporary tables skip the WAL; ON COMMIT DROP (and rollback) removes it with the transaction.
+  await session.query(`CREATE TEMP TABLE ${quoteIdent(STAGE_TABLE)} (${columns.join(", ")}) ON COMMIT DROP`);
+  const rowsStaged = await copyVerified(session, store, event, manifest, contract, quoteIdent(STAGE_TABLE));
+  await session.query("SELECT set_config('work_mem', $1, true)", [config.mergeWorkMem]);
+  const merged = await mergeStagedRows(session, contract, table);
+  return {
+    rowsStaged,
+    inserted: merged.inserted,
+    updated: merged.updated,
+    unchanged: rowsStaged - merged.inserted - merged.updated,
+  };
+}
+
 /** Counts and hashes the bytes flowing through, without changing them. */
 class DigestingStream extends Transform {
   readonly hash = createHash("sha256");
@@ -251,23 +313,25 @@ class DigestingStream extends Transform {
   }
 }
 
-async function copyStagedRows(
+/**
+ * COPYs the staged rows into `into` (a quoted table name) while hashing the compressed bytes,
+ * then checks SHA-256, size and row count against the manifest.
+ */
+async function copyVerified(
   session: SqlSession,
   store: ObjectStore,
   event: SluiceEvent<"sluice.object.staged">,
   manifest: StagingManifest,
   contract: DatasetContract,
+  into: string,
 ): Promise<number> {
   const { bucket, rowsKey } = event.data.staged;
-  const columns = contract.fields.map((field) => `${quoteIdent(field.name)} ${columnTypeOf(field)}`);
-  // Temporary tables skip the WAL; ON COMMIT DROP (and rollback) removes it with the transaction.
-  await session.query(`CREATE TEMP TABLE ${quoteIdent(STAGE_TABLE)} (${columns.join(", ")}) ON COMMIT DROP`);
   const source = await store.get(bucket, rowsKey);
   const digest = new DigestingStream();
   const rows = source.pipe(digest).pipe(createGunzip());
   linkLifetimes(source, digest, rows);
   const copied = await session.copyFrom(
-    `COPY ${quoteIdent(STAGE_TABLE)} (${identList(columnsOf(contract))}) FROM STDIN (FORMAT csv)`,
+    `COPY ${into} (${identList(columnsOf(contract))}) FROM STDIN (FORMAT csv)`,
     rows,
   );
   const where = formatObjectRef({ bucket, key: rowsKey });

@@ -9,6 +9,8 @@ export interface CreateLoadTargetOptions {
   /** Extra `pg` pool settings for a `postgres://` URL (pool size, SSL, timeouts). */
   pool?: Omit<PoolConfig, "connectionString">;
   pglite?: Partial<PgliteLoadTargetOptions>;
+  /** Told when an idle pooled `pg` connection dies (the pool replaces it). */
+  onIdleError?: (error: Error) => void;
 }
 
 /** True when `url` names a Postgres server rather than an embedded PGlite database. */
@@ -22,7 +24,10 @@ export function isServerUrl(url: string): boolean {
  * directory (created when missing).
  */
 export function createLoadTarget(url: string, options: CreateLoadTargetOptions = {}): LoadTarget {
-  if (isServerUrl(url)) return new PgLoadTarget(new Pool({ ...options.pool, connectionString: url }));
+  if (isServerUrl(url)) {
+    const pool = new Pool({ ...options.pool, connectionString: url });
+    return new PgLoadTarget(pool, options.onIdleError ? { onIdleError: options.onIdleError } : {});
+  }
   const dataDir = url === "memory://" ? undefined : url.replace(/^file:\/\//i, "");
   return new PgliteLoadTarget(new PGlite(dataDir), options.pglite);
 }

@@ -11,9 +11,16 @@ import { from as copyFromStdin } from "pg-copy-streams";
 export class PgLoadTarget implements LoadTarget {
   readonly #pool: Pool;
 
-  /** @param pool The pool to check clients out of; {@link close} ends it. */
-  constructor(pool: Pool) {
+  /**
+   * @param pool The pool to check clients out of; {@link close} ends it.
+   * @param options.onIdleError Told when an idle pooled connection dies (server restart, RDS
+   *   failover, an administrator's terminate). The pool drops that connection by itself; without
+   *   a listener node-postgres would re-emit the error and crash the process.
+   */
+  constructor(pool: Pool, options: { onIdleError?: (error: Error) => void } = {}) {
     this.#pool = pool;
+    const onIdleError = options.onIdleError ?? (() => undefined);
+    pool.on("error", (error) => onIdleError(error));
   }
 
   async transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {

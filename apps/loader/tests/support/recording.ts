@@ -19,14 +19,21 @@ export interface LogLine {
 /** A {@link LoaderLogger} test double that keeps every line. */
 export class RecordingLogger implements LoaderLogger {
   readonly lines: LogLine[] = [];
-  info(message: string, extra?: Record<string, unknown>): void {
-    this.lines.push({ level: "info", message, extra });
+  info(message: unknown, ...extra: unknown[]): void {
+    this.#record("info", message, extra);
   }
-  warn(message: string, extra?: Record<string, unknown>): void {
-    this.lines.push({ level: "warn", message, extra });
+  warn(message: unknown, ...extra: unknown[]): void {
+    this.#record("warn", message, extra);
   }
-  error(message: string, extra?: Record<string, unknown>): void {
-    this.lines.push({ level: "error", message, extra });
+  error(message: unknown, ...extra: unknown[]): void {
+    this.#record("error", message, extra);
+  }
+  #record(level: LogLine["level"], message: unknown, extra: unknown[]): void {
+    this.lines.push({
+      level,
+      message: String(message),
+      extra: extra[0] as Record<string, unknown> | undefined,
+    });
   }
   messages(): string[] {
     return this.lines.map((line) => line.message);

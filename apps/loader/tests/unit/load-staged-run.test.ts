@@ -185,6 +185,22 @@ describe.each(targetKinds("load_staged_run"))("loadStagedRun against $name", (ki
     ]);
   });
 
+  test("with the direct copy into empty tables turned off, a first load merges and counts the same", async () => {
+    const table = freshTable();
+    const contract = ordersContract(table);
+    const { store, deps } = setup(contract);
+    const event = await stageRun(store, contract, [orderRow(1), orderRow(2), orderRow(1, { status: "new" })]);
+
+    const outcome = await loadStagedRun(event, { ...deps, config: { directCopyIntoEmptyTable: false } });
+
+    expect(outcome).toMatchObject({ rowsStaged: 3, inserted: 2, updated: 0, unchanged: 1 });
+    const loaded = await rowsOf(table);
+    expect(loaded.map((row) => [String(row.order_id), row.status])).toEqual([
+      ["1", "new"],
+      ["2", "paid"],
+    ]);
+  });
+
   test("a crash between COPY and commit leaves nothing half-loaded, and the retry loads fully", async () => {
     const table = freshTable();
     const contract = ordersContract(table);

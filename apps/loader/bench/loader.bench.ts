@@ -1,0 +1,204 @@
+/**
+ * Loader throughput next to raw COPY: generates N orders rows (SLUICE_BENCH_ROWS, default
+ * 1,000,000) as a staged gzip CSV, then against the real Postgres at SLUICE_TEST_DATABASE_URL
+ * times (1) `psql \copy` of the same uncompressed rows into an identical empty table and
+ * (2) `loadStagedRun` of the staged run into an empty target, and prints rows/s and the ratio.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import {
+  columnsOf,
+  createEvent,
+  DatasetRegistry,
+  encodeCsvRow,
+  runIdOf,
+  type StagingManifest,
+  stagingKeysOf,
+} from "@sluice/core";
+import { Client, Pool } from "pg";
+import { createTableSql, type LoaderConfig, loadStagedRun, PgLoadTarget, splitTableName } from "../src";
+import { MemoryObjectStore } from "../tests/support/memory-store";
+import { RecordingLogger, RecordingPublisher } from "../tests/support/recording";
+import { ordersContract, STAGING_BUCKET } from "../tests/support/staging";
+
+const STATUSES = ["new", "paid", "shipped", "cancelled"];
+
+function generateCsv(rows: number): Buffer {
+  const parts: string[] = [];
+  const base = Date.UTC(2026, 0, 1);
+  for (let i = 1; i <= rows; i++) {
+    parts.push(
+      encodeCsvRow([
+        String(i),
+        String(1 + (i % 50_000)),
+        STATUSES[i % 4]!,
+        `${(i % 100_000) / 100 + 1}`,
+        "EUR",
+        new Date(base + i * 1000).toISOString(),
+        i % 5 === 0 ? null : `order ${i}, gift wrap`,
+      ]),
+    );
+  }
+  return Buffer.from(parts.join(""));
+}
+
+function pct(copyMs: number, loadMs: number): string {
+  return `${((copyMs / loadMs) * 100).toFixed(0)}%`;
+}
+
+/** Stages `gz` as a run of `key` and times loadStagedRun of it into `table` (and a redelivery). */
+async function timeLoad(
+  target: PgLoadTarget,
+  rows: number,
+  size: number,
+  gz: Buffer,
+  table: string,
+  key: string,
+  config: Partial<LoaderConfig>,
+  expectInserts = true,
+): Promise<{ ms: number; redeliveryMs: number }> {
+  const contract = ordersContract(table);
+  const store = new MemoryObjectStore();
+  store.chunkSize = 256 * 1024;
+  const object = { bucket: "sluice-raw-bench", key, size, eTag: "bench" };
+  const runId = runIdOf(object);
+  const keys = stagingKeysOf(contract.name, runId);
+  await store.put(STAGING_BUCKET, keys.rowsKey, gz);
+  const counts = { rows, staged: rows, rejected: 0 };
+  const manifest: StagingManifest = {
+    runId,
+    dataset: contract.name,
+    contractVersion: contract.version,
+    object,
+    route: "lambda",
+    producer: "bench",
+    columns: columnsOf(contract),
+    format: "csv+gzip",
+    counts,
+    rowsSha256: createHash("sha256").update(gz).digest("hex"),
+    rowsBytes: gz.length,
+    createdAt: new Date().toISOString(),
+  };
+  await store.put(STAGING_BUCKET, keys.manifestKey, JSON.stringify(manifest));
+  const event = createEvent("sluice.object.staged", "sluice/bench", {
+    runId,
+    object,
+    dataset: contract.name,
+    contractVersion: contract.version,
+    route: "lambda",
+    staged: { bucket: STAGING_BUCKET, ...keys },
+    counts,
+  });
+  const deps = {
+    store,
+    target,
+    registry: new DatasetRegistry([contract]),
+    publisher: new RecordingPublisher(),
+    logger: new RecordingLogger(),
+    config,
+  };
+  // Create the table first (like the raw COPY's), so the timing measures loading, not DDL.
+  await target.query(createTableSql(contract, splitTableName(contract.table, "public")));
+  const started = performance.now();
+  const outcome = await loadStagedRun(event, deps);
+  const ms = performance.now() - started;
+  const expected = expectInserts ? { inserted: rows, unchanged: 0 } : { inserted: 0, unchanged: rows };
+  if (outcome.inserted !== expected.inserted || outcome.unchanged !== expected.unchanged) {
+    throw new Error(`unexpected counts in ${table}: ${JSON.stringify(outcome)}`);
+  }
+  const again = performance.now();
+  await loadStagedRun(event, deps);
+  return { ms, redeliveryMs: performance.now() - again };
+}
+
+function rate(rows: number, ms: number): string {
+  return `${Math.round(rows / (ms / 1000)).toLocaleString("en-US")} rows/s`;
+}
+
+async function main(): Promise<void> {
+  const url = process.env.SLUICE_TEST_DATABASE_URL;
+  if (!url) {
+    console.log("loader bench skipped: set SLUICE_TEST_DATABASE_URL to a Postgres server to run it");
+    return;
+  }
+  const rows = Number(process.env.SLUICE_BENCH_ROWS ?? 1_000_000);
+  const database = `sluice_loader_bench_${process.pid}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  const benchUrl = new URL(url);
+  benchUrl.pathname = `/${database}`;
+  const dir = mkdtempSync(join(tmpdir(), "sluice-loader-bench-"));
+  const target = new PgLoadTarget(new Pool({ connectionString: benchUrl.toString(), max: 2 }));
+  try {
+    const started = performance.now();
+    const csv = generateCsv(rows);
+    const gz = gzipSync(csv, { level: 6 });
+    const csvPath = join(dir, "rows.csv");
+    writeFileSync(csvPath, csv);
+    console.log(
+      `generated ${rows.toLocaleString("en-US")} orders rows: ${(csv.length / 1e6).toFixed(1)} MB CSV, ${(gz.length / 1e6).toFixed(1)} MB gzip, in ${Math.round(performance.now() - started)} ms`,
+    );
+
+    // (1) raw COPY of the uncompressed rows into an identical, empty table.
+    const raw = ordersContract("bench_raw_copy");
+    await target.query(createTableSql(raw, splitTableName(raw.table, "public")));
+    const copyStarted = performance.now();
+    execFileSync("psql", [
+      benchUrl.toString(),
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-q",
+      "-c",
+      `\\copy bench_raw_copy from '${csvPath}' (format csv)`,
+    ]);
+    const copyMs = performance.now() - copyStarted;
+
+    // (2) loadStagedRun of the same rows, staged as transform stages them, into empty targets:
+    // (2a) with the defaults (an empty table takes a direct COPY), (2b) forcing the general
+    // temp-table + merge path; then (3) a second run of the same rows into the loaded table
+    // (every row compared, none rewritten) and (4) a redelivery (ledger no-op).
+    const direct = await timeLoad(target, rows, csv.length, gz, "bench_orders", "orders/direct.csv", {});
+    const merged = await timeLoad(target, rows, csv.length, gz, "bench_orders_merged", "orders/merged.csv", {
+      directCopyIntoEmptyTable: false,
+    });
+    const unchanged = await timeLoad(
+      target,
+      rows,
+      csv.length,
+      gz,
+      "bench_orders",
+      "orders/again.csv",
+      {},
+      false,
+    );
+
+    console.log(
+      `psql \\copy (raw, uncompressed):             ${Math.round(copyMs)} ms  ${rate(rows, copyMs)}`,
+    );
+    console.log(
+      `loadStagedRun, empty table (direct COPY):    ${Math.round(direct.ms)} ms  ${rate(rows, direct.ms)}  = ${pct(copyMs, direct.ms)} of raw COPY (aim >= 60%)`,
+    );
+    console.log(
+      `loadStagedRun, empty table (temp + merge):   ${Math.round(merged.ms)} ms  ${rate(rows, merged.ms)}  = ${pct(copyMs, merged.ms)} of raw COPY`,
+    );
+    console.log(
+      `loadStagedRun, same rows again (all unchanged, merge): ${Math.round(unchanged.ms)} ms  ${rate(rows, unchanged.ms)}  = ${pct(copyMs, unchanged.ms)} of raw COPY`,
+    );
+    console.log(`redelivery (already loaded, no-op):          ${Math.round(direct.redeliveryMs)} ms`);
+  } finally {
+    await target.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,44 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { S3ObjectStore } from "@sluice/aws/s3";
+import { SnsEventPublisher } from "@sluice/aws/sns";
+import { createLogger, ENV, requireEnv } from "@sluice/core";
+import { loadRegistry } from "@sluice/datasets";
+import { Pool } from "pg";
+import { DeferredLoadTarget, poolConfigFromEnv } from "./database";
+import { createLoaderHandler } from "./loader-handler";
+import { PgLoadTarget } from "./targets/pg";
+
+/**
+ * The contracts folder: `SLUICE_CONTRACTS_DIR` when set, else the `contracts/` the bundler
+ * copies beside `index.mjs` in the Lambda zip, else the `@sluice/datasets` package's own.
+ */
+function contractsDir(): string | undefined {
+  const configured = process.env[ENV.contractsDir];
+  if (configured) return configured;
+  const bundled = join(__dirname, "contracts");
+  return existsSync(bundled) ? bundled : undefined;
+}
+
+const logger = createLogger("loader");
+
+// Built once per Lambda instance and reused by every invocation. One connection per instance:
+// records are loaded one after another, and Lambda concurrency bounds the connections.
+const target = new DeferredLoadTarget(async () => {
+  const config = await poolConfigFromEnv(process.env, () => new SecretsManagerClient({}));
+  return new PgLoadTarget(new Pool(config), {
+    onIdleError: (error) => logger.warn("idle database connection closed", { error: error.message }),
+  });
+});
+
+/** The loader Lambda entry point (`index.handler` in the bundle). */
+export const handler = createLoaderHandler({
+  store: new S3ObjectStore(new S3Client({})),
+  target,
+  registry: loadRegistry(contractsDir()),
+  publisher: new SnsEventPublisher(new SNSClient({}), { topicArn: requireEnv(ENV.eventsTopicArn) }),
+  logger,
+});
