@@ -1,0 +1,29 @@
+export { EXIT, type ExitCode } from "./commands/exit-codes";
+export { type CliIo, processIo } from "./commands/io";
+export { DEFAULT_STATE_DIR, runCli, samplesDir } from "./commands/program";
+export {
+  createLocalPipeline,
+  type DrainState,
+  findLegacyEntrypoint,
+  type IngestedObject,
+  type LocalPipeline,
+  type LocalPipelineOptions,
+  resolveContractsDir,
+  runtimeHolding,
+} from "./pipeline/local-pipeline";
+export {
+  CONSUMER_FILTERS,
+  DEFAULT_PIPELINE_SETTINGS,
+  FUNCTION_NAMES,
+  type FunctionName,
+  type LocalPipelineSettings,
+  type PipelineSettingsOverrides,
+  resolvePipelineSettings,
+} from "./pipeline/settings";
+export {
+  BAD_STATES,
+  collectRunStatuses,
+  type RunState,
+  type RunStatus,
+  type StatusSources,
+} from "./status/object-status";
