@@ -44,7 +44,7 @@ async function generateCsv(path: string, bytes: number): Promise<number> {
       const status = rows % 1000 === 0 ? "lost" : STATUSES[rows % 4];
       const day = String((rows % 28) + 1).padStart(2, "0");
       const amount = `${rows % 100000}.${String(rows % 100).padStart(2, "0")}`;
-      chunk += `${rows},${(rows * 7919) % 1000003},${status},${amount},EUR,2026-11-${day}T10:${String(rows % 60).padStart(2, "0")}:00Z,${NOTES[rows % NOTES.length]}\n`;
+      chunk += `${rows},${((rows * 7919) % 1000003) + 1},${status},${amount},EUR,2026-11-${day}T10:${String(rows % 60).padStart(2, "0")}:00Z,${NOTES[rows % NOTES.length]}\n`;
     }
     await write(chunk);
   }
