@@ -113,6 +113,8 @@ export class SluiceStack extends TerraformStack {
           [ENV.databaseHost]: this.database.instance.address,
           [ENV.databasePort]: String(config.database.port),
           [ENV.databaseName]: config.database.databaseName,
+          // Node 20+ Lambda runtimes do not trust the RDS certificate authorities unless told to.
+          NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
         },
         [...readStaging, publish, allow("secretsmanager:GetSecretValue", this.database.secretArn)],
       ),
@@ -129,14 +131,6 @@ export class SluiceStack extends TerraformStack {
           allow("ecs:RunTask", `${tasks.taskDefinition.arnWithoutRevision}:*`, {
             ArnEquals: { "ecs:cluster": tasks.cluster.arn },
           }),
-          // RunTask with tags (the run id) needs TagResource on the task it creates, and only then.
-          allow(
-            "ecs:TagResource",
-            `arn:aws:ecs:${config.region}:${config.accountId}:task/${tasks.cluster.name}/*`,
-            {
-              StringEquals: { "ecs:CreateAction": "RunTask" },
-            },
-          ),
           // Finding the run's task already running: ListTasks is scoped by the cluster condition.
           allow("ecs:ListTasks", "*", { ArnEquals: { "ecs:cluster": tasks.cluster.arn } }),
           allow("iam:PassRole", [tasks.taskRole.role.arn, tasks.executionRole.role.arn], {

@@ -124,6 +124,8 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     format,
     target: options.target ?? "node22",
     minify: options.minify ?? true,
+    // Keep class and function names: error classes (`ConfigError`) must read right in logs.
+    keepNames: true,
     sourcemap: options.sourcemap ? "external" : false,
     legalComments: "none",
     // Prefer the ES module builds (AWS SDK `dist-es`) so unused code is tree-shaken away.
