@@ -1,6 +1,6 @@
 import { copyFile, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { build, type Metafile, type Plugin } from "esbuild";
+import { build, type Metafile } from "esbuild";
 import { writeDeterministicZip } from "./zip";
 
 /** Output module format: `esm` for Lambda (`index.mjs`), `cjs` for CLIs that must `require`. */
@@ -62,27 +62,6 @@ export const ESM_BANNER = [
   "const __dirname = __sluiceDirname(__filename);",
 ].join(" ");
 
-/**
- * Ships only zod's English messages. zod 4 re-exports every locale (about 50 languages,
- * ~250 KB minified) through the `z` namespace core imports, so tree shaking cannot drop them;
- * Sluice's error messages are English, so the locale index is replaced by one that exports
- * `en` alone. `z.locales.<other>` is then undefined inside bundles.
- */
-export const englishOnlyZodLocales: Plugin = {
-  name: "sluice-english-only-zod-locales",
-  setup(build) {
-    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
-      if (!/[\\/]zod[\\/]v4[\\/](classic|core)$/.test(args.resolveDir)) return undefined;
-      return { path: join(args.resolveDir, "..", "locales", "index.js"), namespace: "sluice-zod-locales" };
-    });
-    build.onLoad({ filter: /.*/, namespace: "sluice-zod-locales" }, (args) => ({
-      contents: `export { default as en } from "./en.js";`,
-      resolveDir: dirname(args.path),
-      loader: "js",
-    }));
-  },
-};
-
 /** The folder holding `@sluice/datasets`'s contract files. */
 export function datasetContractsDir(): string {
   // The datasets package exports `./contracts/*` but not `package.json`, so resolve a known
@@ -133,7 +112,6 @@ export async function bundle(options: BundleOptions): Promise<BundleResult> {
     conditions: ["module"],
     external: options.external ?? [],
     banner: format === "esm" ? { js: ESM_BANNER } : {},
-    plugins: [englishOnlyZodLocales],
     metafile: true,
     logLevel: "warning",
   });

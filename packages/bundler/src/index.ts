@@ -18,7 +18,6 @@ export {
   bundle,
   datasetContractsDir,
   ESM_BANNER,
-  englishOnlyZodLocales,
   formatKb,
   heaviestInputs,
 } from "./bundle";

@@ -1,5 +1,6 @@
 import picomatch from "picomatch";
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../zod-config";
 import { ContractError } from "../errors";
 import type { Route } from "../events/envelope";
 
@@ -18,162 +19,163 @@ export type FieldType = keyof typeof FIELD_TYPES;
 
 const identifier = z
   .string()
-  .regex(
-    /^[a-z_][a-z0-9_]{0,62}$/,
-    "must be a lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)",
+  .check(
+    z.regex(
+      /^[a-z_][a-z0-9_]{0,62}$/,
+      "must be a lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)",
+    ),
   );
+const nonEmpty = () => z.string().check(z.minLength(1));
+const positiveInt = () => z.int().check(z.positive());
 
 const fieldSchema = z
-  .object({
+  .strictObject({
     name: identifier,
     type: z.enum(Object.keys(FIELD_TYPES) as [FieldType, ...FieldType[]]),
-    required: z.boolean().default(false),
-    enum: z.array(z.string()).min(1).optional(),
-    min: z.number().optional(),
-    max: z.number().optional(),
-    pattern: z.string().optional(),
-    maxLength: z.number().int().positive().optional(),
+    required: z._default(z.boolean(), false),
+    enum: z.optional(z.array(z.string()).check(z.minLength(1))),
+    min: z.optional(z.number()),
+    max: z.optional(z.number()),
+    pattern: z.optional(z.string()),
+    maxLength: z.optional(positiveInt()),
     /** Decimal scale: digits kept after the point (values with more are rejected). */
-    scale: z.number().int().min(0).max(30).optional(),
+    scale: z.optional(z.int().check(z.minimum(0), z.maximum(30))),
     /** Name of the column in the source, when it differs from `name`. */
-    source: z.string().min(1).optional(),
+    source: z.optional(nonEmpty()),
   })
-  .strict()
-  .superRefine((field, ctx) => {
-    if (field.min !== undefined && field.max !== undefined && field.min > field.max) {
-      ctx.addIssue({
-        code: "custom",
-        message: `min ${field.min} is greater than max ${field.max}`,
-        path: ["min"],
-      });
-    }
-    if (field.pattern !== undefined) {
-      try {
-        new RegExp(field.pattern);
-      } catch {
+  .check(
+    z.superRefine((field, ctx) => {
+      if (field.min !== undefined && field.max !== undefined && field.min > field.max) {
         ctx.addIssue({
           code: "custom",
-          message: `pattern ${field.pattern} is not a valid regular expression`,
-          path: ["pattern"],
+          message: `min ${field.min} is greater than max ${field.max}`,
+          path: ["min"],
         });
       }
-    }
-    if (
-      (field.min !== undefined || field.max !== undefined) &&
-      !["integer", "decimal"].includes(field.type)
-    ) {
-      ctx.addIssue({ code: "custom", message: `min/max do not apply to type ${field.type}`, path: ["min"] });
-    }
-  });
+      if (field.pattern !== undefined) {
+        try {
+          new RegExp(field.pattern);
+        } catch {
+          ctx.addIssue({
+            code: "custom",
+            message: `pattern ${field.pattern} is not a valid regular expression`,
+            path: ["pattern"],
+          });
+        }
+      }
+      if (
+        (field.min !== undefined || field.max !== undefined) &&
+        !["integer", "decimal"].includes(field.type)
+      ) {
+        ctx.addIssue({
+          code: "custom",
+          message: `min/max do not apply to type ${field.type}`,
+          path: ["min"],
+        });
+      }
+    }),
+  );
 
-const csvFormat = z
-  .object({
-    type: z.literal("csv"),
-    delimiter: z.string().length(1).default(","),
-    quote: z.string().length(1).default('"'),
-    /** True when the first line names the columns; they are matched by name, in any order. */
-    header: z.boolean().default(true),
-  })
-  .strict();
+const csvFormat = z.strictObject({
+  type: z.literal("csv"),
+  delimiter: z._default(z.string().check(z.length(1)), ","),
+  quote: z._default(z.string().check(z.length(1)), '"'),
+  /** True when the first line names the columns; they are matched by name, in any order. */
+  header: z._default(z.boolean(), true),
+});
 
-const ndjsonFormat = z.object({ type: z.literal("ndjson") }).strict();
+const ndjsonFormat = z.strictObject({ type: z.literal("ndjson") });
 
-const fixedWidthFormat = z
-  .object({
-    type: z.literal("fixed-width"),
-    /** Column positions: 0-based character offset and width, per field. */
-    columns: z
-      .array(
-        z
-          .object({ field: identifier, start: z.number().int().min(0), length: z.number().int().positive() })
-          .strict(),
-      )
-      .min(1),
-  })
-  .strict();
+const fixedWidthFormat = z.strictObject({
+  type: z.literal("fixed-width"),
+  /** Column positions: 0-based character offset and width, per field. */
+  columns: z
+    .array(z.strictObject({ field: identifier, start: z.int().check(z.minimum(0)), length: positiveInt() }))
+    .check(z.minLength(1)),
+});
 
 const routeSchema = z.union([
   z.enum(["lambda", "container"]),
-  z.object({ auto: z.object({ thresholdBytes: z.number().int().positive() }).strict() }).strict(),
+  z.strictObject({ auto: z.strictObject({ thresholdBytes: positiveInt() }) }),
 ]);
 
 /** The JSON schema of a dataset contract file. */
 export const datasetContractSchema = z
-  .object({
+  .strictObject({
     name: identifier,
-    version: z.number().int().positive(),
-    description: z.string().optional(),
+    version: positiveInt(),
+    description: z.optional(z.string()),
     /** Which raw keys belong to the dataset: a key prefix, or a glob (`orders/**\/*.csv`). */
-    match: z.union([
-      z.object({ prefix: z.string().min(1) }).strict(),
-      z.object({ glob: z.string().min(1) }).strict(),
-    ]),
+    match: z.union([z.strictObject({ prefix: nonEmpty() }), z.strictObject({ glob: nonEmpty() })]),
     format: z.discriminatedUnion("type", [csvFormat, ndjsonFormat, fixedWidthFormat]),
-    fields: z.array(fieldSchema).min(1),
-    primaryKey: z.array(identifier).min(1),
+    fields: z.array(fieldSchema).check(z.minLength(1)),
+    primaryKey: z.array(identifier).check(z.minLength(1)),
     /** Target table, optionally schema-qualified (`sales.orders`). */
     table: z
       .string()
-      .regex(
-        /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/,
-        "must be table or schema.table in lower case",
+      .check(
+        z.regex(
+          /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/,
+          "must be table or schema.table in lower case",
+        ),
       ),
-    route: routeSchema.default("lambda"),
-    quarantine: z
-      .object({
+    route: z._default(routeSchema, "lambda"),
+    quarantine: z._default(
+      z.strictObject({
         /** Fraction of rows (0–1) that may be rejected before the whole file is quarantined. */
-        maxBadRowRatio: z.number().min(0).max(1),
-      })
-      .strict()
-      .default({ maxBadRowRatio: 0 }),
+        maxBadRowRatio: z.number().check(z.minimum(0), z.maximum(1)),
+      }),
+      { maxBadRowRatio: 0 },
+    ),
   })
-  .strict()
-  .superRefine((contract, ctx) => {
-    const names = new Set<string>();
-    contract.fields.forEach((field, i) => {
-      if (names.has(field.name))
-        ctx.addIssue({
-          code: "custom",
-          message: `duplicate field ${field.name}`,
-          path: ["fields", i, "name"],
-        });
-      names.add(field.name);
-    });
-    contract.primaryKey.forEach((key, i) => {
-      const field = contract.fields.find((f) => f.name === key);
-      if (!field)
-        ctx.addIssue({
-          code: "custom",
-          message: `primary key ${key} is not a field`,
-          path: ["primaryKey", i],
-        });
-      else if (!field.required)
-        ctx.addIssue({
-          code: "custom",
-          message: `primary key field ${key} must be required`,
-          path: ["primaryKey", i],
-        });
-    });
-    if (contract.format.type === "fixed-width") {
-      const columns = new Set(contract.format.columns.map((c) => c.field));
-      for (const field of contract.fields) {
-        if (!columns.has(field.name))
+  .check(
+    z.superRefine((contract, ctx) => {
+      const names = new Set<string>();
+      contract.fields.forEach((field, i) => {
+        if (names.has(field.name))
           ctx.addIssue({
             code: "custom",
-            message: `field ${field.name} has no fixed-width column`,
-            path: ["format", "columns"],
+            message: `duplicate field ${field.name}`,
+            path: ["fields", i, "name"],
           });
-      }
-      contract.format.columns.forEach((c, i) => {
-        if (!names.has(c.field))
+        names.add(field.name);
+      });
+      contract.primaryKey.forEach((key, i) => {
+        const field = contract.fields.find((f) => f.name === key);
+        if (!field)
           ctx.addIssue({
             code: "custom",
-            message: `column ${c.field} is not a field`,
-            path: ["format", "columns", i, "field"],
+            message: `primary key ${key} is not a field`,
+            path: ["primaryKey", i],
+          });
+        else if (!field.required)
+          ctx.addIssue({
+            code: "custom",
+            message: `primary key field ${key} must be required`,
+            path: ["primaryKey", i],
           });
       });
-    }
-  });
+      if (contract.format.type === "fixed-width") {
+        const columns = new Set(contract.format.columns.map((c) => c.field));
+        for (const field of contract.fields) {
+          if (!columns.has(field.name))
+            ctx.addIssue({
+              code: "custom",
+              message: `field ${field.name} has no fixed-width column`,
+              path: ["format", "columns"],
+            });
+        }
+        contract.format.columns.forEach((c, i) => {
+          if (!names.has(c.field))
+            ctx.addIssue({
+              code: "custom",
+              message: `column ${c.field} is not a field`,
+              path: ["format", "columns", i, "field"],
+            });
+        });
+      }
+    }),
+  );
 
 /** A validated dataset contract. */
 export type DatasetContract = z.output<typeof datasetContractSchema>;

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../zod-config";
 import { MalformedEventError } from "../errors";
 
 /** Version of the event data schemas below; bump on a breaking change to any `data` shape. */
@@ -20,37 +21,40 @@ export type SluiceEventType = (typeof EVENT_TYPES)[number];
 /** Where an object's rows go: a Lambda (transform) or a container task (legacy wrapper). */
 export type Route = "lambda" | "container";
 
+const nonEmpty = () => z.string().check(z.minLength(1));
+const count = () => z.int().check(z.nonnegative());
+
 const objectRefSchema = z.object({
-  bucket: z.string().min(1),
-  key: z.string().min(1),
-  size: z.number().int().nonnegative(),
-  eTag: z.string().optional(),
-  versionId: z.string().optional(),
-  sequencer: z.string().optional(),
+  bucket: nonEmpty(),
+  key: nonEmpty(),
+  size: count(),
+  eTag: z.optional(z.string()),
+  versionId: z.optional(z.string()),
+  sequencer: z.optional(z.string()),
 });
 
 const rejectionSchema = z.object({
-  line: z.number().int().nonnegative(),
+  line: count(),
   field: z.string(),
   reason: z.string(),
-  value: z.string().optional(),
+  value: z.optional(z.string()),
 });
 
 const stagedObjectsSchema = z.object({
-  bucket: z.string().min(1),
-  rowsKey: z.string().min(1),
-  rejectsKey: z.string().min(1),
-  manifestKey: z.string().min(1),
+  bucket: nonEmpty(),
+  rowsKey: nonEmpty(),
+  rejectsKey: nonEmpty(),
+  manifestKey: nonEmpty(),
 });
 
 const countsSchema = z.object({
-  rows: z.number().int().nonnegative(),
-  staged: z.number().int().nonnegative(),
-  rejected: z.number().int().nonnegative(),
+  rows: count(),
+  staged: count(),
+  rejected: count(),
 });
 
 const common = {
-  runId: z.string().min(1),
+  runId: nonEmpty(),
   object: objectRefSchema,
 };
 
@@ -58,48 +62,48 @@ const common = {
 export const eventDataSchemas = {
   "sluice.object.received": z.object({
     ...common,
-    dataset: z.string().min(1),
-    contractVersion: z.number().int().positive(),
+    dataset: nonEmpty(),
+    contractVersion: z.int().check(z.positive()),
     route: z.enum(["lambda", "container"]),
   }),
   "sluice.object.staged": z.object({
     ...common,
-    dataset: z.string().min(1),
-    contractVersion: z.number().int().positive(),
+    dataset: nonEmpty(),
+    contractVersion: z.int().check(z.positive()),
     route: z.enum(["lambda", "container"]),
     staged: stagedObjectsSchema,
     counts: countsSchema,
   }),
   "sluice.object.loaded": z.object({
     ...common,
-    dataset: z.string().min(1),
-    table: z.string().min(1),
-    inserted: z.number().int().nonnegative(),
-    updated: z.number().int().nonnegative(),
-    unchanged: z.number().int().nonnegative(),
+    dataset: nonEmpty(),
+    table: nonEmpty(),
+    inserted: count(),
+    updated: count(),
+    unchanged: count(),
     /** True when this delivery found the run already loaded and changed nothing. */
     alreadyLoaded: z.boolean(),
   }),
   "sluice.object.quarantined": z.object({
     ...common,
-    dataset: z.string().min(1),
+    dataset: nonEmpty(),
     route: z.enum(["lambda", "container"]),
-    reason: z.string().min(1),
+    reason: nonEmpty(),
     message: z.string(),
-    counts: countsSchema.optional(),
+    counts: z.optional(countsSchema),
     /** The first rejected rows, so a reader sees why without opening the rejects file. */
     firstRejections: z.array(rejectionSchema),
-    rejectsKey: z.string().optional(),
+    rejectsKey: z.optional(z.string()),
   }),
   "sluice.object.failed": z.object({
     ...common,
-    dataset: z.string().optional(),
-    phase: z.string().min(1),
-    reason: z.string().min(1),
+    dataset: z.optional(z.string()),
+    phase: nonEmpty(),
+    reason: nonEmpty(),
     message: z.string(),
     retryable: z.boolean(),
-    exitCode: z.number().int().optional(),
-    stderrTail: z.string().optional(),
+    exitCode: z.optional(z.int()),
+    stderrTail: z.optional(z.string()),
   }),
 } as const;
 
@@ -152,13 +156,13 @@ export function createEvent<T extends SluiceEventType>(
 
 const envelopeSchema = z.object({
   specversion: z.literal("1.0"),
-  id: z.string().min(1),
-  source: z.string().min(1),
+  id: nonEmpty(),
+  source: nonEmpty(),
   type: z.enum(EVENT_TYPES),
-  time: z.string().min(1),
+  time: nonEmpty(),
   subject: z.string(),
   datacontenttype: z.literal("application/json"),
-  dataschema: z.string().min(1),
+  dataschema: nonEmpty(),
   data: z.unknown(),
 });
 
@@ -205,7 +209,7 @@ function parseData<T extends SluiceEventType>(type: T, data: unknown): EventData
   return result.data as EventData<T>;
 }
 
-function fromZod(what: string, error: z.ZodError, prefix = ""): MalformedEventError {
+function fromZod(what: string, error: z.core.$ZodError, prefix = ""): MalformedEventError {
   const issue = error.issues[0];
   const field = prefix + (issue?.path.join(".") ?? "");
   return new MalformedEventError(`${what}: field ${field || "(root)"}: ${issue?.message ?? "invalid"}`, {
