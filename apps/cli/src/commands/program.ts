@@ -109,9 +109,9 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
   program
     .command("run")
     .description(
-      "ingest files (or every file below a folder) into the raw bucket and wait until they are through",
+      "ingest files (or every file below a folder) into the raw bucket and wait until they are through; without paths, resume unfinished work",
     )
-    .argument("<paths...>", "files or folders; a folder's files are keyed by their path inside it")
+    .argument("[paths...]", "files or folders; a folder's files are keyed by their path inside it")
     .option("--prefix <prefix>", "put this in front of every key, e.g. orders/", "")
     .option("--timeout <seconds>", "give up waiting after this long", String(DEFAULT_DRAIN_TIMEOUT_SECONDS))
     .option("--json", "print the result as JSON")
@@ -282,13 +282,20 @@ async function run(
   json: boolean,
 ): Promise<ExitCode> {
   const files = await filesToIngest(paths, prefix);
-  if (files.length === 0) throw new CliError("no files to ingest", EXIT.usage);
+  if (paths.length > 0 && files.length === 0) throw new CliError("no files to ingest", EXIT.usage);
   const since = new Date().toISOString();
   return withPipeline(options, io, async (pipeline, interrupted) => {
     const ingested = await ingestFiles(pipeline, files);
-    if (!json) io.out(`ingested ${ingested.length} object(s) into ${pipeline.settings.buckets.raw}`);
+    if (!json) {
+      io.out(
+        paths.length > 0
+          ? `ingested ${ingested.length} object(s) into ${pipeline.settings.buckets.raw}`
+          : "resuming unfinished work",
+      );
+    }
     const outcome = await followUntilDrained(pipeline, io, { timeoutMs, interrupted, quiet: json });
     const runIds = new Set(ingested.map((object) => object.runId));
+    // Without paths, report every run that moved during this resume.
     const runs = (
       await collectRunStatuses({
         events: pipeline.journal.entries(),
@@ -296,7 +303,7 @@ async function run(
         deadLetterQueues: pipeline.bus.deadLetterQueues(),
         since,
       })
-    ).filter((r) => runIds.has(r.runId));
+    ).filter((r) => paths.length === 0 || runIds.has(r.runId));
     if (json) io.out(JSON.stringify({ outcome, runs }, null, 2));
     else io.out(runsTable(runs));
     if (outcome === "timeout") return EXIT.timeout;

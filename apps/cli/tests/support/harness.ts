@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLoadTarget } from "@sluice/loader";
+import {
+  type CliIo,
+  collectRunStatuses,
+  createLocalPipeline,
+  type LocalPipeline,
+  type LocalPipelineOptions,
+  type RunState,
+  type RunStatus,
+  samplesDir,
+} from "../../src";
+
+/** A database the pipeline loads into, fresh per test. */
+export interface TestDatabase {
+  kind: "PGlite" | "Postgres";
+  /** A URL for a fresh database (PGlite: a directory under `stateDir`). */
+  create(stateDir: string): Promise<string>;
+  /** Removes what {@link create} made outside the state directory. */
+  drop(url: string): Promise<void>;
+}
+
+const serverUrl = process.env.SLUICE_TEST_DATABASE_URL;
+
+/** PGlite always; the real Postgres when SLUICE_TEST_DATABASE_URL is set (required in CI). */
+export function testDatabases(fileTag: string): TestDatabase[] {
+  const kinds: TestDatabase[] = [
+    { kind: "PGlite", create: async (stateDir) => join(stateDir, "pglite"), drop: async () => undefined },
+  ];
+  if (serverUrl) {
+    let counter = 0;
+    kinds.push({
+      kind: "Postgres",
+      create: async () => {
+        const name = `sluice_${fileTag}_${process.pid}_${Date.now()}_${counter++}`;
+        const admin = createLoadTarget(serverUrl);
+        try {
+          await admin.query(`CREATE DATABASE ${name}`);
+        } finally {
+          await admin.close();
+        }
+        const url = new URL(serverUrl);
+        url.pathname = `/${name}`;
+        return url.toString();
+      },
+      drop: async (url) => {
+        const admin = createLoadTarget(serverUrl);
+        try {
+          await admin.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+        } finally {
+          await admin.close();
+        }
+      },
+    });
+  } else if (process.env.CI === "true") {
+    throw new Error("SLUICE_TEST_DATABASE_URL must be set in CI");
+  } else {
+    console.warn(`SLUICE_TEST_DATABASE_URL is not set: ${fileTag} runs against PGlite only`);
+  }
+  return kinds;
+}
+
+/** Pipeline settings that keep tests quick: short polls, quick retries, DLQ after 3 receives. */
+export const FAST_SETTINGS: LocalPipelineOptions["settings"] = {
+  pollIntervalMs: 20,
+  outboxPollMs: 20,
+  taskStopTimeoutMs: 5000,
+  queues: { maxReceiveCount: 3 },
+  functions: {
+    listener: { retryDelayMs: 30 },
+    transform: { retryDelayMs: 30 },
+    launcher: { retryDelayMs: 30 },
+    loader: { retryDelayMs: 30 },
+  },
+};
+
+/** A temporary state directory. */
+export async function tempStateDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "sluice-cli-"));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Opens and starts a pipeline with {@link FAST_SETTINGS}. */
+export async function startPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  const pipeline = await createLocalPipeline({ settings: FAST_SETTINGS, ...options });
+  await pipeline.start();
+  return pipeline;
+}
+
+/** Every run's status as the pipeline's sources tell it. */
+export async function statuses(pipeline: LocalPipeline, since?: string): Promise<RunStatus[]> {
+  return collectRunStatuses({
+    events: pipeline.journal.entries(),
+    target: pipeline.target,
+    deadLetterQueues: pipeline.bus.deadLetterQueues(),
+    ...(since ? { since } : {}),
+  });
+}
+
+/** The sample files' keys and what each should end as. */
+export function expectedSamples(): Record<string, RunState> {
+  return JSON.parse(readFileSync(join(samplesDir(), "expected.json"), "utf8")) as Record<string, RunState>;
+}
+
+/** Rows of a table. */
+export async function countRows(pipeline: LocalPipeline, table: string): Promise<number> {
+  const result = await pipeline.target.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${table}`);
+  return Number(result.rows[0]!.n);
+}
+
+/** A CLI output sink for tests. */
+export function bufferIo(): CliIo & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, isTTY: false, out: (t) => void stdout.push(t), err: (t) => void stderr.push(t) };
+}
+
+/** Sample rows per table after every sample loaded once. */
+export const SAMPLE_TABLE_ROWS = { orders: 20 + 15 + 18 + 5, customers: 11, ledger_entries: 8 } as const;
