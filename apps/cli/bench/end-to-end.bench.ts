@@ -71,8 +71,19 @@ async function throughPipeline(stateDir: string, databaseUrl: string, csv: strin
     if (!(await pipeline.drain({ timeoutMs: 30 * 60_000, pollMs: 20 })))
       throw new Error("pipeline did not drain");
     const seconds = (performance.now() - started) / 1000;
-    const loaded = (await pipeline.journal.readAll()).find((e) => e.event.type === "sluice.object.loaded");
-    if (!loaded) throw new Error("the file was not loaded");
+    const entries = await pipeline.journal.readAll();
+    const at = (type: string) => {
+      const entry = entries.find((e) => e.event.type === type);
+      if (!entry) throw new Error(`no ${type} event: the file did not go through`);
+      return Date.parse(entry.event.time);
+    };
+    const received = at("sluice.object.received");
+    const staged = at("sluice.object.staged");
+    const loaded = at("sluice.object.loaded");
+    const wall = started + performance.timeOrigin;
+    console.log(
+      `    upload + listener ${((received - wall) / 1000).toFixed(2)} s · transform ${((staged - received) / 1000).toFixed(2)} s · loader ${((loaded - staged) / 1000).toFixed(2)} s`,
+    );
     return seconds;
   } finally {
     await pipeline.close();

@@ -5,6 +5,7 @@ import { ConfigError, isRunId, runIdOf } from "@sluice/core";
 import { createLoadTarget } from "@sluice/loader";
 import { DLQ_SUFFIX, LocalBus, localStateLayout } from "@sluice/local";
 import { Command, CommanderError, Option } from "commander";
+import { runtimeHolding } from "../pipeline/local-pipeline";
 import { BAD_STATES, collectRunStatuses, type RunState, type RunStatus } from "../status/object-status";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { type CliIo, formatTable } from "./io";
@@ -575,6 +576,9 @@ async function sql(options: GlobalOptions, io: CliIo, statement: string, json: b
       `no embedded database in ${layout.pgliteDir} yet: run \`sluice demo\` first`,
       EXIT.notFound,
     );
+  }
+  if (!options.databaseUrl && (await runtimeHolding(options.stateDir)) !== undefined) {
+    throw new CliError("a running sluice runtime holds the embedded database: stop it first", EXIT.busy);
   }
   const target = createLoadTarget(url);
   try {

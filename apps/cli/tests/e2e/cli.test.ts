@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
+import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { EXIT, type RunStatus, runCli, samplesDir } from "../../src";
 import {
@@ -188,3 +189,39 @@ describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
     expect(await runCli([...globals, "run", join(stateDir, "missing")], bufferIo())).toBe(EXIT.usage);
   });
 });
+
+describe("sluice watch", () => {
+  it("loads files dropped into the folder until stopped", async () => {
+    const { dir: stateDir, cleanup } = await tempStateDir();
+    try {
+      const inbox = join(stateDir, "inbox");
+      await mkdir(join(inbox, "orders"), { recursive: true });
+      const io = bufferIo();
+      const watching = runCli(
+        ["--state-dir", join(stateDir, "state"), "watch", inbox, "--interval", "50"],
+        io,
+      );
+      await waitForLine(io.stdout, /watching/);
+
+      await copyFile(
+        join(samplesDir(), "raw", "orders", "2026-01-orders.csv"),
+        join(inbox, "orders", "jan.csv"),
+      );
+      await waitForLine(io.stdout, /loaded\s+orders\/jan\.csv/);
+      process.emit("SIGINT");
+
+      expect(await watching).toBe(EXIT.ok);
+      expect(io.stdout.filter((line) => /^received/.test(line))).toHaveLength(1);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+async function waitForLine(lines: string[], pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!lines.some((line) => pattern.test(line))) {
+    if (Date.now() > deadline) throw new Error(`no line matching ${pattern} in:\n${lines.join("\n")}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
