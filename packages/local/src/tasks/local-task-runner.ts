@@ -110,13 +110,16 @@ export class LocalTaskRunner implements TaskLauncher {
     const record: TaskRecord = { runId, taskId: "", startedAt: new Date().toISOString(), event };
     const child = this.#spawn(event);
     record.taskId = `local-task/${runId}/${child.pid ?? "unknown"}`;
-    const exited = this.#watch(record, child);
-    this.#running.set(runId, { record, child, exited });
-    await writeFileAtomic(
+    const recorded = writeFileAtomic(
       this.#recordPath(runId),
       JSON.stringify(record),
       join(this.#options.tasksDir, ".tmp"),
     );
+    // A quick task may exit before its record is written: removing the record waits for it,
+    // or a finished task would be started again on the next resume.
+    const exited = this.#watch(record, child, recorded);
+    this.#running.set(runId, { record, child, exited });
+    await recorded;
     return { taskId: record.taskId, alreadyRunning: false };
   }
 
@@ -179,7 +182,7 @@ export class LocalTaskRunner implements TaskLauncher {
     });
   }
 
-  #watch(record: TaskRecord, child: ChildProcess): Promise<void> {
+  #watch(record: TaskRecord, child: ChildProcess, recorded: Promise<unknown>): Promise<void> {
     const tailSize = this.#options.stderrTailLines ?? DEFAULT_TASK_RUNNER_SETTINGS.stderrTailLines;
     const tail: string[] = [];
     const streamLines = (stream: NodeJS.ReadableStream | null, name: "stdout" | "stderr") => {
@@ -205,6 +208,7 @@ export class LocalTaskRunner implements TaskLauncher {
       await output;
       if (spawnError) tail.push(`could not start task: ${spawnError.message}`);
       const interrupted = this.#stopping || signal !== null;
+      await recorded.catch(() => undefined);
       if (!interrupted) await rm(this.#recordPath(record.runId), { force: true });
       this.#running.delete(record.runId);
       this.#options.onExit?.({
