@@ -183,6 +183,12 @@ describe("FunctionHost", () => {
   });
 
   it("runs at most reservedConcurrency invocations at once", async () => {
+    // Visibility longer than any invocation here, so no message is redelivered while in flight
+    // (the shared 50 ms queue would redeliver on a loaded machine, as SQS would).
+    queue = await LocalQueue.open(join(dir, "q"), "work-slow", {
+      settings: { visibilityTimeoutMs: 60_000, maxReceiveCount: 3 },
+      deadLetterQueue: dlq,
+    });
     for (let i = 0; i < 6; i++) await queue.send(`m${i}`);
     let running = 0;
     let peak = 0;
@@ -200,6 +206,7 @@ describe("FunctionHost", () => {
 
     expect(peak).toBe(2);
     expect(reports).toHaveLength(6);
+    expect(new Set(reports.flatMap((r) => r.messageIds)).size).toBe(6);
   });
 
   it("stops polling on stop and leaves unprocessed messages in the queue", async () => {
