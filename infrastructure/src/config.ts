@@ -98,6 +98,23 @@ export interface SluiceConfig {
     untaggedImagesKept: number;
   };
   logs: { retentionDays: number };
+  /**
+   * Every event published on the topic, kept in S3 by an SNS → Firehose subscription, as NDJSON
+   * of SNS notifications: what `sluice status` reads in a deployed environment.
+   */
+  eventsArchive: {
+    /** Key prefix of the archived objects (Firehose adds `YYYY/MM/DD/HH/`). Ends with `/`. */
+    prefix: string;
+    /** Key prefix of records Firehose could not deliver or process. Ends with `/`. */
+    errorPrefix: string;
+    /** Firehose writes an object when this many MiB are buffered (1..128) … */
+    bufferingSizeMb: number;
+    /** … or when this many seconds have passed (0..900): how stale status can be at most. */
+    bufferingIntervalSeconds: number;
+    compression: "GZIP" | "UNCOMPRESSED";
+    /** Days archived events are kept. */
+    retentionDays: number;
+  };
   alarms: {
     /** Function errors per period that raise an alarm. */
     functionErrorThreshold: number;
@@ -201,6 +218,14 @@ const DEV: SluiceConfig = {
     untaggedImagesKept: 5,
   },
   logs: { retentionDays: 14 },
+  eventsArchive: {
+    prefix: "events/",
+    errorPrefix: "events-errors/",
+    bufferingSizeMb: 5,
+    bufferingIntervalSeconds: 60,
+    compression: "GZIP",
+    retentionDays: 30,
+  },
   alarms: { functionErrorThreshold: 1, periodSeconds: 300 },
   stateBackend: { type: "local", path: "terraform.dev.tfstate" },
 };
@@ -236,6 +261,7 @@ const PROD: SluiceConfig = {
   },
   ecs: { ...DEV.ecs, cpu: 1024, memoryMb: 4096, containerInsights: true, untaggedImagesKept: 10 },
   logs: { retentionDays: 90 },
+  eventsArchive: { ...DEV.eventsArchive, bufferingIntervalSeconds: 300, retentionDays: 400 },
   stateBackend: { type: "local", path: "terraform.prod.tfstate" },
 };
 
@@ -271,6 +297,21 @@ export function validateConfig(config: SluiceConfig): void {
   if (config.availabilityZones.length < 2) fail("availabilityZones needs at least two zones for RDS");
   if (config.queues.visibilityTimeoutMultiplier < 6)
     fail("queues.visibilityTimeoutMultiplier must be at least 6 (AWS guidance for Lambda consumers)");
+  const archive = config.eventsArchive;
+  if (archive.bufferingSizeMb < 1 || archive.bufferingSizeMb > 128)
+    fail("eventsArchive.bufferingSizeMb must be 1..128 (Firehose's limits)");
+  if (archive.bufferingIntervalSeconds < 0 || archive.bufferingIntervalSeconds > 900)
+    fail("eventsArchive.bufferingIntervalSeconds must be 0..900 (Firehose's limits)");
+  for (const [name, prefix] of [
+    ["prefix", archive.prefix],
+    ["errorPrefix", archive.errorPrefix],
+  ] as const)
+    if (!/^[^/].*\/$/.test(prefix))
+      fail(`eventsArchive.${name} "${prefix}" must be non-empty and end with /`);
+  if (archive.errorPrefix.startsWith(archive.prefix) || archive.prefix.startsWith(archive.errorPrefix))
+    fail(
+      "eventsArchive.errorPrefix must not overlap eventsArchive.prefix (status reads every object under prefix)",
+    );
   for (const name of FUNCTION_NAMES) {
     const fn = config.functions[name];
     if (fn.timeoutSeconds < 1 || fn.timeoutSeconds > 900)

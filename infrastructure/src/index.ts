@@ -5,6 +5,7 @@ export * from "./config";
 export * from "./database";
 export * from "./ecs";
 export * from "./encryption";
+export * from "./events-archive";
 export * from "./functions";
 export * from "./iam";
 export * from "./messaging";

@@ -9,6 +9,7 @@ import { FUNCTION_NAMES, type FunctionName, type SluiceConfig } from "./config";
 import { Database } from "./database";
 import { LegacyWrapperTasks } from "./ecs";
 import { PipelineKey } from "./encryption";
+import { EventsArchive } from "./events-archive";
 import { PhaseFunction } from "./functions";
 import { allow, type PolicyStatement } from "./iam";
 import { Messaging } from "./messaging";
@@ -29,6 +30,7 @@ export class SluiceStack extends TerraformStack {
   public readonly key: PipelineKey;
   public readonly storage: Storage;
   public readonly messaging: Messaging;
+  public readonly eventsArchive: EventsArchive;
   public readonly network: Network;
   public readonly database: Database;
   public readonly tasks: LegacyWrapperTasks;
@@ -55,6 +57,10 @@ export class SluiceStack extends TerraformStack {
     this.key = new PipelineKey(this, "key", config);
     this.storage = new Storage(this, "storage", config);
     this.messaging = new Messaging(this, "messaging", { config, rawBucket: this.storage.raw.bucket });
+    this.eventsArchive = new EventsArchive(this, "events-archive", {
+      config,
+      topic: this.messaging.eventsTopic,
+    });
     this.network = new Network(this, "network", config);
     this.database = new Database(this, "database", { config, network: this.network });
 
@@ -185,5 +191,24 @@ export class SluiceStack extends TerraformStack {
     output("ecr_repository_url", this.tasks.repository.repositoryUrl, "Push the legacy-wrapper image here");
     output("database_endpoint", this.database.instance.endpoint, "Postgres host:port (private)");
     output("database_secret_arn", this.database.secretArn, "RDS-managed secret with the master credentials");
+    const archive = this.eventsArchive.bucket.bucket.bucket;
+    const { prefix } = this.config.eventsArchive;
+    output(
+      "events_archive_bucket",
+      archive,
+      "Bucket keeping every pipeline event (NDJSON of SNS notifications)",
+    );
+    output("events_archive_prefix", prefix, "Key prefix of the archived events");
+    output("events_archive_url", `s3://${archive}/${prefix}`, "sluice status --archive <this>");
+    output("region", this.config.region, "Region of the stack");
+    const deadLetterQueues: Record<string, string> = {
+      "alerts-dlq": this.messaging.alertsQueue.deadLetterQueue.url,
+    };
+    for (const name of FUNCTION_NAMES)
+      deadLetterQueues[`${name}-dlq`] = this.messaging.queues[name].deadLetterQueue.url;
+    new TerraformOutput(this, "dead_letter_queue_urls", {
+      value: deadLetterQueues,
+      description: "Dead-letter queue URL by queue name (sluice status / dlq --outputs)",
+    });
   }
 }

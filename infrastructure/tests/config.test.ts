@@ -28,6 +28,12 @@ describe("configFor", () => {
     [{ queues: { ...configFor("dev").queues, visibilityTimeoutMultiplier: 3 } }, /at least 6/],
     [{ functions: { transform: { reservedConcurrency: 1 } } }, /transform\.reservedConcurrency/],
     [{ functions: { loader: { timeoutSeconds: 901 } } }, /loader\.timeoutSeconds/],
+    [
+      { eventsArchive: { ...configFor("dev").eventsArchive, bufferingIntervalSeconds: 901 } },
+      /bufferingInterval/,
+    ],
+    [{ eventsArchive: { ...configFor("dev").eventsArchive, prefix: "events" } }, /end with \//],
+    [{ eventsArchive: { ...configFor("dev").eventsArchive, errorPrefix: "events/errors/" } }, /overlap/],
   ])("rejects a config AWS would refuse or that would lose messages (%j)", (overrides, message) => {
     expect(() => configFor("dev", overrides)).toThrow(InvalidConfigError);
     expect(() => configFor("dev", overrides)).toThrow(message);

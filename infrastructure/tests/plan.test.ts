@@ -136,6 +136,51 @@ describePlans("terraform plan of the synthesised stacks", () => {
         expect(valuesOf(group).retention_in_days).toBe(configFor(env).logs.retentionDays);
     });
 
+    it("archives every event: an unfiltered firehose subscription into an encrypted stream writing NDJSON to S3", () => {
+      const [stream, ...moreStreams] = changesOf(env, "aws_kinesis_firehose_delivery_stream");
+      expect(moreStreams).toEqual([]);
+      expect(valuesOf(stream!).destination).toBe("extended_s3");
+      expect(valuesOf(stream!).server_side_encryption).toEqual([
+        expect.objectContaining({ enabled: true, key_type: "AWS_OWNED_CMK" }),
+      ]);
+      const [s3] = valuesOf(stream!).extended_s3_configuration as Record<string, unknown>[];
+      expect(s3).toEqual(
+        expect.objectContaining({
+          prefix: configFor(env).eventsArchive.prefix,
+          buffering_interval: configFor(env).eventsArchive.bufferingIntervalSeconds,
+          processing_configuration: [
+            expect.objectContaining({
+              enabled: true,
+              processors: [
+                expect.objectContaining({
+                  type: "AppendDelimiterToRecord",
+                  parameters: [{ parameter_name: "Delimiter", parameter_value: "\\n" }],
+                }),
+              ],
+            }),
+          ],
+        }),
+      );
+      const streamConfig = planned[env].plan.configuration.root_module.resources.find(
+        (r) => r.address === stream!.address,
+      )!;
+      const [s3Expressions] = streamConfig.expressions.extended_s3_configuration as Record<
+        string,
+        Expression
+      >[];
+      const bucket = s3Expressions!.bucket_arn!.references!.find((ref) => !ref.endsWith(".arn"));
+      expect(changesOf(env, "aws_s3_bucket").map((b) => b.address)).toContain(bucket);
+      const subscriptions = changesOf(env, "aws_sns_topic_subscription").filter(
+        (subscription) => valuesOf(subscription).protocol === "firehose",
+      );
+      expect(subscriptions).toHaveLength(1);
+      const subscription = subscriptions[0]!;
+      expect(referencesOf(env, subscription.address, "endpoint")).toContain(stream!.address);
+      expect(isSet(subscription, "subscription_role_arn")).toBe(true);
+      expect(valuesOf(subscription).filter_policy ?? null).toBeNull();
+      expect(valuesOf(subscription).raw_message_delivery).toBe(false);
+    });
+
     it("encrypts everything at rest", () => {
       for (const bucket of changesOf(env, "aws_s3_bucket")) {
         const [encryption] = referrers(

@@ -231,6 +231,107 @@ describe("storage", () => {
   });
 });
 
+describe("events archive", () => {
+  const archiveRules = (synth: SynthesizedStack) =>
+    (
+      resourcesOf(synth, "aws_s3_bucket_lifecycle_configuration").find((lifecycle) =>
+        String(lifecycle.bucket).includes("events-archive_bucket"),
+      )!.rule as { id: string; filter: { prefix: string }[]; expiration?: { days: number }[] }[]
+    ).filter((rule) => rule.expiration);
+
+  it("subscribes a Firehose stream to every event on the topic, with its own role and the envelope kept", () => {
+    const subscription = resourceWhere(dev, "aws_sns_topic_subscription", "protocol", "firehose");
+    expect(subscription.topic_arn).toMatch(/aws_sns_topic\.messaging_events.*\.arn/);
+    expect(subscription.endpoint).toMatch(
+      /aws_kinesis_firehose_delivery_stream\.events-archive_stream.*\.arn/,
+    );
+    expect(subscription.subscription_role_arn).toMatch(/events-archive_subscription-role/);
+    expect(subscription.filter_policy).toBeUndefined();
+    expect(subscription.raw_message_delivery).toBe(false);
+  });
+
+  it("writes newline-delimited, encrypted objects under the configured prefix with the configured buffering", () => {
+    const archive = configFor("prod").eventsArchive;
+    const stream = resourceWhere(
+      prod,
+      "aws_kinesis_firehose_delivery_stream",
+      "name",
+      "sluice-prod-events-archive",
+    );
+    expect(stream.destination).toBe("extended_s3");
+    expect(stream.server_side_encryption).toEqual({ enabled: true, key_type: "AWS_OWNED_CMK" });
+    expect(stream.extended_s3_configuration).toEqual(
+      expect.objectContaining({
+        bucket_arn: expect.stringMatching(/events-archive_bucket/),
+        prefix: archive.prefix,
+        error_output_prefix: `${archive.errorPrefix}!{firehose:error-output-type}/`,
+        buffering_size: archive.bufferingSizeMb,
+        buffering_interval: archive.bufferingIntervalSeconds,
+        compression_format: archive.compression,
+        processing_configuration: {
+          enabled: true,
+          processors: [
+            {
+              type: "AppendDelimiterToRecord",
+              parameters: [{ parameter_name: "Delimiter", parameter_value: "\\n" }],
+            },
+          ],
+        },
+      }),
+    );
+  });
+
+  it("lets SNS only put records into this stream, and Firehose only write the archive's prefixes", () => {
+    const sns = statementsOfRole(dev, "sluice-dev-events-archive-subscription");
+    expect(sns).toEqual([
+      expect.objectContaining({
+        Action: ["firehose:DescribeDeliveryStream", "firehose:PutRecord", "firehose:PutRecordBatch"],
+        Resource: expect.stringMatching(/aws_kinesis_firehose_delivery_stream\.events-archive_stream.*\.arn/),
+      }),
+    ]);
+    const firehose = statementsOfRole(dev, "sluice-dev-events-archive-delivery");
+    const archive = configFor("dev").eventsArchive;
+    const objectResources = firehose
+      .filter((statement) => [statement.Action].flat().includes("s3:PutObject"))
+      .flatMap((statement) => [statement.Resource].flat());
+    expect(objectResources).toEqual([
+      expect.stringMatching(new RegExp(`events-archive_bucket.*\\.arn\\}/${archive.prefix}\\*$`)),
+      expect.stringMatching(new RegExp(`events-archive_bucket.*\\.arn\\}/${archive.errorPrefix}\\*$`)),
+    ]);
+    const role = resourceWhere(dev, "aws_iam_role", "name", "sluice-dev-events-archive-delivery");
+    expect(JSON.parse(role.assume_role_policy as string).Statement[0].Condition).toEqual({
+      StringEquals: { "sts:ExternalId": configFor("dev").accountId },
+    });
+  });
+
+  it("expires archived events after the configured days", () => {
+    const archive = configFor("prod").eventsArchive;
+    expect(archiveRules(prod)).toEqual([
+      expect.objectContaining({
+        filter: [{ prefix: archive.prefix }],
+        expiration: [{ days: archive.retentionDays }],
+      }),
+      expect.objectContaining({
+        filter: [{ prefix: archive.errorPrefix }],
+        expiration: [{ days: archive.retentionDays }],
+      }),
+    ]);
+  });
+
+  it("outputs where the CLI finds the archive and the dead-letter queues", () => {
+    const outputs = JSON.parse(dev.json).output as Record<string, { value: unknown }>;
+    expect(outputs.events_archive_url?.value).toMatch(
+      /^s3:\/\/\$\{aws_s3_bucket\.events-archive_bucket.*\}\/events\/$/,
+    );
+    expect(outputs.events_archive_prefix?.value).toBe("events/");
+    expect(outputs.region?.value).toBe("eu-west-1");
+    expect(Object.keys(outputs.dead_letter_queue_urls?.value as object).sort()).toEqual(
+      ["alerts-dlq", ...FUNCTION_NAMES.map((name) => `${name}-dlq`)].sort(),
+    );
+    for (const output of Object.values(outputs)) expect(output).not.toHaveProperty("sensitive", true);
+  });
+});
+
 describe("database and containers", () => {
   it("lets RDS manage the master password, encrypted, private", () => {
     expect(dev.json).toHaveResourceWithProperties(DbInstance, {
