@@ -62,6 +62,51 @@ describe("compileRowValidator", () => {
     ]);
   });
 
+  it.each([
+    ["2026-11-27T10:15:30Z", "2026-11-27T10:15:30.000Z"],
+    ["2026-11-27T10:15:30.123Z", "2026-11-27T10:15:30.123Z"],
+    ["2024-02-29T23:59:59Z", "2024-02-29T23:59:59.000Z"],
+    ["2026-11-27T10:15:30.1Z", "2026-11-27T10:15:30.100Z"],
+    ["2026-11-27T10:15:30.123456Z", "2026-11-27T10:15:30.123Z"],
+    [" 2026-11-27T10:15:30Z ", "2026-11-27T10:15:30.000Z"],
+    ["2026-11-27T10:15Z", "2026-11-27T10:15:00.000Z"],
+  ])("normalises the UTC timestamp %s to %s", (raw, canonical) => {
+    expect(validate(["1", "", "", "", "", raw, ""], 2)).toEqual([
+      "1",
+      null,
+      null,
+      null,
+      null,
+      canonical,
+      null,
+    ]);
+  });
+
+  it.each([
+    "2023-02-29T10:00:00Z",
+    "2026-13-01T10:00:00Z",
+    "2026-11-27T24:00:00Z",
+    "2026-11-27T10:60:00Z",
+    "2026-11-27T10:00:60Z",
+  ])("rejects the impossible UTC timestamp %s", (raw) => {
+    expect(rejection(["1", "", "", "", "", raw])).toMatchObject({
+      field: "at",
+      reason: "not a valid timestamp",
+    });
+  });
+
+  it.each([
+    "2026-11-27T1a:00:00Z",
+    "2026-11-27X10:00:00Z",
+    "2026-11-27T10:00:00.12xZ",
+    "2026/11/27T10:00:00Z",
+  ])("rejects the malformed timestamp %s", (raw) => {
+    expect(rejection(["1", "", "", "", "", raw])).toMatchObject({
+      field: "at",
+      reason: expect.stringMatching(/^not a (valid )?timestamp/),
+    });
+  });
+
   it("keeps 64-bit integers exact and refuses ones beyond int64", () => {
     const big = compileRowValidator(
       parseDatasetContract({ ...contract, fields: [{ name: "id", type: "integer", required: true }] }),
