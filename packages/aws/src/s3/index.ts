@@ -1,4 +1,13 @@
 export {
+  type ArchivedEvent,
+  archivedEventOf,
+  type EventArchiveLocation,
+  parseArchiveUrl,
+  type ReadEventArchiveOptions,
+  readEventArchive,
+  type SkippedArchiveLine,
+} from "./event-archive";
+export {
   DEFAULT_S3_OBJECT_STORE_CONFIG,
   MIN_PART_SIZE,
   rangeHeaderOf,

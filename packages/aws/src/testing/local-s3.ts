@@ -29,7 +29,7 @@ function letS3rverMakeContinuationTokens(): void {
       : createDecipheriv(algorithm, key, iv);
 }
 
-/** A real S3-API server on localhost, in this process, with its own temporary directory. */
+/** A real S3-API server on localhost, in this process, with its own temporary directory (tests only: `@sluice/aws/testing`). */
 export interface LocalS3 {
   client: S3Client;
   endpoint: string;
