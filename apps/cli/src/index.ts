@@ -21,8 +21,22 @@ export {
   resolvePipelineSettings,
 } from "./pipeline/settings";
 export {
+  type AwsClients,
+  type AwsOptions,
+  type AwsStatusLocation,
+  awsDeadLetterQueues,
+  createAwsClients,
+  locationFromOutputs,
+  readArchivedEvents,
+  readAwsStatus,
+  resolveAwsLocation,
+  wantsAws,
+} from "./status/aws-sources";
+export {
   BAD_STATES,
   collectRunStatuses,
+  type DeadLetterRecord,
+  type DeadLetterSource,
   type RunState,
   type RunStatus,
   type StatusSources,

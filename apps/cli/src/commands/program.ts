@@ -1,12 +1,26 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ConfigError, isRunId, runIdOf } from "@sluice/core";
+import { ConfigError, isRunId, type LoadTarget, runIdOf } from "@sluice/core";
 import { createLoadTarget } from "@sluice/loader";
 import { DLQ_SUFFIX, LocalBus, localStateLayout } from "@sluice/local";
 import { Command, CommanderError, Option } from "commander";
 import { runtimeHolding } from "../pipeline/local-pipeline";
-import { BAD_STATES, collectRunStatuses, type RunState, type RunStatus } from "../status/object-status";
+import {
+  type AwsOptions,
+  awsDeadLetterQueues,
+  createAwsClients,
+  readAwsStatus,
+  resolveAwsLocation,
+  wantsAws,
+} from "../status/aws-sources";
+import {
+  BAD_STATES,
+  collectRunStatuses,
+  type DeadLetterSource,
+  type RunState,
+  type RunStatus,
+} from "../status/object-status";
 import { EXIT, type ExitCode } from "./exit-codes";
 import { type CliIo, formatTable } from "./io";
 import {
@@ -130,16 +144,19 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
       setExit(await watch(globals(), io, dir, opts.prefix, Number(opts.interval)));
     });
 
-  program
-    .command("status")
-    .description("each object's lifecycle: received, routed, staged or quarantined, loaded, failed, in a DLQ")
-    .argument("[key-or-run-id]", "one object key (or key prefix ending in /) or run id")
-    .option("--dataset <name>", "only this dataset")
-    .option("--since <time>", "only activity since this ISO time")
-    .option("--json", "print JSON")
-    .action(async (which: string | undefined, opts: { dataset?: string; since?: string; json?: boolean }) => {
-      setExit(await status(globals(), io, which, opts));
-    });
+  withAwsOptions(
+    program
+      .command("status")
+      .description(
+        "each object's lifecycle: received, routed, staged or quarantined, loaded, failed, in a DLQ (locally, or in a deployed environment with --env/--outputs/--archive)",
+      )
+      .argument("[key-or-run-id]", "one object key (or key prefix ending in /) or run id")
+      .option("--dataset <name>", "only this dataset")
+      .option("--since <time>", "only activity since this ISO time")
+      .option("--json", "print JSON"),
+  ).action(async (which: string | undefined, opts: StatusOptions) => {
+    setExit(await status(globals(), io, which, opts));
+  });
 
   program
     .command("replay")
@@ -168,24 +185,36 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
     );
 
   const dlq = program.command("dlq").description("dead-letter queues: what is parked, and sending it back");
-  dlq
-    .command("list")
-    .description("messages in the dead-letter queues")
-    .argument("[queue]", "one queue (e.g. loader or loader-dlq)")
-    .option("--json", "print JSON")
-    .action(async (queue: string | undefined, opts: { json?: boolean }) => {
-      setExit(await dlqList(globals(), io, queue, Boolean(opts.json)));
-    });
-  dlq
-    .command("redrive")
-    .description("move dead-lettered messages back to their queue, then run the pipeline until drained")
-    .argument("[queue]", "one queue (default: all)")
-    .option("--no-wait", "only move the messages back")
-    .option("--timeout <seconds>", "give up waiting after this long", String(DEFAULT_DRAIN_TIMEOUT_SECONDS))
-    .option("--json", "print JSON")
-    .action(async (queue: string | undefined, opts: { wait: boolean; timeout: string; json?: boolean }) => {
-      setExit(await dlqRedrive(globals(), io, queue, opts));
-    });
+  withAwsOptions(
+    dlq
+      .command("list")
+      .description("messages in the dead-letter queues (locally, or in a deployed environment)")
+      .argument("[queue]", "one queue (e.g. loader or loader-dlq)")
+      .option("--json", "print JSON"),
+  ).action(async (queue: string | undefined, opts: AwsOptions & { aws?: boolean; json?: boolean }) => {
+    const queues = wantsAws(opts) ? await awsQueues(opts) : await localQueues(globals());
+    setExit(await dlqList(io, selectQueues(queues, queue), Boolean(opts.json)));
+  });
+  withAwsOptions(
+    dlq
+      .command("redrive")
+      .description(
+        "move dead-lettered messages back to their queue, then run the pipeline until drained (in AWS: start SQS message move tasks)",
+      )
+      .argument("[queue]", "one queue (default: all)")
+      .option("--no-wait", "only move the messages back")
+      .option("--timeout <seconds>", "give up waiting after this long", String(DEFAULT_DRAIN_TIMEOUT_SECONDS))
+      .option("--json", "print JSON"),
+  ).action(
+    async (
+      queue: string | undefined,
+      opts: AwsOptions & { aws?: boolean; wait: boolean; timeout: string; json?: boolean },
+    ) => {
+      setExit(
+        wantsAws(opts) ? await awsRedrive(io, queue, opts) : await dlqRedrive(globals(), io, queue, opts),
+      );
+    },
+  );
 
   program
     .command("sql")
@@ -355,13 +384,77 @@ async function watch(
   });
 }
 
+/** Options of `sluice status`. */
+type StatusOptions = AwsOptions & { aws?: boolean; dataset?: string; since?: string; json?: boolean };
+
+/** The options that point a read command at a deployed environment instead of the state directory. */
+function withAwsOptions(command: Command): Command {
+  return command
+    .option(
+      "--aws",
+      "read the deployed environment (events archive, ledger, SQS DLQs), not the state directory",
+    )
+    .option(
+      "--env <stack>",
+      "a deployed stack (dev, prod): its `terraform output -json` says where everything is",
+    )
+    .option(
+      "--stacks-dir <dir>",
+      "folder of the synthesised stacks, for --env",
+      "infrastructure/cdktf.out/stacks",
+    )
+    .option("--outputs <file>", "a saved `terraform output -json` of the stack")
+    .option("--archive <s3-url>", "the events archive, s3://bucket/prefix (output events_archive_url)")
+    .option("--region <region>", "AWS region (default: the outputs' region, then the SDK's)")
+    .option(
+      "--dlq-url <url>",
+      "a dead-letter queue URL (repeatable)",
+      (url: string, urls: string[]) => [...urls, url],
+      [] as string[],
+    )
+    .option("--dlq-prefix <prefix>", "also look at every queue named <prefix>…-dlq, e.g. sluice-dev-");
+}
+
+/** Status of the deployed environment: archive + ledger (with --database-url) + SQS DLQs. */
+async function readAwsStatusOf(options: GlobalOptions, io: CliIo, opts: StatusOptions): Promise<RunStatus[]> {
+  const location = await resolveAwsLocation(opts);
+  const clients = createAwsClients(location.region);
+  let target: LoadTarget | undefined;
+  if (options.databaseUrl && /^postgres(ql)?:\/\//i.test(options.databaseUrl)) {
+    target = createLoadTarget(options.databaseUrl);
+  } else {
+    io.err("note: no --database-url (Postgres): status shows events and DLQs only, without the ledger");
+  }
+  let skipped = 0;
+  try {
+    const runs = await readAwsStatus(location, clients, {
+      ...(target ? { target } : {}),
+      ...(opts.since ? { since: opts.since } : {}),
+      onSkipped: (line) => {
+        skipped += 1;
+        if (options.verbose)
+          io.err(`skipped s3://${location.archive.bucket}/${line.key} line ${line.line}: ${line.reason}`);
+      },
+    });
+    if (skipped > 0)
+      io.err(`note: ${skipped} archive line(s) were not Sluice events and were skipped (-v lists them)`);
+    return runs;
+  } finally {
+    await target?.close();
+    clients.s3.destroy();
+    clients.sqs.destroy();
+  }
+}
+
 async function status(
   options: GlobalOptions,
   io: CliIo,
   which: string | undefined,
-  filter: { dataset?: string; since?: string; json?: boolean },
+  filter: StatusOptions,
 ): Promise<ExitCode> {
-  let runs = await readStatus(options, io, filter.since ? { since: filter.since } : {});
+  let runs = wantsAws(filter)
+    ? await readAwsStatusOf(options, io, filter)
+    : await readStatus(options, io, filter.since ? { since: filter.since } : {});
   if (filter.dataset) runs = runs.filter((run) => run.dataset === filter.dataset);
   if (which !== undefined) {
     const asKey: string = which;
@@ -483,21 +576,32 @@ async function openQueues(options: GlobalOptions): Promise<LocalBus> {
 }
 
 function dlqNamesOf(bus: LocalBus, queue: string | undefined): string[] {
-  const all = bus.deadLetterQueues().map((q) => q.name);
-  if (queue === undefined) return all;
-  const name = queue.endsWith(DLQ_SUFFIX) ? queue : `${queue}${DLQ_SUFFIX}`;
-  if (!all.includes(name))
-    throw new CliError(`no dead-letter queue ${name} (known: ${all.join(", ") || "none"})`, EXIT.notFound);
-  return [name];
+  return selectQueues(bus.deadLetterQueues(), queue).map((q) => q.name);
 }
 
-async function dlqList(
-  options: GlobalOptions,
-  io: CliIo,
-  queue: string | undefined,
-  json: boolean,
-): Promise<ExitCode> {
-  const bus = await openQueues(options);
+/** The named dead-letter queue (`loader` or `loader-dlq`), or all of them. */
+function selectQueues<Q extends { name: string }>(queues: readonly Q[], queue: string | undefined): Q[] {
+  if (queue === undefined) return [...queues];
+  const name = queue.endsWith(DLQ_SUFFIX) ? queue : `${queue}${DLQ_SUFFIX}`;
+  const found = queues.filter((q) => q.name === name);
+  if (found.length === 0)
+    throw new CliError(
+      `no dead-letter queue ${name} (known: ${queues.map((q) => q.name).join(", ") || "none"})`,
+      EXIT.notFound,
+    );
+  return found;
+}
+
+async function localQueues(options: GlobalOptions): Promise<DeadLetterSource[]> {
+  return (await openQueues(options)).deadLetterQueues();
+}
+
+async function awsQueues(opts: AwsOptions) {
+  const location = await resolveAwsLocation(opts);
+  return awsDeadLetterQueues(location, createAwsClients(location.region).sqs);
+}
+
+async function dlqList(io: CliIo, queues: readonly DeadLetterSource[], json: boolean): Promise<ExitCode> {
   const listed: {
     queue: string;
     messageId: string;
@@ -505,12 +609,14 @@ async function dlqList(
     sentAt: string;
     subject: string;
   }[] = [];
-  for (const name of dlqNamesOf(bus, queue)) {
-    const runs = await collectRunStatuses({ events: [], deadLetterQueues: [bus.queue(name)] });
-    for (const message of await bus.queue(name).messages()) {
+  for (const queue of queues) {
+    const messages = await queue.messages();
+    const snapshot: DeadLetterSource = { name: queue.name, messages: async () => messages };
+    const runs = await collectRunStatuses({ events: [], deadLetterQueues: [snapshot] });
+    for (const message of messages) {
       const run = runs.find((r) => r.deadLetters.some((d) => d.messageId === message.messageId));
       listed.push({
-        queue: name,
+        queue: queue.name,
         messageId: message.messageId,
         receiveCount: message.receiveCount,
         sentAt: new Date(message.sentTimestamp).toISOString(),
@@ -529,6 +635,24 @@ async function dlqList(
     );
   }
   return listed.length > 0 ? EXIT.attention : EXIT.ok;
+}
+
+/** In AWS a redrive is an SQS message move task per queue; the deployed consumers do the rest. */
+async function awsRedrive(io: CliIo, queue: string | undefined, opts: AwsOptions & { json?: boolean }) {
+  const started: { queue: string; taskHandle: string; messages: number }[] = [];
+  for (const dlq of selectQueues(await awsQueues(opts), queue)) {
+    const { visible } = await dlq.depth();
+    if (visible === 0) continue;
+    started.push({ queue: dlq.name, ...(await dlq.redrive()) });
+  }
+  if (opts.json) io.out(JSON.stringify({ started }, null, 2));
+  else if (started.length === 0) io.out("the dead-letter queues are empty");
+  else
+    for (const task of started)
+      io.out(
+        `moving ~${task.messages} message(s) from ${task.queue} back to its queue (task ${task.taskHandle})`,
+      );
+  return EXIT.ok;
 }
 
 async function dlqRedrive(

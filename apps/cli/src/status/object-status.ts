@@ -9,7 +9,7 @@ import {
   unwrapSqsBody,
 } from "@sluice/core";
 import { ledgerTableOf, qualifiedName } from "@sluice/loader";
-import type { JournalEntry, LocalQueue } from "@sluice/local";
+import type { JournalEntry } from "@sluice/local";
 
 /** Where a run is in its lifecycle. */
 export type RunState = "received" | "staged" | "loaded" | "quarantined" | "failed" | "dead-lettered";
@@ -41,6 +41,22 @@ export interface RunStatus {
   durations: { stageMs?: number; loadMs?: number };
 }
 
+/** A message parked in a dead-letter queue (a local queue's stored message, or one peeked from SQS). */
+export interface DeadLetterRecord {
+  messageId: string;
+  body: string;
+  receiveCount: number;
+  /** Epoch ms the message was first sent. */
+  sentTimestamp: number;
+}
+
+/** A dead-letter queue status can look into: the local runtime's queue or `@sluice/aws`'s SQS one. */
+export interface DeadLetterSource {
+  /** As people see it, e.g. `loader-dlq` (the same name locally and, found by prefix, in AWS). */
+  readonly name: string;
+  messages(): Promise<DeadLetterRecord[]>;
+}
+
 /** What status is computed from: data a deployed environment has too. */
 export interface StatusSources {
   /** The events archive, oldest first. */
@@ -50,7 +66,7 @@ export interface StatusSources {
   /** Schema of the loader's ledger table. */
   ledgerSchema?: string;
   /** The dead-letter queues to look into. */
-  deadLetterQueues?: readonly LocalQueue[];
+  deadLetterQueues?: readonly DeadLetterSource[];
   /** Only events published at or after this ISO time. */
   since?: string;
 }
