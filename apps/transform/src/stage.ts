@@ -135,7 +135,7 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
   const clock = deps.clock ?? (() => new Date());
   const format = params.format ?? contract.format;
   const keys = stagingKeysOf(contract.name, runId);
-  const writer = new StagingWriter(compileRowValidator(contract), config);
+  const writer = new StagingWriter(contract, compileRowValidator(contract), config);
   const parser = recordParserFor(contract, format, writer, config);
   const context = { runId, dataset: contract.name, object: formatObjectRef(object), producer };
   const counts = (): StageCounts => ({

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { PassThrough, pipeline, Transform, type TransformCallback, type Writable } from "node:stream";
 import { createGzip, type ZlibOptions } from "node:zlib";
 import {
-  encodeCsvRow,
+  compileCsvRowEncoder,
+  type DatasetContract,
   isRejection,
   type ObjectStore,
   type Rejection,
@@ -82,6 +83,7 @@ export class StagingWriter implements RecordSink {
   readonly firstRejections: Rejection[] = [];
 
   readonly #validate: RowValidator;
+  readonly #encode: (row: readonly (string | null)[]) => string;
   readonly #config: TransformConfig;
   readonly #gzip;
   readonly #digest = new DigestStream();
@@ -89,8 +91,9 @@ export class StagingWriter implements RecordSink {
   #rows = "";
   #rejected = "";
 
-  constructor(validate: RowValidator, config: TransformConfig) {
+  constructor(contract: DatasetContract, validate: RowValidator, config: TransformConfig) {
     this.#validate = validate;
+    this.#encode = compileCsvRowEncoder(contract.fields);
     this.#config = config;
     // Zlib streams take stream options too; their typings only omit them.
     this.#gzip = createGzip({
@@ -123,7 +126,7 @@ export class StagingWriter implements RecordSink {
       return;
     }
     this.counts.staged++;
-    this.#rows += encodeCsvRow(result);
+    this.#rows += this.#encode(result);
     if (this.#rows.length >= this.#config.writeChunkChars) this.#flushRows();
   }
 
