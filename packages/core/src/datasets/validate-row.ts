@@ -215,18 +215,16 @@ function compileBoolean(fail: (reason: string) => typeof FAIL): FieldCheck {
   };
 }
 
-/** Days since 1970-01-01 of a valid `YYYY-MM-DD` at `offset` in `text`, or NaN. */
-function parseIsoDate(text: string, offset: number): number {
-  if (text.charCodeAt(offset + 4) !== 45 || text.charCodeAt(offset + 7) !== 45) return Number.NaN;
+/** True when `text` holds a real calendar date written `YYYY-MM-DD` at `offset`. */
+function isIsoDate(text: string, offset: number): boolean {
+  if (text.charCodeAt(offset + 4) !== 45 || text.charCodeAt(offset + 7) !== 45) return false;
   const year = digitsAt(text, offset, 4);
   const month = digitsAt(text, offset + 5, 2);
   const day = digitsAt(text, offset + 8, 2);
-  if (month < 1 || month > 12 || day < 1) return Number.NaN; // NaN compares false: checked below
-  if (Number.isNaN(year + month + day)) return Number.NaN;
+  // Written so that NaN (a non-digit) fails every comparison.
+  if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1)) return false;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
-  if (day > days) return Number.NaN;
-  return Date.UTC(year, month - 1, day) / 86_400_000;
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 }
 
 /** The decimal number of `length` digits at `offset`, or NaN when one is not a digit. */
@@ -246,8 +244,7 @@ function compileDate(field: FieldSpec, fail: (reason: string) => typeof FAIL): F
     if (typeof raw !== "string") return fail("not a valid date (YYYY-MM-DD)");
     const text = raw.trim();
     if (text.length !== 10) return fail("not a valid date (YYYY-MM-DD)");
-    const days = parseIsoDate(text, 0);
-    if (Number.isNaN(days)) return fail("not a valid date (YYYY-MM-DD)");
+    if (!isIsoDate(text, 0)) return fail("not a valid date (YYYY-MM-DD)");
     if (pattern !== undefined && !pattern.test(text)) return fail(`does not match pattern ${field.pattern}`);
     return text;
   };
@@ -255,15 +252,6 @@ function compileDate(field: FieldSpec, fail: (reason: string) => typeof FAIL): F
 
 const TIMESTAMP =
   /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
-
-/** True when `text` has a digit at each of `offsets`. */
-function digitsAtAll(text: string, offsets: readonly number[]): boolean {
-  for (const offset of offsets) if (!isDigit(text.charCodeAt(offset))) return false;
-  return true;
-}
-
-const CANONICAL_TIME_DIGITS = [11, 12, 14, 15, 17, 18];
-const CANONICAL_MILLISECOND_DIGITS = [20, 21, 22];
 
 /**
  * The canonical form of `text` when it already is a UTC instant written `YYYY-MM-DDTHH:MM:SSZ`
@@ -279,18 +267,15 @@ function canonicalUtcTimestamp(text: string): string | undefined {
     text.charCodeAt(10) !== 84 || // T
     text.charCodeAt(13) !== 58 || // :
     text.charCodeAt(16) !== 58 ||
-    !digitsAtAll(text, CANONICAL_TIME_DIGITS)
+    !isIsoDate(text, 0)
   ) {
     return undefined;
   }
-  if (length === 24 && (text.charCodeAt(19) !== 46 || !digitsAtAll(text, CANONICAL_MILLISECOND_DIGITS)))
+  // NaN (a non-digit) fails these comparisons too.
+  if (!(digitsAt(text, 11, 2) <= 23 && digitsAt(text, 14, 2) <= 59 && digitsAt(text, 17, 2) <= 59))
     return undefined;
-  if (Number.isNaN(parseIsoDate(text, 0))) return undefined;
-  const hour = digitsAt(text, 11, 2);
-  const minute = digitsAt(text, 14, 2);
-  const second = digitsAt(text, 17, 2);
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  return length === 24 ? text : `${text.slice(0, 19)}.000Z`;
+  if (length === 20) return `${text.slice(0, 19)}.000Z`;
+  return text.charCodeAt(19) === 46 && digitsAt(text, 20, 3) >= 0 ? text : undefined;
 }
 
 function compileTimestamp(fail: (reason: string) => typeof FAIL): FieldCheck {
@@ -300,12 +285,7 @@ function compileTimestamp(fail: (reason: string) => typeof FAIL): FieldCheck {
     if (canonical !== undefined) return canonical;
     const m = TIMESTAMP.exec(raw.trim());
     if (!m) return fail("not a timestamp (ISO 8601, e.g. 2026-11-27T10:00:00Z)");
-    if (
-      Number.isNaN(parseIsoDate(m[1]!, 0)) ||
-      +m[2]! > 23 ||
-      +m[3]! > 59 ||
-      (m[4] !== undefined && +m[4] > 59)
-    ) {
+    if (!isIsoDate(m[1]!, 0) || +m[2]! > 23 || +m[3]! > 59 || (m[4] !== undefined && +m[4] > 59)) {
       return fail("not a valid timestamp");
     }
     // No zone means UTC: staged values are absolute instants, whatever the loader's TimeZone.
