@@ -21,8 +21,8 @@ import {
 } from "@sluice/core";
 import { Client, Pool } from "pg";
 import { createTableSql, type LoaderConfig, loadStagedRun, PgLoadTarget, splitTableName } from "../src";
-import { MemoryObjectStore } from "../tests/support/memory-store";
-import { RecordingLogger, RecordingPublisher } from "../tests/support/recording";
+import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
+import { RecordingLogger } from "../tests/support/recording";
 import { ordersContract, STAGING_BUCKET } from "../tests/support/staging";
 
 const STATUSES = ["new", "paid", "shipped", "cancelled"];
@@ -97,7 +97,7 @@ async function timeLoad(
     store,
     target,
     registry: new DatasetRegistry([contract]),
-    publisher: new RecordingPublisher(),
+    publisher: new MemoryEventPublisher(),
     logger: new RecordingLogger(),
     config,
   };

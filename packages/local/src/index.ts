@@ -33,6 +33,7 @@ export {
 } from "./bus/local-topic";
 export { EventJournal, type JournalEntry } from "./events/event-journal";
 export { EventOutbox } from "./events/event-outbox";
+export { MemoryEventPublisher } from "./events/memory-event-publisher";
 export {
   DEFAULT_FUNCTION_SETTINGS,
   FunctionHost,
@@ -50,6 +51,7 @@ export {
   type LocalObjectStoreOptions,
   type S3NotificationSink,
 } from "./object-store/local-object-store";
+export { MemoryObjectStore, type PutFault } from "./object-store/memory-object-store";
 export {
   type CreatedObject,
   LOCAL_NOTIFICATION_ORIGIN,

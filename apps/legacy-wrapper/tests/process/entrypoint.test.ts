@@ -8,7 +8,7 @@ import { loadRegistry } from "@sluice/datasets";
 import { createLoadTarget, loadStagedRun } from "@sluice/loader";
 import { Client } from "pg";
 import { EXIT_CODES } from "../../src/exit-codes";
-import { RecordingPublisher } from "../support/memory";
+import { MemoryEventPublisher } from "@sluice/local";
 import {
   createTaskWorld,
   ledgerRecord,
@@ -128,7 +128,7 @@ describe("legacy-wrapper entrypoint, run as a process", () => {
         store: world.store,
         target,
         registry: loadRegistry(),
-        publisher: new RecordingPublisher(),
+        publisher: new MemoryEventPublisher(),
         logger: { info() {}, warn() {}, error() {} },
       };
       const first = await loadStagedRun(staged, deps);

@@ -15,7 +15,8 @@ import { stageStream } from "@sluice/transform";
 import { DEFAULT_LEGACY_WRAPPER_CONFIG, type LegacyWrapperConfig, parseCommand } from "../../src/config";
 import { columnsSpecOf, legacyArgvFor, runLegacyJob } from "../../src/legacy-job";
 import type { StageFunction } from "../../src/staging";
-import { MemoryObjectStore, RecordingPublisher, silentLogger } from "../support/memory";
+import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
+import { silentLogger } from "../support/memory";
 import { ledgerRecord } from "../support/task-process";
 
 const registry: DatasetRegistry = loadRegistry();
@@ -26,7 +27,7 @@ const config: LegacyWrapperConfig = { ...DEFAULT_LEGACY_WRAPPER_CONFIG, workDir:
 
 function setup(stage: StageFunction = stageStream) {
   const store = new MemoryObjectStore();
-  const publisher = new RecordingPublisher();
+  const publisher = new MemoryEventPublisher();
   const deps = {
     store,
     publisher,
@@ -106,11 +107,11 @@ describe("runLegacyJob", () => {
     expect(outcome.status).toBe("staged");
     expect(publisher.types()).toEqual(["sluice.object.staged"]);
     const keys = stagingKeysOf("ledger", event.data.runId);
-    const rows = gunzipSync(store.objects.get(`staging/${keys.rowsKey}`)!).toString();
+    const rows = gunzipSync(store.bytes("staging", keys.rowsKey)!).toString();
     expect(rows).toBe(
       '1,00000001,2026-11-01,10.00,first\n2,00000002,2026-11-02,-3.50,"second, with comma"\n',
     );
-    const manifest = JSON.parse(store.objects.get(`staging/${keys.manifestKey}`)!.toString());
+    const manifest = JSON.parse(store.bytes("staging", keys.manifestKey)!.toString());
     expect(manifest.producer).toBe("legacy-wrapper");
   });
 
@@ -133,7 +134,7 @@ describe("runLegacyJob", () => {
   it("fails for good, staging nothing, when the object is gone", async () => {
     const { store, publisher, deps, receive } = setup();
     const event = await receive("ledger/gone.dat", twoRecords);
-    store.objects.clear();
+    store.clear();
 
     const outcome = await runLegacyJob(event, deps);
 

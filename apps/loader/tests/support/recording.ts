@@ -1,13 +1,4 @@
-import type { EventPublisher, SluiceEvent } from "@sluice/core";
 import type { LoaderLogger } from "../../src";
-
-/** An {@link EventPublisher} test double that keeps what was published. */
-export class RecordingPublisher implements EventPublisher {
-  readonly events: SluiceEvent[] = [];
-  async publish(event: SluiceEvent): Promise<void> {
-    this.events.push(event);
-  }
-}
 
 /** One recorded log line. */
 export interface LogLine {

@@ -16,8 +16,8 @@ import {
   StagedRunMismatchError,
   splitTableName,
 } from "../../src";
-import { MemoryObjectStore } from "../support/memory-store";
-import { RecordingLogger, RecordingPublisher } from "../support/recording";
+import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
+import { RecordingLogger } from "../support/recording";
 import { orderRow, ordersContract, STAGING_BUCKET, stageRun } from "../support/staging";
 import { CrashAfterCopyTarget, InjectedCrash, type OpenTarget, targetKinds } from "../support/targets";
 
@@ -39,7 +39,7 @@ describe.each(targetKinds("load_staged_run"))("loadStagedRun against $name", (ki
 
   function setup(contract: DatasetContract, loadTarget: LoadTarget = target) {
     const store = new MemoryObjectStore();
-    const publisher = new RecordingPublisher();
+    const publisher = new MemoryEventPublisher();
     const logger = new RecordingLogger();
     const deps: LoaderDeps = {
       store,
@@ -230,7 +230,7 @@ describe.each(targetKinds("load_staged_run"))("loadStagedRun against $name", (ki
     const event = await stageRun(store, contract, [orderRow(1), orderRow(2)]);
     const donor = new MemoryObjectStore();
     const other = await stageRun(donor, contract, [orderRow(1), orderRow(2, { amount: "0.01" })]);
-    const forged = donor.objects.get(`${STAGING_BUCKET}/${other.data.staged.rowsKey}`)!.body;
+    const forged = donor.bytes(STAGING_BUCKET, other.data.staged.rowsKey)!;
     await store.put(STAGING_BUCKET, event.data.staged.rowsKey, forged);
 
     const error = await loadStagedRun(event, deps).catch((e: unknown) => e);

@@ -1,7 +1,7 @@
 import { DatasetRegistry, type LoadTarget } from "@sluice/core";
 import { createLoaderHandler, qualifiedName, splitTableName } from "../../src";
-import { MemoryObjectStore } from "../support/memory-store";
-import { RecordingLogger, RecordingPublisher } from "../support/recording";
+import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
+import { RecordingLogger } from "../support/recording";
 import { sqsEvent, sqsRecord, sqsRecordOf } from "../support/sqs";
 import { orderRow, ordersContract, STAGING_BUCKET, stageRun } from "../support/staging";
 import { type OpenTarget, targetKinds } from "../support/targets";
@@ -22,7 +22,7 @@ describe.each(targetKinds("loader_handler"))("createLoaderHandler against $name"
   test("a batch of SNS-wrapped events loads the good records and reports only the failed ones", async () => {
     const contract = ordersContract("handler_orders");
     const store = new MemoryObjectStore();
-    const publisher = new RecordingPublisher();
+    const publisher = new MemoryEventPublisher();
     const logger = new RecordingLogger();
     const handler = createLoaderHandler({
       store,
@@ -61,7 +61,7 @@ describe.each(targetKinds("loader_handler"))("createLoaderHandler against $name"
   test("an event of another type is reported as a failure, not loaded", async () => {
     const contract = ordersContract("handler_other_type");
     const store = new MemoryObjectStore();
-    const publisher = new RecordingPublisher();
+    const publisher = new MemoryEventPublisher();
     const handler = createLoaderHandler({
       store,
       target,
