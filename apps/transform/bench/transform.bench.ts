@@ -8,14 +8,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEvent, createLogger, intFromEnv, runIdOf } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
+import { LocalObjectStore } from "@sluice/local";
 import { transformObject } from "../src";
-import { DirectoryObjectStore } from "../tests/support/directory-object-store";
 
 const RAW_BUCKET = "raw";
 const STAGING_BUCKET = "staging";
@@ -56,7 +56,7 @@ async function generateCsv(path: string, bytes: number): Promise<number> {
 /** The child: transforms the generated object and prints one JSON line of measurements. */
 async function measure(root: string): Promise<void> {
   const registry = loadRegistry();
-  const store = new DirectoryObjectStore(root);
+  const store = new LocalObjectStore({ rootDir: join(root, "buckets") });
   const head = await store.head(RAW_BUCKET, KEY);
   if (!head) throw new Error(`no ${KEY} under ${root}`);
   const object = { bucket: RAW_BUCKET, key: KEY, size: head.size, eTag: head.eTag };
@@ -94,11 +94,16 @@ async function main(): Promise<void> {
   const sizeMb = intFromEnv("SLUICE_BENCH_MB", 200);
   const root = await mkdtemp(join(tmpdir(), "sluice-transform-bench-"));
   try {
-    await mkdir(join(root, RAW_BUCKET, "orders", "bench"), { recursive: true });
-    const path = join(root, RAW_BUCKET, KEY);
+    const path = join(root, "orders.csv");
     const generating = Date.now();
     await generateCsv(path, sizeMb * MB);
     const size = (await stat(path)).size;
+    await new LocalObjectStore({ rootDir: join(root, "buckets") }).put(
+      RAW_BUCKET,
+      KEY,
+      createReadStream(path),
+    );
+    await rm(path);
     console.log(
       `generated ${(size / MB).toFixed(0)} MB orders CSV in ${((Date.now() - generating) / 1000).toFixed(1)} s`,
     );

@@ -11,9 +11,8 @@ import {
   stagingKeysOf,
 } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
+import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
 import { type StageDeps, type StageOutcome, stageStream } from "../../src";
-import { MemoryObjectStore } from "./memory-object-store";
-import { RecordingPublisher } from "./recording-publisher";
 
 export const RAW_BUCKET = "raw";
 export const STAGING_BUCKET = "staging";
@@ -46,16 +45,16 @@ export function receivedEvent(
 /** Fresh ports for one test, with a silent logger and a pinned clock. */
 export function testDeps(overrides: Partial<StageDeps> = {}): StageDeps & {
   store: MemoryObjectStore;
-  publisher: RecordingPublisher;
+  publisher: MemoryEventPublisher;
 } {
   return {
     store: new MemoryObjectStore(),
-    publisher: new RecordingPublisher(),
+    publisher: new MemoryEventPublisher(),
     stagingBucket: STAGING_BUCKET,
     logger: createLogger("transform", { level: "SILENT" }),
     clock: () => FIXED_TIME,
     ...overrides,
-  } as StageDeps & { store: MemoryObjectStore; publisher: RecordingPublisher };
+  } as StageDeps & { store: MemoryObjectStore; publisher: MemoryEventPublisher };
 }
 
 /** What one staging run left behind. */
