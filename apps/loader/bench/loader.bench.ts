@@ -19,9 +19,9 @@ import {
   type StagingManifest,
   stagingKeysOf,
 } from "@sluice/core";
+import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
 import { Client, Pool } from "pg";
 import { createTableSql, type LoaderConfig, loadStagedRun, PgLoadTarget, splitTableName } from "../src";
-import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
 import { RecordingLogger } from "../tests/support/recording";
 import { ordersContract, STAGING_BUCKET } from "../tests/support/staging";
 

@@ -6,9 +6,9 @@ import { gunzipSync } from "node:zlib";
 import { type LoadTarget, type SluiceEvent, type StagingManifest, stagingKeysOf } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { createLoadTarget, loadStagedRun } from "@sluice/loader";
+import { MemoryEventPublisher } from "@sluice/local";
 import { Client } from "pg";
 import { EXIT_CODES } from "../../src/exit-codes";
-import { MemoryEventPublisher } from "@sluice/local";
 import {
   createTaskWorld,
   ledgerRecord,

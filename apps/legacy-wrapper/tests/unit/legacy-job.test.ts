@@ -11,11 +11,11 @@ import {
   stagingKeysOf,
 } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
+import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
 import { stageStream } from "@sluice/transform";
 import { DEFAULT_LEGACY_WRAPPER_CONFIG, type LegacyWrapperConfig, parseCommand } from "../../src/config";
 import { columnsSpecOf, legacyArgvFor, runLegacyJob } from "../../src/legacy-job";
 import type { StageFunction } from "../../src/staging";
-import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
 import { silentLogger } from "../support/memory";
 import { ledgerRecord } from "../support/task-process";
 

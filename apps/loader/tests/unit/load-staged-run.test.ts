@@ -5,6 +5,7 @@ import {
   type LoadTarget,
   parseDatasetContract,
 } from "@sluice/core";
+import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
 import {
   ChecksumMismatchError,
   type LoaderDeps,
@@ -16,7 +17,6 @@ import {
   StagedRunMismatchError,
   splitTableName,
 } from "../../src";
-import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
 import { RecordingLogger } from "../support/recording";
 import { orderRow, ordersContract, STAGING_BUCKET, stageRun } from "../support/staging";
 import { CrashAfterCopyTarget, InjectedCrash, type OpenTarget, targetKinds } from "../support/targets";

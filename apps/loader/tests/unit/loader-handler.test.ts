@@ -1,6 +1,6 @@
 import { DatasetRegistry, type LoadTarget } from "@sluice/core";
-import { createLoaderHandler, qualifiedName, splitTableName } from "../../src";
 import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
+import { createLoaderHandler, qualifiedName, splitTableName } from "../../src";
 import { RecordingLogger } from "../support/recording";
 import { sqsEvent, sqsRecord, sqsRecordOf } from "../support/sqs";
 import { orderRow, ordersContract, STAGING_BUCKET, stageRun } from "../support/staging";

@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { PutOptions, PutResult } from "@sluice/core";
+import { MemoryObjectStore } from "@sluice/local";
 import { stageStream } from "../../src";
 import { ordersContract, receivedEvent, testDeps } from "../support/fixtures";
-import { MemoryObjectStore } from "@sluice/local";
 
 /** A store whose put of one key does not read its body until `release()` is called. */
 class StalledStore extends MemoryObjectStore {
