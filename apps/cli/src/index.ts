@@ -8,7 +8,6 @@ export {
   type IngestedObject,
   type LocalPipeline,
   type LocalPipelineOptions,
-  resolveContractsDir,
   runtimeHolding,
 } from "./pipeline/local-pipeline";
 export {

@@ -25,7 +25,7 @@ async function main(): Promise<number> {
   try {
     const event = taskEventFromEnv();
     const config = legacyWrapperConfigFromEnv(process.env, join(bundleDir, "legacy"));
-    const registry = loadRegistry(process.env[ENV.contractsDir] || join(bundleDir, "contracts"));
+    const registry = loadRegistry();
     const { store, publisher } = portsFromEnv();
     task = [
       event,

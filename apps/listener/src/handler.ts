@@ -1,24 +1,11 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SnsEventPublisher } from "@sluice/aws/sns";
 import { createLogger, ENV, requireEnv } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { createListenerHandler } from "./listener-handler";
 
-/**
- * The contracts folder: `SLUICE_CONTRACTS_DIR` when set, else the `contracts/` the bundler
- * copies beside `index.mjs` in the Lambda zip, else the `@sluice/datasets` package's own.
- */
-function contractsDir(): string | undefined {
-  const configured = process.env[ENV.contractsDir];
-  if (configured) return configured;
-  const bundled = join(__dirname, "contracts");
-  return existsSync(bundled) ? bundled : undefined;
-}
-
 // Built once per Lambda instance and reused by every invocation.
-const registry = loadRegistry(contractsDir());
+const registry = loadRegistry();
 const publisher = new SnsEventPublisher(new SNSClient({}), { topicArn: requireEnv(ENV.eventsTopicArn) });
 
 /** The listener Lambda entry point (`index.handler` in the bundle). */

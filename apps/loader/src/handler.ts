@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -11,17 +9,6 @@ import { Pool } from "pg";
 import { DeferredLoadTarget, poolConfigFromEnv } from "./database";
 import { createLoaderHandler } from "./loader-handler";
 import { PgLoadTarget } from "./targets/pg";
-
-/**
- * The contracts folder: `SLUICE_CONTRACTS_DIR` when set, else the `contracts/` the bundler
- * copies beside `index.mjs` in the Lambda zip, else the `@sluice/datasets` package's own.
- */
-function contractsDir(): string | undefined {
-  const configured = process.env[ENV.contractsDir];
-  if (configured) return configured;
-  const bundled = join(__dirname, "contracts");
-  return existsSync(bundled) ? bundled : undefined;
-}
 
 const logger = createLogger("loader");
 
@@ -38,7 +25,7 @@ const target = new DeferredLoadTarget(async () => {
 export const handler = createLoaderHandler({
   store: new S3ObjectStore(new S3Client({})),
   target,
-  registry: loadRegistry(contractsDir()),
+  registry: loadRegistry(),
   publisher: new SnsEventPublisher(new SNSClient({}), { topicArn: requireEnv(ENV.eventsTopicArn) }),
   logger,
 });

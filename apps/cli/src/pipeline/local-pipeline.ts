@@ -14,7 +14,7 @@ import {
   type SluiceEvent,
   unwrapSqsBody,
 } from "@sluice/core";
-import { loadRegistry, contractsDir as packagedContractsDir } from "@sluice/datasets";
+import { loadRegistry, resolveContractsDir } from "@sluice/datasets";
 import { createLauncherHandler } from "@sluice/legacy-wrapper";
 import { createListenerHandler } from "@sluice/listener";
 import { createLoaderHandler, createLoadTarget, isServerUrl } from "@sluice/loader";
@@ -425,14 +425,6 @@ function requireSetting(env: Readonly<Record<string, string>>, name: string): st
   const value = env[name];
   if (!value) throw new ConfigError(`function environment variable ${name} is not set`, { name });
   return value;
-}
-
-/** The contracts folder: `SLUICE_CONTRACTS_DIR`, the copy beside a bundle, or the datasets package's. */
-export function resolveContractsDir(): string {
-  const fromEnv = process.env[ENV.contractsDir];
-  if (fromEnv) return fromEnv;
-  const besideBundle = join(__dirname, "contracts");
-  return existsSync(besideBundle) ? besideBundle : packagedContractsDir;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { loadRegistry } from "../../src";
+import { contractsDir, loadRegistry, resolveContractsDir } from "../../src";
 
 describe("the shipped dataset contracts", () => {
   it("all load and validate", () => {
@@ -12,5 +12,12 @@ describe("the shipped dataset contracts", () => {
     expect(registry.claim("crm/customers/export 1.ndjson.gz")?.name).toBe("customers");
     expect(registry.claim("ledger/gl-2026-11.dat")?.name).toBe("ledger");
     expect(registry.claim("unknown/file.csv")).toBeUndefined();
+  });
+});
+
+describe("resolveContractsDir", () => {
+  it("prefers SLUICE_CONTRACTS_DIR, and falls back to the package's own contracts", () => {
+    expect(resolveContractsDir({ SLUICE_CONTRACTS_DIR: "/opt/contracts" })).toBe("/opt/contracts");
+    expect(resolveContractsDir({})).toBe(contractsDir);
   });
 });
