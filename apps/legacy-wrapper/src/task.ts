@@ -1,29 +1,9 @@
-import {
-  type DatasetRegistry,
-  ENV,
-  type EventPublisher,
-  type Logger,
-  type ObjectStore,
-  parseEvent,
-  requireEnv,
-  type SluiceEvent,
-} from "@sluice/core";
-import type { LegacyWrapperConfig } from "./config";
+import { ENV, parseEvent, requireEnv, type SluiceEvent } from "@sluice/core";
 import { EXIT_CODES, exitCodeOf } from "./exit-codes";
-import { runLegacyJob } from "./legacy-job";
-import type { StageFunction } from "./staging";
+import { type LegacyJobDeps, runLegacyJob } from "./legacy-job";
 
 /** Everything one task process needs, built by the entrypoint (AWS or local ports). */
-export interface LegacyTaskDeps {
-  store: ObjectStore;
-  publisher: EventPublisher;
-  registry: DatasetRegistry;
-  stagingBucket: string;
-  stage: StageFunction;
-  logger: Logger;
-  config: LegacyWrapperConfig;
-  signal?: AbortSignal;
-}
+export type LegacyTaskDeps = LegacyJobDeps;
 
 /** The `sluice.object.received` event the task was started for, read from `SLUICE_TASK_EVENT`. */
 export function taskEventFromEnv(
