@@ -5,7 +5,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
-import type { Route, SluiceEventType } from "@sluice/core";
+import { ALERT_FILTER, CONSUMER_FILTERS, type EventFilter } from "@sluice/core";
 import { Construct } from "constructs";
 import { type FunctionName, resourceName, type SluiceConfig, visibilityTimeoutOf } from "./config";
 import { policyDocument } from "./iam";
@@ -53,22 +53,6 @@ export class ConsumerQueue extends Construct {
     });
   }
 }
-
-/** An SNS subscription filter on the `type` and `route` message attributes. */
-export interface EventFilter {
-  type: SluiceEventType[];
-  route?: Route[];
-}
-
-/** Which events each SNS-fed consumer receives. The listener is fed by S3 instead. */
-export const CONSUMER_FILTERS: Record<Exclude<FunctionName, "listener">, EventFilter> = {
-  transform: { type: ["sluice.object.received"], route: ["lambda"] },
-  launcher: { type: ["sluice.object.received"], route: ["container"] },
-  loader: { type: ["sluice.object.staged"] },
-};
-
-/** Events that need a human: they land in the alerts queue, whose depth raises an alarm. */
-export const ALERT_FILTER: EventFilter = { type: ["sluice.object.failed", "sluice.object.quarantined"] };
 
 /** Props of {@link Messaging}. */
 export interface MessagingProps {

@@ -11,7 +11,6 @@ export {
   runtimeHolding,
 } from "./pipeline/local-pipeline";
 export {
-  CONSUMER_FILTERS,
   DEFAULT_PIPELINE_SETTINGS,
   FUNCTION_NAMES,
   type FunctionName,

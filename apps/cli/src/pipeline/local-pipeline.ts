@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import {
+  CONSUMER_FILTERS,
   ConfigError,
   createEvent,
   createLogger,
@@ -36,7 +37,6 @@ import {
 } from "@sluice/local";
 import { createTransformHandler } from "@sluice/transform";
 import {
-  CONSUMER_FILTERS,
   FUNCTION_NAMES,
   type FunctionName,
   type LocalPipelineSettings,

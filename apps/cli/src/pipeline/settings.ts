@@ -6,17 +6,6 @@ export const FUNCTION_NAMES = ["listener", "transform", "launcher", "loader"] as
 /** One of {@link FUNCTION_NAMES}. */
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
-/**
- * The SNS filter policy of each consumer's queue: the same as the infrastructure's
- * `CONSUMER_FILTERS` (infrastructure/src/messaging.ts). The listener's queue is fed by the raw
- * bucket's notifications, not by the topic.
- */
-export const CONSUMER_FILTERS: Record<Exclude<FunctionName, "listener">, Record<string, string[]>> = {
-  transform: { type: ["sluice.object.received"], route: ["lambda"] },
-  launcher: { type: ["sluice.object.received"], route: ["container"] },
-  loader: { type: ["sluice.object.staged"] },
-};
-
 /** How the local pipeline is wired and tuned. Every field has a default in {@link DEFAULT_PIPELINE_SETTINGS}. */
 export interface LocalPipelineSettings {
   buckets: { raw: string; staging: string };

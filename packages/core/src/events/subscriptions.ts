@@ -1,0 +1,28 @@
+import type { Route, SluiceEventType } from "./envelope";
+
+/**
+ * An SNS subscription filter policy on the `type` and `route` message attributes (a type alias,
+ * not an interface, so it is assignable to the generic filter-policy record of the local bus).
+ */
+export type EventFilter = {
+  type: SluiceEventType[];
+  route?: Route[];
+};
+
+/** The consumers the events topic feeds (the listener is fed by the raw bucket instead). */
+export type TopicConsumer = "transform" | "launcher" | "loader";
+
+/**
+ * Which events each consumer's queue receives: the one definition both the infrastructure's
+ * SNS subscriptions and the local runtime's bus use, so the two cannot drift apart.
+ */
+export const CONSUMER_FILTERS: Readonly<Record<TopicConsumer, EventFilter>> = {
+  transform: { type: ["sluice.object.received"], route: ["lambda"] },
+  launcher: { type: ["sluice.object.received"], route: ["container"] },
+  loader: { type: ["sluice.object.staged"] },
+};
+
+/** Events that need a human: they land in the alerts queue, whose depth raises an alarm. */
+export const ALERT_FILTER: Readonly<EventFilter> = {
+  type: ["sluice.object.failed", "sluice.object.quarantined"],
+};
