@@ -1,0 +1,26 @@
+import { configFor } from "@sluice/infrastructure";
+import { DEFAULT_PIPELINE_SETTINGS, FUNCTION_NAMES } from "../../src";
+
+describe("the local pipeline's default settings", () => {
+  const dev = configFor("dev");
+
+  it("are the dev stack's function settings, so a local run behaves like the deployed one", () => {
+    for (const name of FUNCTION_NAMES) {
+      const deployed = dev.functions[name];
+      expect({ name, ...DEFAULT_PIPELINE_SETTINGS.functions[name] }).toMatchObject({
+        name,
+        batchSize: deployed.batchSize,
+        timeoutMs: deployed.timeoutSeconds * 1000,
+        reservedConcurrency: deployed.reservedConcurrency,
+        memoryMb: deployed.memoryMb,
+      });
+    }
+  });
+
+  it("are the dev stack's queue policy", () => {
+    expect(DEFAULT_PIPELINE_SETTINGS.queues).toMatchObject({
+      maxReceiveCount: dev.queues.maxReceiveCount,
+      visibilityTimeoutMultiplier: dev.queues.visibilityTimeoutMultiplier,
+    });
+  });
+});
