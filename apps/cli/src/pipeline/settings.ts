@@ -34,7 +34,8 @@ export interface LocalPipelineSettings {
 const SECOND = 1000;
 
 /**
- * Defaults: the infrastructure's `dev` function settings, plus a one-second retry delay so a
+ * Defaults: the infrastructure's `dev` function settings (infrastructure/tests/local-pipeline-settings.test.ts
+ * holds them equal), plus a one-second retry delay so a
  * failed message is retried at once locally instead of after its (long) visibility timeout.
  */
 export const DEFAULT_PIPELINE_SETTINGS: Readonly<LocalPipelineSettings> = {

@@ -1,5 +1,5 @@
-import { configFor } from "@sluice/infrastructure";
-import { DEFAULT_PIPELINE_SETTINGS, FUNCTION_NAMES } from "../../src";
+import { DEFAULT_PIPELINE_SETTINGS, FUNCTION_NAMES } from "@sluice/cli";
+import { configFor } from "../src";
 
 describe("the local pipeline's default settings", () => {
   const dev = configFor("dev");
