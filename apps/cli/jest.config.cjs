@@ -1,1 +1,4 @@
-module.exports = { ...require("../../jest.preset.cjs") };
+module.exports = {
+  ...require("../../jest.preset.cjs"),
+  globalSetup: "<rootDir>/tests/build-legacy-entrypoint.cjs",
+};
