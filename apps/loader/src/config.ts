@@ -17,6 +17,13 @@ export interface LoaderConfig {
    * instead, at the cost of reading the staged object twice.
    */
   directCopyIntoEmptyTable: boolean;
+  /**
+   * Before merging, try a plain `INSERT … SELECT` of the staged rows (under a savepoint): a file
+   * of new keys only (the common append) then skips the upsert's per-row conflict handling. The
+   * first key the table or the file already holds fails it at once; it is rolled back and the
+   * run is merged. A file whose only overlap comes late pays for the attempt.
+   */
+  insertNewKeysFirst: boolean;
   /** Schema of the ledger table (`<schema>.load_ledger`). */
   ledgerSchema: string;
 }
@@ -26,6 +33,7 @@ export const DEFAULT_LOADER_CONFIG: LoaderConfig = {
   lockTimeoutMs: 60_000,
   mergeWorkMem: "256MB",
   directCopyIntoEmptyTable: true,
+  insertNewKeysFirst: true,
   ledgerSchema: "sluice",
 };
 

@@ -68,7 +68,8 @@ export interface LoadOutcome {
  * can take the contract), locks the run's ledger row, and — unless an earlier delivery already
  * loaded the run — COPYs the gunzipped staged rows into a temporary table while hashing the
  * compressed bytes, refuses them if the SHA-256, size or row count differ from the manifest,
- * merges them into the target on the primary key (rows that did not change are not rewritten),
+ * merges them into the target on the primary key (rows that did not change are not rewritten;
+ * a file of new keys only is a plain insert, see {@link LoaderConfig.insertNewKeysFirst}),
  * and records the counts in the ledger. An empty target table skips the temporary table: the
  * rows are COPYed straight into it (see {@link LoaderConfig.directCopyIntoEmptyTable}). Any failure rolls everything back, so a retry starts clean.
  *
@@ -233,8 +234,12 @@ function checkManifest(
   }
 }
 
+/** How a run's rows went in: straight COPY, plain insert of new keys, or upsert merge. */
+type LoadMethod = "direct-copy" | "insert" | "merge";
+
 /** Rows counted by one load. */
 interface LoadCounts {
+  method: LoadMethod;
   rowsStaged: number;
   inserted: number;
   updated: number;
@@ -244,6 +249,7 @@ interface LoadCounts {
 /** SQLSTATE of a unique violation (a key the table or the file already holds). */
 const UNIQUE_VIOLATION = "23505";
 const DIRECT_COPY_SAVEPOINT = "sluice_direct_copy";
+const INSERT_NEW_SAVEPOINT = "sluice_insert_new";
 
 async function isEmpty(session: SqlSession, table: TableName): Promise<boolean> {
   const result = await session.query<{ empty: boolean }>(
@@ -269,10 +275,35 @@ async function copyIntoEmptyTable(
   try {
     const copied = await copyVerified(session, store, event, manifest, contract, qualifiedName(table));
     await session.query(`RELEASE SAVEPOINT ${DIRECT_COPY_SAVEPOINT}`);
-    return { rowsStaged: copied, inserted: copied, updated: 0, unchanged: 0 };
+    return { method: "direct-copy", rowsStaged: copied, inserted: copied, updated: 0, unchanged: 0 };
   } catch (error) {
     if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
     await session.query(`ROLLBACK TO SAVEPOINT ${DIRECT_COPY_SAVEPOINT}`);
+    return undefined;
+  }
+}
+
+/**
+ * Inserts the staged rows with a plain `INSERT … SELECT` when every key is new to the table and
+ * unique within the file; otherwise (a unique violation) rolls back to a savepoint and returns
+ * `undefined`, and the caller merges.
+ */
+async function insertIfAllKeysNew(
+  session: SqlSession,
+  contract: DatasetContract,
+  table: TableName,
+): Promise<{ inserted: number; updated: number } | undefined> {
+  const columns = identList(columnsOf(contract));
+  await session.query(`SAVEPOINT ${INSERT_NEW_SAVEPOINT}`);
+  try {
+    const result = await session.query(
+      `INSERT INTO ${qualifiedName(table)} (${columns}) SELECT ${columns} FROM ${quoteIdent(STAGE_TABLE)}`,
+    );
+    await session.query(`RELEASE SAVEPOINT ${INSERT_NEW_SAVEPOINT}`);
+    return { inserted: result.rowCount, updated: 0 };
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+    await session.query(`ROLLBACK TO SAVEPOINT ${INSERT_NEW_SAVEPOINT}`);
     return undefined;
   }
 }
@@ -292,8 +323,10 @@ async function copyAndMerge(
   await session.query(`CREATE TEMP TABLE ${quoteIdent(STAGE_TABLE)} (${columns.join(", ")}) ON COMMIT DROP`);
   const rowsStaged = await copyVerified(session, store, event, manifest, contract, quoteIdent(STAGE_TABLE));
   await session.query("SELECT set_config('work_mem', $1, true)", [config.mergeWorkMem]);
-  const merged = await mergeStagedRows(session, contract, table);
+  const inserted = config.insertNewKeysFirst ? await insertIfAllKeysNew(session, contract, table) : undefined;
+  const merged = inserted ?? (await mergeStagedRows(session, contract, table));
   return {
+    method: inserted ? "insert" : "merge",
     rowsStaged,
     inserted: merged.inserted,
     updated: merged.updated,

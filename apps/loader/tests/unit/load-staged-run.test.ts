@@ -169,6 +169,47 @@ describe.each(targetKinds("load_staged_run"))("loadStagedRun against $name", (ki
     expect(byId.get("2")?.xmin).not.toBe(before.get("2"));
   });
 
+  test("a file of new keys only is inserted without a merge, leaving the rows already there unwritten", async () => {
+    const table = freshTable();
+    const contract = ordersContract(table);
+    const { store, deps, logger } = setup(contract);
+    await loadStagedRun(await stageRun(store, contract, [orderRow(1), orderRow(2)]), deps);
+    const before = new Map((await rowsOf(table)).map((row) => [String(row.order_id), row.xmin]));
+
+    const outcome = await loadStagedRun(await stageRun(store, contract, [orderRow(3), orderRow(4)]), deps);
+
+    expect(outcome).toMatchObject({ rowsStaged: 2, inserted: 2, updated: 0, unchanged: 0 });
+    expect(
+      logger.lines.filter((line) => line.message === "loaded").map((line) => line.extra?.method),
+    ).toEqual(["direct-copy", "insert"]);
+    const after = new Map((await rowsOf(table)).map((row) => [String(row.order_id), row.xmin]));
+    expect([...after.keys()]).toEqual(["1", "2", "3", "4"]);
+    expect(after.get("1")).toBe(before.get("1"));
+  });
+
+  test("a file whose keys overlap the table falls back from the plain insert to the merge, with nothing inserted twice", async () => {
+    const table = freshTable();
+    const contract = ordersContract(table);
+    const { store, deps, logger } = setup(contract);
+    await loadStagedRun(await stageRun(store, contract, [orderRow(1), orderRow(2)]), deps);
+
+    // The overlapping key comes last, so the plain insert has already written rows when it fails.
+    const rows = [orderRow(3), orderRow(4), orderRow(2, { status: "shipped" })];
+    const outcome = await loadStagedRun(await stageRun(store, contract, rows), deps);
+
+    expect(outcome).toMatchObject({ rowsStaged: 3, inserted: 2, updated: 1, unchanged: 0 });
+    expect(
+      logger.lines.filter((line) => line.message === "loaded").map((line) => line.extra?.method),
+    ).toEqual(["direct-copy", "merge"]);
+    const after = await rowsOf(table);
+    expect(after.map((row) => [String(row.order_id), row.status])).toEqual([
+      ["1", "paid"],
+      ["2", "shipped"],
+      ["3", "paid"],
+      ["4", "paid"],
+    ]);
+  });
+
   test("a key repeated within one file is loaded once, its last occurrence winning", async () => {
     const table = freshTable();
     const contract = ordersContract(table);
