@@ -1,6 +1,9 @@
 import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { StringDecoder } from "node:string_decoder";
 import { type DatasetContract, QuarantineError } from "@sluice/core";
-import { CsvError, parse } from "csv-parse";
+import { CsvError, type Options as CsvParseOptions, parse } from "csv-parse";
+import { Parser } from "papaparse";
 import type { TransformConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
@@ -119,10 +122,175 @@ class CsvRecordMapper {
   }
 }
 
+/** Options of the csv-parse reader, which takes the files the fast reader leaves to it. */
+function csvParseOptions(format: CsvFormat, config: TransformConfig): CsvParseOptions {
+  return {
+    delimiter: format.delimiter,
+    quote: format.quote,
+    escape: format.quote,
+    // Any line ending, even mixed in one file (csv-parse otherwise keeps the first one it sees).
+    record_delimiter: ["\r\n", "\n", "\r"],
+    // A quote inside an unquoted value (`5" screen`) is data, not a broken file.
+    relax_quotes: true,
+    // Rows with the wrong number of fields become rejections, not a failed file.
+    relax_column_count: true,
+    max_record_size: config.maxRecordChars,
+  };
+}
+
+const BOM = "\uFEFF";
+const LF = 10;
+const CR = 13;
+
 /**
- * A CSV {@link RecordParser}: csv-parse (streaming; quoted fields, embedded newlines, CRLF, BOM,
- * the contract's delimiter and quote) with each record handled synchronously as it is parsed,
- * so no record object crosses a stream. A quote that never closes, or a record longer than
+ * The line ending papaparse can split `text` on exactly: `"\n"` when it has no CR at all,
+ * `"\r\n"` when every CR is followed by an LF and every LF preceded by a CR. A CR ending `text`
+ * when more text follows may be the first half of a CRLF cut by a chunk: it stays with the
+ * unfinished row. Anything else (lone CRs, or LF and CRLF mixed, even inside quotes) returns
+ * undefined.
+ */
+function singleLineEnding(text: string, last: boolean): "\n" | "\r\n" | undefined {
+  let cr = text.indexOf("\r");
+  if (cr < 0) return "\n";
+  for (let lf = text.indexOf("\n"); lf >= 0; lf = text.indexOf("\n", lf + 1)) {
+    if (text.charCodeAt(lf - 1) !== CR) return undefined;
+  }
+  for (; cr >= 0; cr = text.indexOf("\r", cr + 1)) {
+    if (text.charCodeAt(cr + 1) !== LF && (last || cr !== text.length - 1)) return undefined;
+  }
+  return "\r\n";
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+}
+
+/** Delimiters papaparse replaces with a comma (its `BAD_DELIMITERS`). */
+const UNSUPPORTED_DELIMITERS = new Set(["\r", "\n", '"', BOM]);
+
+/**
+ * Reads CSV text with papaparse where that provably gives what csv-parse gives, and hands the
+ * rest of the object to csv-parse otherwise. Text is parsed in chunks from a record boundary:
+ * complete records go to `onRecord`, the unfinished last one is carried into the next chunk.
+ *
+ * papaparse takes one line ending and forgives what csv-parse rejects, so a chunk is only
+ * parsed by it when (1) it uses one line ending throughout ({@link singleLineEnding}), (2) no
+ * quote is followed by whitespace, which papaparse would skip between a closing quote and a
+ * delimiter, (3) it is too short to hold a record over `maxRecordChars`, and (4) papaparse
+ * reports no error (an unclosed or malformed quote). Otherwise csv-parse reads from the start
+ * of that chunk, a record boundary, to the end of the object.
+ */
+export async function readCsv(
+  source: AsyncIterable<Buffer>,
+  format: CsvFormat,
+  config: TransformConfig,
+  onRecord: (record: string[]) => void,
+): Promise<void> {
+  const chunks = source[Symbol.asyncIterator]();
+  const decoder = new StringDecoder("utf8");
+  const fast =
+    UNSUPPORTED_DELIMITERS.has(format.delimiter) ||
+    format.quote === "\r" ||
+    format.quote === "\n" ||
+    format.delimiter === format.quote
+      ? undefined
+      : {
+          lf: new Parser({
+            delimiter: format.delimiter,
+            quoteChar: format.quote,
+            escapeChar: format.quote,
+            newline: "\n",
+          }),
+          crlf: new Parser({
+            delimiter: format.delimiter,
+            quoteChar: format.quote,
+            escapeChar: format.quote,
+            newline: "\r\n",
+          }),
+          spacedQuote: new RegExp(
+            `${escapeRegExp(format.quote)}[^\\S\\r\\n${escapeRegExp(format.delimiter)}]`,
+          ),
+        };
+  let carry = "";
+  let first = true;
+  for (;;) {
+    const next = await chunks.next();
+    let text = next.done ? decoder.end() : decoder.write(next.value as Buffer);
+    if (first && text.length > 0) {
+      if (text.startsWith(BOM)) text = text.slice(1);
+      first = false;
+    }
+    text = carry + text;
+    const last = next.done === true;
+    const ending = fast && singleLineEnding(text, last);
+    const parsed =
+      fast &&
+      ending &&
+      (text.length * 3 <= config.maxRecordChars || Buffer.byteLength(text) <= config.maxRecordChars) &&
+      (text.indexOf(format.quote) < 0 || !fast.spacedQuote.test(text))
+        ? (ending === "\n" ? fast.lf : fast.crlf).parse(
+            // A CR cut from its LF ends no record yet; left in, it would make a quote before it
+            // look malformed.
+            !last && text.charCodeAt(text.length - 1) === CR ? text.slice(0, -1) : text,
+            0,
+            !last,
+          )
+        : undefined;
+    if (parsed === undefined || parsed.errors.length > 0) {
+      // Until some text has been seen, csv-parse still reads the object from its first byte.
+      await readRestWithCsvParse(text, chunks, decoder, last, { format, config, bom: first }, onRecord);
+      return;
+    }
+    const records = parsed.data as string[][];
+    for (let i = 0; i < records.length; i++) onRecord(records[i]!);
+    if (last) return;
+    carry = text.slice(parsed.meta.cursor as number);
+  }
+}
+
+/** Feeds `text` and the rest of the object to csv-parse, which reads any CSV this parser accepts. */
+async function readRestWithCsvParse(
+  text: string,
+  chunks: AsyncIterator<Buffer>,
+  decoder: StringDecoder,
+  done: boolean,
+  options: { format: CsvFormat; config: TransformConfig; bom: boolean },
+  onRecord: (record: string[]) => void,
+): Promise<void> {
+  await pipeline(
+    async function* rest() {
+      if (text !== "") yield text;
+      if (done) return;
+      for (;;) {
+        const next = await chunks.next();
+        const more = next.done ? decoder.end() : decoder.write(next.value);
+        if (more !== "") yield more;
+        if (next.done) return;
+      }
+    },
+    parse({ ...csvParseOptions(options.format, options.config), bom: options.bom }),
+    // Records are handled synchronously as they arrive; the byte stages before the parser
+    // wait for the staging outputs, so records never pile up here.
+    new Writable({
+      objectMode: true,
+      write(record: string[], _encoding, callback) {
+        try {
+          onRecord(record);
+        } catch (error) {
+          callback(error as Error);
+          return;
+        }
+        callback();
+      },
+    }),
+  );
+}
+
+/**
+ * A CSV {@link RecordParser} (quoted fields, embedded newlines, CRLF/LF/CR even mixed in one
+ * file, BOM, the contract's delimiter and quote), with each record handled synchronously as it
+ * is parsed, so no record object crosses a stream. papaparse reads the common files, csv-parse
+ * the rest (see {@link readCsv}). A quote that never closes, or a record longer than
  * `maxRecordChars`, fails the object as a {@link QuarantineError} naming the line.
  */
 export function csvParser(
@@ -132,36 +300,10 @@ export function csvParser(
   config: TransformConfig,
 ): RecordParser {
   const mapper = new CsvRecordMapper(contract, format, sink);
-  const parser = parse({
-    delimiter: format.delimiter,
-    quote: format.quote,
-    escape: format.quote,
-    bom: true,
-    // Any line ending, even mixed in one file (csv-parse otherwise keeps the first one it sees).
-    record_delimiter: ["\r\n", "\n", "\r"],
-    // A quote inside an unquoted value (`5" screen`) is data, not a broken file.
-    relax_quotes: true,
-    // Rows with the wrong number of fields become rejections, not a failed file.
-    relax_column_count: true,
-    max_record_size: config.maxRecordChars,
-  });
   return {
     stages: [
-      parser,
-      // Records are handled synchronously as they arrive; the byte stages before the parser
-      // wait for the staging outputs, so records never pile up here.
-      new Writable({
-        objectMode: true,
-        write(record: string[], _encoding, callback) {
-          try {
-            mapper.onRecord(record);
-          } catch (error) {
-            callback(error as Error);
-            return;
-          }
-          callback();
-        },
-      }),
+      // The byte stages before this one wait for the staging outputs, so records never pile up.
+      (source: AsyncIterable<Buffer>) => readCsv(source, format, config, (record) => mapper.onRecord(record)),
     ],
     explain: (error) => {
       if (!(error instanceof CsvError)) return error;
