@@ -271,14 +271,30 @@ async function copyIntoEmptyTable(
   contract: DatasetContract,
   table: TableName,
 ): Promise<LoadCounts | undefined> {
-  await session.query(`SAVEPOINT ${DIRECT_COPY_SAVEPOINT}`);
-  try {
+  return unlessKeyExists(session, DIRECT_COPY_SAVEPOINT, async () => {
     const copied = await copyVerified(session, store, event, manifest, contract, qualifiedName(table));
-    await session.query(`RELEASE SAVEPOINT ${DIRECT_COPY_SAVEPOINT}`);
     return { method: "direct-copy", rowsStaged: copied, inserted: copied, updated: 0, unchanged: 0 };
+  });
+}
+
+/**
+ * Runs `attempt` under a savepoint: its result, or `undefined` after rolling back to the
+ * savepoint when it hit a unique violation (a key the table or the file already holds). Any
+ * other error propagates and fails the transaction.
+ */
+async function unlessKeyExists<T>(
+  session: SqlSession,
+  savepoint: string,
+  attempt: () => Promise<T>,
+): Promise<T | undefined> {
+  await session.query(`SAVEPOINT ${savepoint}`);
+  try {
+    const result = await attempt();
+    await session.query(`RELEASE SAVEPOINT ${savepoint}`);
+    return result;
   } catch (error) {
     if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
-    await session.query(`ROLLBACK TO SAVEPOINT ${DIRECT_COPY_SAVEPOINT}`);
+    await session.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
     return undefined;
   }
 }
@@ -294,18 +310,12 @@ async function insertIfAllKeysNew(
   table: TableName,
 ): Promise<{ inserted: number; updated: number } | undefined> {
   const columns = identList(columnsOf(contract));
-  await session.query(`SAVEPOINT ${INSERT_NEW_SAVEPOINT}`);
-  try {
+  return unlessKeyExists(session, INSERT_NEW_SAVEPOINT, async () => {
     const result = await session.query(
       `INSERT INTO ${qualifiedName(table)} (${columns}) SELECT ${columns} FROM ${quoteIdent(STAGE_TABLE)}`,
     );
-    await session.query(`RELEASE SAVEPOINT ${INSERT_NEW_SAVEPOINT}`);
     return { inserted: result.rowCount, updated: 0 };
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
-    await session.query(`ROLLBACK TO SAVEPOINT ${INSERT_NEW_SAVEPOINT}`);
-    return undefined;
-  }
+  });
 }
 
 /** The general path: COPY into a temporary table, then merge it into the target. */
