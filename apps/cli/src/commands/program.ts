@@ -5,7 +5,7 @@ import { ConfigError, isRunId, type LoadTarget, runIdOf } from "@sluice/core";
 import { createLoadTarget } from "@sluice/loader";
 import { DLQ_SUFFIX, LocalBus, localStateLayout } from "@sluice/local";
 import { Command, CommanderError, Option } from "commander";
-import { runtimeHolding } from "../pipeline/local-pipeline";
+import { type LocalPipeline, runtimeHolding } from "../pipeline/local-pipeline";
 import {
   type AwsOptions,
   awsDeadLetterQueues,
@@ -248,14 +248,7 @@ async function demo(options: GlobalOptions, io: CliIo, timeoutMs: number, json: 
       quiet: json || !io.isTTY,
     });
     const runIds = new Set(ingested.map((object) => object.runId));
-    const runs = (
-      await collectRunStatuses({
-        events: pipeline.journal.entries(),
-        target: pipeline.target,
-        deadLetterQueues: pipeline.bus.deadLetterQueues(),
-        since,
-      })
-    ).filter((run) => runIds.has(run.runId));
+    const runs = (await runStatusesSince(pipeline, since)).filter((run) => runIds.has(run.runId));
     const unexpected = runs.filter(
       (run) => expected[run.key] !== undefined && expected[run.key] !== run.state,
     );
@@ -286,6 +279,16 @@ async function demo(options: GlobalOptions, io: CliIo, timeoutMs: number, json: 
     if (outcome === "interrupted") return EXIT.attention;
     if (outcome === "timeout") return EXIT.timeout;
     return unexpected.length > 0 || missing.length > 0 ? EXIT.attention : EXIT.ok;
+  });
+}
+
+/** Every run the running pipeline's events, ledger and DLQs say moved since `since`. */
+function runStatusesSince(pipeline: LocalPipeline, since: string): Promise<RunStatus[]> {
+  return collectRunStatuses({
+    events: pipeline.journal.entries(),
+    target: pipeline.target,
+    deadLetterQueues: pipeline.bus.deadLetterQueues(),
+    since,
   });
 }
 
@@ -326,14 +329,9 @@ async function run(
     const outcome = await followUntilDrained(pipeline, io, { timeoutMs, interrupted, quiet: json });
     const runIds = new Set(ingested.map((object) => object.runId));
     // Without paths, report every run that moved during this resume.
-    const runs = (
-      await collectRunStatuses({
-        events: pipeline.journal.entries(),
-        target: pipeline.target,
-        deadLetterQueues: pipeline.bus.deadLetterQueues(),
-        since,
-      })
-    ).filter((r) => paths.length === 0 || runIds.has(r.runId));
+    const runs = (await runStatusesSince(pipeline, since)).filter(
+      (r) => paths.length === 0 || runIds.has(r.runId),
+    );
     if (json) io.out(JSON.stringify({ outcome, runs }, null, 2));
     else io.out(runsTable(runs));
     if (outcome === "timeout") return EXIT.timeout;
@@ -554,14 +552,7 @@ async function replay(
       quiet: Boolean(opts.json),
     });
     const replayedKeys = new Set(keys);
-    const runs = (
-      await collectRunStatuses({
-        events: pipeline.journal.entries(),
-        target: pipeline.target,
-        deadLetterQueues: pipeline.bus.deadLetterQueues(),
-        since: startedAt,
-      })
-    ).filter((run) => replayedKeys.has(run.key));
+    const runs = (await runStatusesSince(pipeline, startedAt)).filter((run) => replayedKeys.has(run.key));
     if (opts.json) io.out(JSON.stringify({ replayed: keys, outcome, runs }, null, 2));
     else io.out(runsTable(runs));
     if (outcome === "timeout") return EXIT.timeout;
@@ -679,12 +670,7 @@ async function dlqRedrive(
       interrupted,
       quiet: Boolean(opts.json),
     });
-    const runs = await collectRunStatuses({
-      events: pipeline.journal.entries(),
-      target: pipeline.target,
-      deadLetterQueues: pipeline.bus.deadLetterQueues(),
-      since: startedAt,
-    });
+    const runs = await runStatusesSince(pipeline, startedAt);
     if (opts.json) io.out(JSON.stringify({ moved, outcome, runs }, null, 2));
     else if (runs.length > 0) io.out(runsTable(runs));
     if (outcome === "timeout") return EXIT.timeout;

@@ -150,11 +150,7 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
       break;
     case "sluice.object.staged": {
       const staged = event.data as EventData<"sluice.object.staged">;
-      run.rows = {
-        total: staged.counts.rows,
-        staged: staged.counts.staged,
-        rejected: staged.counts.rejected,
-      };
+      run.rows = rowsOf(staged.counts);
       run.durations.stageMs = elapsed(run.times.received, event.time);
       break;
     }
@@ -175,13 +171,7 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
       run.reason = quarantined.reason;
       run.message = quarantined.message;
       run.firstRejections = quarantined.firstRejections;
-      if (quarantined.counts) {
-        run.rows = {
-          total: quarantined.counts.rows,
-          staged: quarantined.counts.staged,
-          rejected: quarantined.counts.rejected,
-        };
-      }
+      if (quarantined.counts) run.rows = rowsOf(quarantined.counts);
       run.durations.stageMs = elapsed(run.times.received, event.time);
       break;
     }
@@ -263,4 +253,9 @@ async function applyLedger(runs: Map<string, RunStatus>, target: LoadTarget, sch
       updated: Number(row.updated ?? 0),
     };
   }
+}
+
+/** A run's row counts as status shows them, from an event's `counts`. */
+function rowsOf(counts: EventData<"sluice.object.staged">["counts"]): NonNullable<RunStatus["rows"]> {
+  return { total: counts.rows, staged: counts.staged, rejected: counts.rejected };
 }
