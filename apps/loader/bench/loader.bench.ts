@@ -5,25 +5,16 @@
  * (2) `loadStagedRun` of the staged run into an empty target, and prints rows/s and the ratio.
  */
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import {
-  columnsOf,
-  createEvent,
-  DatasetRegistry,
-  encodeCsvRow,
-  runIdOf,
-  type StagingManifest,
-  stagingKeysOf,
-} from "@sluice/core";
+import { DatasetRegistry, encodeCsvRow } from "@sluice/core";
 import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
 import { Client, Pool } from "pg";
 import { createTableSql, type LoaderConfig, loadStagedRun, PgLoadTarget, splitTableName } from "../src";
 import { RecordingLogger } from "../tests/support/recording";
-import { ordersContract, STAGING_BUCKET } from "../tests/support/staging";
+import { ordersContract, stageCompressedRows } from "../tests/support/staging";
 
 const STATUSES = ["new", "paid", "shipped", "cancelled"];
 
@@ -65,34 +56,7 @@ async function timeLoad(
   const store = new MemoryObjectStore();
   store.chunkSize = 256 * 1024;
   const object = { bucket: "sluice-raw-bench", key, size, eTag: "bench" };
-  const runId = runIdOf(object);
-  const keys = stagingKeysOf(contract.name, runId);
-  await store.put(STAGING_BUCKET, keys.rowsKey, gz);
-  const counts = { rows, staged: rows, rejected: 0 };
-  const manifest: StagingManifest = {
-    runId,
-    dataset: contract.name,
-    contractVersion: contract.version,
-    object,
-    route: "lambda",
-    producer: "bench",
-    columns: columnsOf(contract),
-    format: "csv+gzip",
-    counts,
-    rowsSha256: createHash("sha256").update(gz).digest("hex"),
-    rowsBytes: gz.length,
-    createdAt: new Date().toISOString(),
-  };
-  await store.put(STAGING_BUCKET, keys.manifestKey, JSON.stringify(manifest));
-  const event = createEvent("sluice.object.staged", "sluice/bench", {
-    runId,
-    object,
-    dataset: contract.name,
-    contractVersion: contract.version,
-    route: "lambda",
-    staged: { bucket: STAGING_BUCKET, ...keys },
-    counts,
-  });
+  const event = await stageCompressedRows(store, contract, object, gz, rows);
   const deps = {
     store,
     target,

@@ -6,6 +6,7 @@ import {
   type DatasetContract,
   type DatasetContractInput,
   encodeCsvRow,
+  type ObjectRef,
   type ObjectStore,
   parseDatasetContract,
   runIdOf,
@@ -82,11 +83,26 @@ export async function stageRun(
     size: 1234,
     eTag: randomUUID().replace(/-/g, ""),
   };
+  const gz = gzipSync(Buffer.from(rows.map((row) => encodeCsvRow(row)).join("")));
+  return stageCompressedRows(store, contract, object, gz, rows.length, options.manifestColumns);
+}
+
+/**
+ * Stages already gzipped CSV rows of `object` (rows object, then the manifest) and returns the
+ * `sluice.object.staged` event that announces them.
+ */
+export async function stageCompressedRows(
+  store: ObjectStore,
+  contract: DatasetContract,
+  object: ObjectRef,
+  gz: Buffer,
+  rowCount: number,
+  manifestColumns: string[] = columnsOf(contract),
+): Promise<SluiceEvent<"sluice.object.staged">> {
   const runId = runIdOf(object);
   const keys = stagingKeysOf(contract.name, runId);
-  const gz = gzipSync(Buffer.from(rows.map((row) => encodeCsvRow(row)).join("")));
   await store.put(STAGING_BUCKET, keys.rowsKey, gz);
-  const counts = { rows: rows.length, staged: rows.length, rejected: 0 };
+  const counts = { rows: rowCount, staged: rowCount, rejected: 0 };
   const manifest: StagingManifest = {
     runId,
     dataset: contract.name,
@@ -94,7 +110,7 @@ export async function stageRun(
     object,
     route: "lambda",
     producer: "transform",
-    columns: options.manifestColumns ?? columnsOf(contract),
+    columns: manifestColumns,
     format: "csv+gzip",
     counts,
     rowsSha256: createHash("sha256").update(gz).digest("hex"),
