@@ -246,10 +246,11 @@ export class FunctionHost {
     let error: unknown;
     try {
       const response = await this.#runWithTimeout(hosted, event, context);
-      const reported =
-        response === TIMED_OUT ? new InvocationTimeout(name, timeoutMs) : failedIdsOf(response, ids);
-      if (reported instanceof InvocationTimeout) outcome = "timed-out";
-      if (reported instanceof Error) {
+      const reported = response === TIMED_OUT ? undefined : failedIdsOf(response, ids);
+      if (reported === undefined) {
+        outcome = "timed-out";
+        error = new InvocationTimeout(name, timeoutMs);
+      } else if (reported instanceof Error) {
         error = reported;
       } else {
         failed = reported;
