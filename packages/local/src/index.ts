@@ -14,15 +14,7 @@ export {
   LocalEventPublisher,
   stringAttributes,
 } from "./bus/local-bus";
-export {
-  DEFAULT_QUEUE_SETTINGS,
-  LocalQueue,
-  type QueueCounts,
-  type QueueSettings,
-  type ReceivedMessage,
-  type SqsMessageAttribute,
-  type StoredMessage,
-} from "./bus/local-queue";
+export { LocalQueue, type OpenQueueOptions, type QueueCounts, type ReceivedMessage } from "./bus/local-queue";
 export {
   LocalTopic,
   type NotificationSink,
@@ -31,6 +23,9 @@ export {
   type SnsNotification,
   type SubscriptionOptions,
 } from "./bus/local-topic";
+export type { SqsMessageAttribute, StoredMessage } from "./bus/message-store";
+export { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from "./bus/queue-settings";
+export { type Clock, MANUAL_CLOCK_START, ManualClock, systemClock } from "./clock";
 export { EventJournal, type JournalEntry } from "./events/event-journal";
 export { EventOutbox } from "./events/event-outbox";
 export { MemoryEventPublisher } from "./events/memory-event-publisher";

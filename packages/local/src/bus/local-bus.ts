@@ -1,6 +1,8 @@
 import { attributesOf, ConfigError, type EventPublisher, type SluiceEvent } from "@sluice/core";
-import { LocalQueue, type QueueSettings } from "./local-queue";
+import { type Clock, systemClock } from "../clock";
+import { LocalQueue, type OpenQueueOptions } from "./local-queue";
 import { LocalTopic, type PublishResult, type SubscriptionOptions } from "./local-topic";
+import type { QueueSettings } from "./queue-settings";
 
 /** Options of {@link LocalBus}. */
 export interface LocalBusOptions {
@@ -10,6 +12,11 @@ export interface LocalBusOptions {
   topicName?: string;
   region?: string;
   accountId?: string;
+  /**
+   * What the bus's queues measure visibility and waits by, and the topic stamps notifications
+   * with (default {@link systemClock}). Give the `FunctionHost` consuming them the same one.
+   */
+  clock?: Clock;
 }
 
 /** Options of {@link LocalBus.createQueue}. */
@@ -33,12 +40,18 @@ export class LocalBus {
   readonly queuesDir: string;
   readonly #queues = new Map<string, LocalQueue>();
   readonly #sqsArnPrefix: string;
+  readonly #clock: Clock;
 
   constructor(options: LocalBusOptions) {
     const region = options.region ?? "us-east-1";
     const account = options.accountId ?? "000000000000";
     this.queuesDir = options.queuesDir;
-    this.topic = new LocalTopic(options.topicName ?? "sluice-events", `arn:aws:sns:${region}:${account}`);
+    this.#clock = options.clock ?? systemClock;
+    this.topic = new LocalTopic(
+      options.topicName ?? "sluice-events",
+      `arn:aws:sns:${region}:${account}`,
+      this.#clock,
+    );
     this.#sqsArnPrefix = `arn:aws:sqs:${region}:${account}`;
   }
 
@@ -49,10 +62,11 @@ export class LocalBus {
     if (options.deadLetterQueue ?? true) {
       deadLetterQueue = await LocalQueue.open(this.queuesDir, `${name}${DLQ_SUFFIX}`, {
         arnPrefix: this.#sqsArnPrefix,
+        clock: this.#clock,
       });
       this.#queues.set(deadLetterQueue.name, deadLetterQueue);
     }
-    const openOptions: Parameters<typeof LocalQueue.open>[2] = { arnPrefix: this.#sqsArnPrefix };
+    const openOptions: OpenQueueOptions = { arnPrefix: this.#sqsArnPrefix, clock: this.#clock };
     if (options.settings) openOptions.settings = options.settings;
     if (deadLetterQueue) openOptions.deadLetterQueue = deadLetterQueue;
     const queue = await LocalQueue.open(this.queuesDir, name, openOptions);
@@ -63,7 +77,7 @@ export class LocalBus {
 
   /** Opens every queue already on disk (for tools such as `sluice dlq` that run beside or after the runtime). */
   async openExisting(): Promise<void> {
-    for (const [name, queue] of await LocalQueue.openAll(this.queuesDir, this.#sqsArnPrefix)) {
+    for (const [name, queue] of await LocalQueue.openAll(this.queuesDir, this.#sqsArnPrefix, this.#clock)) {
       if (!this.#queues.has(name)) this.#queues.set(name, queue);
     }
   }

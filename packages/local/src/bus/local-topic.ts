@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
+import { type Clock, systemClock } from "../clock";
 import {
   type FilterPolicy,
   type MessageAttributes,
   matchesFilterPolicy,
   validateFilterPolicy,
 } from "./filter-policy";
-import type { LocalQueue, SqsMessageAttribute } from "./local-queue";
+import type { LocalQueue } from "./local-queue";
+import type { SqsMessageAttribute } from "./message-store";
 
 /** The JSON body SNS delivers to an SQS queue subscribed without raw message delivery. */
 export interface SnsNotification {
@@ -65,10 +67,13 @@ export class LocalTopic {
   readonly name: string;
   readonly arn: string;
   readonly #subscriptions: Subscription[] = [];
+  readonly #clock: Clock;
 
-  constructor(name: string, arnPrefix = "arn:aws:sns:us-east-1:000000000000") {
+  /** `clock` stamps each notification's `Timestamp` (default {@link systemClock}). */
+  constructor(name: string, arnPrefix = "arn:aws:sns:us-east-1:000000000000", clock: Clock = systemClock) {
     this.name = name;
     this.arn = `${arnPrefix}:${name}`;
+    this.#clock = clock;
   }
 
   /** Subscribes an SQS-like queue. */
@@ -123,7 +128,7 @@ export class LocalTopic {
         MessageId: messageId,
         TopicArn: this.arn,
         Message: input.message,
-        Timestamp: new Date().toISOString(),
+        Timestamp: new Date(this.#clock.now()).toISOString(),
         SignatureVersion: "1",
         Signature: "LOCAL",
         SigningCertURL: "https://sns.local/SimpleNotificationService-local.pem",

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { ConfigError } from "@sluice/core";
-import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from "aws-lambda";
+import type { Context, SQSEvent } from "aws-lambda";
 import type { LocalQueue, ReceivedMessage } from "../bus/local-queue";
+import { type Clock, systemClock } from "../clock";
+import { failedIdsOf, type LambdaPlacement, lambdaContextOf, sqsEventOf } from "./lambda-shapes";
 
 /**
  * A Lambda handler of SQS batches, as phases export them. It may resolve to an
@@ -78,6 +80,11 @@ export interface FunctionHostOptions {
   onInvocation?: (report: InvocationReport) => void;
   /** Called when polling a queue fails (the poller retries after `pollIntervalMs`). */
   onPollError?: (functionName: string, error: unknown) => void;
+  /**
+   * What invocation timeouts, remaining time and report times are measured by (default
+   * {@link systemClock}). Use the clock of the functions' queues: the poll wait runs on theirs.
+   */
+  clock?: Clock;
 }
 
 interface HostedFunction {
@@ -96,6 +103,9 @@ class InvocationTimeout extends Error {
   }
 }
 
+/** What the timeout side of an invocation's race resolves to. */
+const TIMED_OUT = Symbol("timed out");
+
 /**
  * Runs SQS-triggered handlers the way Lambda's event source mapping does: polls each
  * function's queue, invokes the handler with an SQS event (`Records[]` as AWS shapes them) and
@@ -107,8 +117,8 @@ class InvocationTimeout extends Error {
  */
 export class FunctionHost {
   readonly #functions = new Map<string, HostedFunction>();
-  readonly #region: string;
-  readonly #accountId: string;
+  readonly #placement: LambdaPlacement;
+  readonly #clock: Clock;
   readonly #pollIntervalMs: number;
   readonly #onInvocation: ((report: InvocationReport) => void) | undefined;
   readonly #onPollError: ((functionName: string, error: unknown) => void) | undefined;
@@ -116,8 +126,11 @@ export class FunctionHost {
   #loops: Promise<void>[] = [];
 
   constructor(options: FunctionHostOptions = {}) {
-    this.#region = options.region ?? "us-east-1";
-    this.#accountId = options.accountId ?? "000000000000";
+    this.#placement = {
+      region: options.region ?? "us-east-1",
+      accountId: options.accountId ?? "000000000000",
+    };
+    this.#clock = options.clock ?? systemClock;
     this.#pollIntervalMs = options.pollIntervalMs ?? 250;
     this.#onInvocation = options.onInvocation;
     this.#onPollError = options.onPollError;
@@ -213,26 +226,31 @@ export class FunctionHost {
     const { name, queue } = hosted.definition;
     const { timeoutMs, memoryMb } = hosted.settings;
     const requestId = randomUUID();
-    const startedAt = new Date();
-    const deadline = startedAt.getTime() + timeoutMs;
+    const startedAt = this.#clock.now();
     hosted.invocations++;
-    const context = this.#contextOf(name, requestId, memoryMb, deadline, hosted.invocations);
-    const event: SQSEvent = { Records: messages.map((message) => this.#recordOf(queue, message)) };
+    const context = lambdaContextOf(
+      {
+        functionName: name,
+        requestId,
+        memoryMb,
+        deadline: startedAt + timeoutMs,
+        sandbox: hosted.invocations,
+      },
+      this.#placement,
+      this.#clock,
+    );
+    const event = sqsEventOf(queue, messages, this.#placement.region);
     const ids = messages.map((m) => m.messageId);
     let failed: string[] = ids;
     let outcome: InvocationOutcome = "failed";
     let error: unknown;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new InvocationTimeout(name, timeoutMs)), timeoutMs);
-      });
-      const response = await Promise.race([
-        Promise.resolve().then(() => hosted.handler(event, context)),
-        timeout,
-      ]);
-      const reported = failedIdsOf(response, ids);
-      if (reported instanceof Error) {
+      const response = await this.#runWithTimeout(hosted, event, context);
+      const reported = response === TIMED_OUT ? undefined : failedIdsOf(response, ids);
+      if (reported === undefined) {
+        outcome = "timed-out";
+        error = new InvocationTimeout(name, timeoutMs);
+      } else if (reported instanceof Error) {
         error = reported;
       } else {
         failed = reported;
@@ -240,9 +258,6 @@ export class FunctionHost {
       }
     } catch (thrown) {
       error = thrown;
-      if (thrown instanceof InvocationTimeout) outcome = "timed-out";
-    } finally {
-      clearTimeout(timer);
     }
     const keep = new Set(failed);
     const retryDelayMs = outcome === "timed-out" ? undefined : hosted.settings.retryDelayMs;
@@ -262,77 +277,25 @@ export class FunctionHost {
       messageIds: ids,
       failedMessageIds: failed,
       outcome,
-      startedAt,
-      durationMs: Date.now() - startedAt.getTime(),
+      startedAt: new Date(startedAt),
+      durationMs: this.#clock.now() - startedAt,
     };
     if (error !== undefined) report.error = error;
     this.#onInvocation?.(report);
   }
 
-  #contextOf(name: string, requestId: string, memoryMb: number, deadline: number, sandbox: number): Context {
-    const noLongerSupported = () => {
-      throw new Error("callback-style context methods are not supported; return a promise");
-    };
-    return {
-      callbackWaitsForEmptyEventLoop: true,
-      functionName: name,
-      functionVersion: "$LATEST",
-      invokedFunctionArn: `arn:aws:lambda:${this.#region}:${this.#accountId}:function:${name}`,
-      memoryLimitInMB: String(memoryMb),
-      awsRequestId: requestId,
-      logGroupName: `/aws/lambda/${name}`,
-      logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]local${sandbox}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: noLongerSupported,
-      fail: noLongerSupported,
-      succeed: noLongerSupported,
-    };
-  }
-
-  #recordOf(queue: LocalQueue, message: ReceivedMessage): SQSRecord {
-    const messageAttributes: SQSMessageAttributes = {};
-    for (const [name, attribute] of Object.entries(message.messageAttributes)) {
-      messageAttributes[name] = {
-        dataType: attribute.dataType,
-        stringValue: attribute.stringValue,
-        stringListValues: [],
-        binaryListValues: [],
-      };
+  /** The handler's response, or {@link TIMED_OUT} when `timeoutMs` passes first on the host's clock. */
+  async #runWithTimeout(hosted: HostedFunction, event: SQSEvent, context: Context): Promise<unknown> {
+    const settled = new AbortController();
+    try {
+      return await Promise.race([
+        Promise.resolve().then(() => hosted.handler(event, context)),
+        this.#clock.sleep(hosted.settings.timeoutMs, settled.signal).then(() => TIMED_OUT),
+      ]);
+    } finally {
+      settled.abort();
     }
-    return {
-      messageId: message.messageId,
-      receiptHandle: message.receiptHandle,
-      body: message.body,
-      attributes: { ...message.attributes },
-      messageAttributes,
-      md5OfBody: message.md5OfBody,
-      eventSource: "aws:sqs",
-      eventSourceARN: queue.arn,
-      awsRegion: this.#region,
-    };
   }
-}
-
-/**
- * The message ids a handler response asks to retry: none for an empty response, the listed
- * ones for `batchItemFailures`, or an Error when the response names an id not in the batch
- * (Lambda then retries the whole batch).
- */
-function failedIdsOf(response: unknown, ids: readonly string[]): string[] | Error {
-  if (response === undefined || response === null) return [];
-  const failures = (response as Partial<SQSBatchResponse>).batchItemFailures;
-  if (failures === undefined || failures === null) return [];
-  if (!Array.isArray(failures)) return new Error("batchItemFailures is not an array");
-  const known = new Set(ids);
-  const failed: string[] = [];
-  for (const failure of failures) {
-    const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-    if (typeof id !== "string" || !known.has(id)) {
-      return new Error(`batchItemFailures names ${JSON.stringify(id)}, which is not in the batch`);
-    }
-    failed.push(id);
-  }
-  return failed;
 }
 
 function abortion(signal: AbortSignal): Promise<void> {

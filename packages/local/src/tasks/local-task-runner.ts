@@ -10,6 +10,7 @@ import {
   type TaskLaunchRequest,
   type TaskLaunchResult,
 } from "@sluice/core";
+import { type Clock, systemClock } from "../clock";
 import { isFsError, writeFileAtomic } from "../files";
 import { encodeKeySegment } from "../object-store/key-paths";
 
@@ -56,6 +57,8 @@ export interface LocalTaskRunnerOptions {
   onOutput?: (line: TaskOutputLine) => void;
   /** Called when a task ends. */
   onExit?: (exit: TaskExit) => void;
+  /** What the stop timeout and start times are measured by (default {@link systemClock}). */
+  clock?: Clock;
 }
 
 /** Defaults of {@link LocalTaskRunnerOptions}. */
@@ -95,10 +98,12 @@ interface RunningTask {
 export class LocalTaskRunner implements TaskLauncher {
   readonly #options: LocalTaskRunnerOptions;
   readonly #running = new Map<string, RunningTask>();
+  readonly #clock: Clock;
   #stopping = false;
 
   constructor(options: LocalTaskRunnerOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** {@inheritDoc TaskLauncher.launch} */
@@ -107,7 +112,12 @@ export class LocalTaskRunner implements TaskLauncher {
     const runId = event.data.runId;
     const existing = this.#running.get(runId);
     if (existing) return { taskId: existing.record.taskId, alreadyRunning: true };
-    const record: TaskRecord = { runId, taskId: "", startedAt: new Date().toISOString(), event };
+    const record: TaskRecord = {
+      runId,
+      taskId: "",
+      startedAt: new Date(this.#clock.now()).toISOString(),
+      event,
+    };
     const child = this.#spawn(event);
     record.taskId = `local-task/${runId}/${child.pid ?? "unknown"}`;
     const recorded = writeFileAtomic(
@@ -158,9 +168,13 @@ export class LocalTaskRunner implements TaskLauncher {
       [...this.#running.values()].map(async (task) => {
         // Like `docker stop`: SIGTERM to the entrypoint alone (it stops its own child), SIGKILL to all.
         if (isAlive(task.child)) task.child.kill("SIGTERM");
-        const timer = setTimeout(() => killGroup(task.child), stopTimeoutMs);
+        const exited = new AbortController();
+        const killAfterTimeout = this.#clock.sleep(stopTimeoutMs, exited.signal).then(() => {
+          if (!exited.signal.aborted) killGroup(task.child);
+        });
         await task.exited;
-        clearTimeout(timer);
+        exited.abort();
+        await killAfterTimeout;
       }),
     );
     this.#stopping = false;

@@ -1,7 +1,15 @@
 import { join } from "node:path";
 import type { Context, SQSEvent } from "aws-lambda";
-import { FunctionHost, type InvocationReport, LocalQueue, type SqsFunctionHandler } from "../../src";
-import { tempDir, waitFor } from "../helpers";
+import {
+  FunctionHost,
+  type InvocationReport,
+  LocalQueue,
+  ManualClock,
+  type SqsFunctionHandler,
+} from "../../src";
+import { ioSettled, runClockUntil, tempDir } from "../helpers";
+
+const POLL_INTERVAL_MS = 20;
 
 describe("FunctionHost", () => {
   let dir: string;
@@ -10,15 +18,22 @@ describe("FunctionHost", () => {
   let reports: InvocationReport[];
   let queue: LocalQueue;
   let dlq: LocalQueue;
+  let clock: ManualClock;
 
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDir());
     reports = [];
-    host = new FunctionHost({ pollIntervalMs: 20, onInvocation: (report) => reports.push(report) });
-    dlq = await LocalQueue.open(join(dir, "q"), "work-dlq");
+    clock = new ManualClock();
+    host = new FunctionHost({
+      pollIntervalMs: POLL_INTERVAL_MS,
+      onInvocation: (report) => reports.push(report),
+      clock,
+    });
+    dlq = await LocalQueue.open(join(dir, "q"), "work-dlq", { clock });
     queue = await LocalQueue.open(join(dir, "q"), "work", {
       settings: { visibilityTimeoutMs: 50, maxReceiveCount: 3 },
       deadLetterQueue: dlq,
+      clock,
     });
   });
   afterEach(async () => {
@@ -50,7 +65,7 @@ describe("FunctionHost", () => {
       },
       { timeoutMs: 5000 },
     );
-    await waitFor(drained, 5000, "queue drained");
+    await runClockUntil(clock, drained, "queue drained");
 
     const record = events[0]!.Records[0]!;
     expect(record).toMatchObject({
@@ -98,7 +113,7 @@ describe("FunctionHost", () => {
       },
       { batchSize: 3 },
     );
-    await waitFor(drained, 5000, "queue drained");
+    await runClockUntil(clock, drained, "queue drained");
 
     expect(sizes).toEqual([3, 3, 1]);
   });
@@ -118,7 +133,7 @@ describe("FunctionHost", () => {
       }
       return { batchItemFailures: failures };
     });
-    await waitFor(drained, 5000, "queue drained");
+    await runClockUntil(clock, drained, "queue drained");
 
     expect(attempts).toEqual(["good#1", "bad#1", "bad#2"]);
     expect(reports.map((r) => r.outcome)).toEqual(["partial", "succeeded"]);
@@ -132,7 +147,7 @@ describe("FunctionHost", () => {
       calls++;
       return calls === 1 ? { batchItemFailures: [{ itemIdentifier: "not-in-batch" }] } : undefined;
     });
-    await waitFor(drained, 5000, "queue drained");
+    await runClockUntil(clock, drained, "queue drained");
 
     expect(calls).toBe(2);
     expect(reports[0]!.outcome).toBe("failed");
@@ -146,7 +161,7 @@ describe("FunctionHost", () => {
       calls++;
       if (calls <= 2) throw new Error(`transient ${calls}`);
     });
-    await waitFor(drained, 5000, "queue drained");
+    await runClockUntil(clock, drained, "queue drained");
 
     expect(calls).toBe(3);
     expect(reports.map((r) => r.outcome)).toEqual(["failed", "failed", "succeeded"]);
@@ -159,7 +174,7 @@ describe("FunctionHost", () => {
     await run(async () => {
       throw new Error("always");
     });
-    await waitFor(async () => (await dlq.counts()).visible === 1, 5000, "message in DLQ");
+    await runClockUntil(clock, async () => (await dlq.counts()).visible === 1, "message in DLQ");
 
     expect(reports.map((r) => r.outcome)).toEqual(["failed", "failed", "failed"]);
     expect((await dlq.messages())[0]!.body).toBe("poison");
@@ -172,22 +187,22 @@ describe("FunctionHost", () => {
     await run(
       async () => {
         calls++;
-        if (calls === 1) await new Promise((resolve) => setTimeout(resolve, 300));
+        if (calls === 1) await clock.sleep(300);
       },
       { timeoutMs: 60 },
     );
-    await waitFor(drained, 5000, "queue drained");
+    await runClockUntil(clock, drained, "queue drained");
 
     expect(reports.map((r) => r.outcome)).toEqual(["timed-out", "succeeded"]);
     expect(reports[1]!.messageIds).toEqual(reports[0]!.messageIds);
   });
 
   it("runs at most reservedConcurrency invocations at once", async () => {
-    // Visibility longer than any invocation here, so no message is redelivered while in flight
-    // (the shared 50 ms queue would redeliver on a loaded machine, as SQS would).
+    // Visibility longer than any invocation here, so no message is redelivered while in flight.
     queue = await LocalQueue.open(join(dir, "q"), "work-slow", {
       settings: { visibilityTimeoutMs: 60_000, maxReceiveCount: 3 },
       deadLetterQueue: dlq,
+      clock,
     });
     for (let i = 0; i < 6; i++) await queue.send(`m${i}`);
     let running = 0;
@@ -197,12 +212,12 @@ describe("FunctionHost", () => {
       async () => {
         running++;
         peak = Math.max(peak, running);
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await clock.sleep(30);
         running--;
       },
       { batchSize: 1, reservedConcurrency: 2, timeoutMs: 10_000 },
     );
-    await waitFor(drained, 5000, "queue drained");
+    await runClockUntil(clock, drained, "queue drained");
 
     expect(peak).toBe(2);
     expect(reports).toHaveLength(6);
@@ -214,8 +229,10 @@ describe("FunctionHost", () => {
     await host.stop();
 
     await queue.send("later");
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await clock.advance(POLL_INTERVAL_MS * 5);
+    await ioSettled();
 
+    expect(clock.pendingTimers()).toBe(0);
     expect(reports).toHaveLength(0);
     expect(await queue.counts()).toEqual({ visible: 1, inFlight: 0 });
   });
@@ -223,6 +240,7 @@ describe("FunctionHost", () => {
   it("brings failed messages back after retryDelayMs instead of the whole visibility timeout", async () => {
     const slowQueue = await LocalQueue.open(join(dir, "q"), "slow", {
       settings: { visibilityTimeoutMs: 60_000, maxReceiveCount: 5 },
+      clock,
     });
     await slowQueue.send("flaky");
     let calls = 0;
@@ -236,14 +254,15 @@ describe("FunctionHost", () => {
       },
     });
 
+    const started = clock.now();
     host.start();
-    // One snapshot of the counts: two reads can straddle the message's return to the queue.
-    await waitFor(async () => {
+    await runClockUntil(clock, async () => {
       const counts = await slowQueue.counts();
       return counts.visible + counts.inFlight === 0 && host.activeInvocations() === 0;
-    }, 3000);
+    });
 
     expect(calls).toBe(2);
+    expect(clock.now() - started).toBeLessThanOrEqual(30 + POLL_INTERVAL_MS);
   });
 
   it("refuses settings that are not positive integers", async () => {

@@ -1,7 +1,7 @@
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createEvent, parseEvent, type SluiceEvent, unwrapSqsBody } from "@sluice/core";
-import { EventJournal, EventOutbox, LocalBus } from "../../src";
+import { EventJournal, EventOutbox, LocalBus, ManualClock } from "../../src";
 import { tempDir } from "../helpers";
 
 function receivedEvent(route: "lambda" | "container", key = "orders/a.csv"): SluiceEvent {
@@ -108,6 +108,28 @@ describe("LocalBus", () => {
     expect(moved).toBe(1);
     expect(await bus.queue("poisoned-dlq").counts()).toEqual({ visible: 0, inFlight: 0 });
     expect(await poisoned.receive(1)).toHaveLength(1);
+  });
+
+  it("keeps time for its queues and its topic by the clock it is given", async () => {
+    const clock = new ManualClock();
+    const clocked = new LocalBus({ queuesDir: join(dir, "clocked"), clock });
+    const queue = await clocked.createQueue("timed", {
+      settings: { visibilityTimeoutMs: 1000, maxReceiveCount: 5 },
+      subscription: {},
+    });
+    await clocked.publisher().publish(stagedEvent());
+    const [first] = await queue.receive(1);
+
+    await clock.advance(999);
+    const beforeTimeout = await queue.receive(1);
+    await clock.advance(1);
+    const [again] = await queue.receive(1);
+
+    expect(JSON.parse(first!.body).Timestamp).toBe(new Date(clock.now() - 1000).toISOString());
+    expect(first!.attributes.SentTimestamp).toBe(String(clock.now() - 1000));
+    expect(beforeTimeout).toEqual([]);
+    expect(again!.messageId).toBe(first!.messageId);
+    expect(clocked.queue("timed-dlq").clock).toBe(clock);
   });
 
   it("lists the dead-letter queues and reopens every queue from disk", async () => {

@@ -1,22 +1,22 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { LocalQueue } from "../../src";
-import { tempDir } from "../helpers";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { LocalQueue, ManualClock } from "../../src";
+import { nextTurn, tempDir } from "../helpers";
 
 describe("LocalQueue", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
+  let clock: ManualClock;
 
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDir());
+    clock = new ManualClock();
   });
   afterEach(() => cleanup());
 
   async function queueWithDlq(settings: { visibilityTimeoutMs: number; maxReceiveCount: number }) {
-    const dlq = await LocalQueue.open(dir, "work-dlq");
-    const queue = await LocalQueue.open(dir, "work", { settings, deadLetterQueue: dlq });
+    const dlq = await LocalQueue.open(dir, "work-dlq", { clock });
+    const queue = await LocalQueue.open(dir, "work", { settings, deadLetterQueue: dlq, clock });
     return { queue, dlq };
   }
 
@@ -38,7 +38,9 @@ describe("LocalQueue", () => {
     const [first] = await queue.receive(10);
 
     expect(await queue.receive(10)).toEqual([]);
-    await sleep(120);
+    await clock.advance(79);
+    expect(await queue.receive(10)).toEqual([]);
+    await clock.advance(1);
     const [again] = await queue.receive(10);
 
     expect(again!.messageId).toBe(first!.messageId);
@@ -50,7 +52,7 @@ describe("LocalQueue", () => {
     const { queue } = await queueWithDlq({ visibilityTimeoutMs: 20, maxReceiveCount: 5 });
     await queue.send("hello");
     const [first] = await queue.receive(1);
-    await sleep(40);
+    await clock.advance(20);
     const [second] = await queue.receive(1);
 
     expect(await queue.delete(first!.receiptHandle)).toBe(false);
@@ -78,10 +80,11 @@ describe("LocalQueue", () => {
     await queue.send("b");
     await queue.receive(1);
 
-    const reopenedDlq = await LocalQueue.open(dir, "work-dlq");
+    const reopenedDlq = await LocalQueue.open(dir, "work-dlq", { clock });
     const reopened = await LocalQueue.open(dir, "work", {
       settings: { visibilityTimeoutMs: 60_000, maxReceiveCount: 5 },
       deadLetterQueue: reopenedDlq,
+      clock,
     });
 
     expect(await reopened.counts()).toEqual({ visible: 1, inFlight: 1 });
@@ -111,7 +114,7 @@ describe("LocalQueue", () => {
 
   it("picks up messages another process wrote into the queue directory", async () => {
     const { queue } = await queueWithDlq({ visibilityTimeoutMs: 1000, maxReceiveCount: 5 });
-    const otherProcessView = await LocalQueue.open(dir, "work");
+    const otherProcessView = await LocalQueue.open(dir, "work", { clock });
 
     await otherProcessView.send("from elsewhere");
 
@@ -147,21 +150,75 @@ describe("LocalQueue", () => {
   it("reopens every queue with its recorded settings and dead-letter queue", async () => {
     await queueWithDlq({ visibilityTimeoutMs: 1234, maxReceiveCount: 7 });
 
-    const all = await LocalQueue.openAll(dir);
+    const all = await LocalQueue.openAll(dir, undefined, clock);
 
     expect([...all.keys()].sort()).toEqual(["work", "work-dlq"]);
     expect(all.get("work")!.settings).toEqual({ visibilityTimeoutMs: 1234, maxReceiveCount: 7 });
     expect(all.get("work")!.deadLetterQueue?.name).toBe("work-dlq");
+    expect(all.get("work")!.clock).toBe(clock);
   });
 
-  it("wakes a waiting poller as soon as a message arrives", async () => {
-    const { queue } = await queueWithDlq({ visibilityTimeoutMs: 1000, maxReceiveCount: 5 });
-    const started = Date.now();
+  describe("waitForArrival", () => {
+    it("wakes a waiting poller as soon as a message arrives", async () => {
+      const { queue } = await queueWithDlq({ visibilityTimeoutMs: 1000, maxReceiveCount: 5 });
+      let woke = false;
 
-    const waiting = queue.waitForArrival(5000);
-    await queue.send("now");
-    await waiting;
+      const waiting = queue.waitForArrival(5000).then(() => {
+        woke = true;
+      });
+      await queue.send("now");
+      await nextTurn();
 
-    expect(Date.now() - started).toBeLessThan(1000);
+      // The clock never moved, so only the arrival can have woken it; its timeout is gone.
+      expect(woke).toBe(true);
+      expect(clock.pendingTimers()).toBe(0);
+      await waiting;
+    });
+
+    it("wakes a poller when a received message is made visible again at once", async () => {
+      const { queue } = await queueWithDlq({ visibilityTimeoutMs: 1000, maxReceiveCount: 5 });
+      await queue.send("retry me");
+      const [received] = await queue.receive(1);
+      let woke = false;
+
+      const waiting = queue.waitForArrival(5000).then(() => {
+        woke = true;
+      });
+      await queue.changeVisibility(received!.receiptHandle, 0);
+      await nextTurn();
+
+      expect(woke).toBe(true);
+      await waiting;
+    });
+
+    it("gives up after the timeout passes on the queue's clock, and not before", async () => {
+      const { queue } = await queueWithDlq({ visibilityTimeoutMs: 1000, maxReceiveCount: 5 });
+      let woke = false;
+
+      const waiting = queue.waitForArrival(5000).then(() => {
+        woke = true;
+      });
+      await clock.advance(4999);
+      await nextTurn();
+      const beforeTimeout = woke;
+      await clock.advance(1);
+      await nextTurn();
+
+      expect(beforeTimeout).toBe(false);
+      expect(woke).toBe(true);
+      await waiting;
+    });
+
+    it("returns when its signal aborts", async () => {
+      const { queue } = await queueWithDlq({ visibilityTimeoutMs: 1000, maxReceiveCount: 5 });
+      const abort = new AbortController();
+
+      const waiting = queue.waitForArrival(5000, abort.signal);
+      abort.abort();
+      await waiting;
+
+      expect(clock.pendingTimers()).toBe(0);
+      await queue.waitForArrival(5000, abort.signal);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createEvent, ENV, type SluiceEvent } from "@sluice/core";
-import { LOCAL_ENV, LocalTaskRunner, type TaskExit, type TaskOutputLine } from "../../src";
+import { LOCAL_ENV, LocalTaskRunner, ManualClock, type TaskExit, type TaskOutputLine } from "../../src";
 import { tempDir, waitFor } from "../helpers";
 
 const ENTRYPOINT = join(__dirname, "..", "fixtures", "fake-entrypoint.cjs");
@@ -18,8 +18,11 @@ function received(runId: string): SluiceEvent<"sluice.object.received"> {
 
 const RUN_A = "r-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const RUN_B = "r-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const STOP_TIMEOUT_MS = 2000;
 
 describe("LocalTaskRunner", () => {
+  const taskStarted = (runId: string) => async () => (await readdir(dir)).includes(`${runId}.starts`);
+
   let dir: string;
   let cleanup: () => Promise<void>;
   let output: TaskOutputLine[];
@@ -36,7 +39,8 @@ describe("LocalTaskRunner", () => {
     await cleanup();
   });
 
-  function runner(behaviour: string, extra: Record<string, string> = {}): LocalTaskRunner {
+  // A ManualClock by default: the SIGKILL after the stop timeout comes only when a test moves it.
+  function runner(behaviour: string, clock = new ManualClock()): LocalTaskRunner {
     return new LocalTaskRunner({
       args: [ENTRYPOINT],
       environment: {
@@ -44,12 +48,12 @@ describe("LocalTaskRunner", () => {
         [LOCAL_ENV.stateDir]: dir,
         SLUICE_FAKE_BEHAVIOUR: behaviour,
         SLUICE_FAKE_MARKER_DIR: dir,
-        ...extra,
       },
       tasksDir: join(dir, "tasks"),
-      stopTimeoutMs: 2000,
+      stopTimeoutMs: STOP_TIMEOUT_MS,
       onOutput: (line) => output.push(line),
       onExit: (exit) => exits.push(exit),
+      clock,
     });
   }
 
@@ -96,7 +100,7 @@ describe("LocalTaskRunner", () => {
   it("stops running tasks with SIGTERM and starts them again after a restart", async () => {
     const tasks = runner("hang");
     await tasks.launch({ event: received(RUN_A) });
-    await waitFor(async () => (await readdir(dir)).includes(`${RUN_A}.starts`), 5000, "task started");
+    await waitFor(taskStarted(RUN_A), undefined, "task started");
 
     await tasks.stop();
 
@@ -107,6 +111,27 @@ describe("LocalTaskRunner", () => {
     await restarted.idle();
     expect(await readFile(join(dir, `${RUN_A}.starts`), "utf8")).toBe("xx");
     expect(await restarted.resumeInterrupted()).toBe(0);
+  });
+
+  it("kills a task that ignores SIGTERM once the stop timeout has passed on the clock", async () => {
+    const clock = new ManualClock();
+    const tasks = runner("ignore-sigterm", clock);
+    await tasks.launch({ event: received(RUN_A) });
+    await waitFor(taskStarted(RUN_A), undefined, "task started");
+
+    const stopping = tasks.stop();
+    await waitFor(
+      () => output.some((line) => line.line === "ignoring SIGTERM"),
+      undefined,
+      "SIGTERM ignored",
+    );
+    const beforeTimeout = [...exits];
+    await clock.advance(STOP_TIMEOUT_MS);
+    await stopping;
+
+    expect(beforeTimeout).toEqual([]);
+    expect(exits).toMatchObject([{ runId: RUN_A, signal: "SIGKILL", interrupted: true }]);
+    expect(tasks.running()).toEqual([]);
   });
 
   it("reports a command that cannot start as a failed exit", async () => {
