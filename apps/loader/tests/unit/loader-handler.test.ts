@@ -18,8 +18,9 @@ describe.each(targetKinds("loader_handler"))("createLoaderHandler against $name"
     await opened?.close();
   });
 
-  test("a batch of SNS-wrapped events loads the good records and reports only the failed ones", async () => {
-    const contract = ordersContract("handler_orders");
+  /** A loader handler over fresh in-memory ports and the suite's target, loading into `table`. */
+  function setup(table: string) {
+    const contract = ordersContract(table);
     const store = new MemoryObjectStore();
     const publisher = new MemoryEventPublisher();
     const logger = createMemoryLogger("loader");
@@ -30,6 +31,11 @@ describe.each(targetKinds("loader_handler"))("createLoaderHandler against $name"
       publisher,
       logger,
     });
+    return { contract, store, publisher, logger, handler };
+  }
+
+  test("a batch of SNS-wrapped events loads the good records and reports only the failed ones", async () => {
+    const { contract, store, publisher, logger, handler } = setup("handler_orders");
     const good = await stageRun(store, contract, [orderRow(1), orderRow(2)]);
     const alsoGood = await stageRun(store, contract, [orderRow(3)]);
     const corrupt = await stageRun(store, contract, [orderRow(4)]);
@@ -59,16 +65,7 @@ describe.each(targetKinds("loader_handler"))("createLoaderHandler against $name"
   });
 
   test("an event of another type is reported as a failure, not loaded", async () => {
-    const contract = ordersContract("handler_other_type");
-    const store = new MemoryObjectStore();
-    const publisher = new MemoryEventPublisher();
-    const handler = createLoaderHandler({
-      store,
-      target,
-      registry: new DatasetRegistry([contract]),
-      publisher,
-      logger: createMemoryLogger("loader"),
-    });
+    const { contract, store, publisher, handler } = setup("handler_other_type");
     const staged = await stageRun(store, contract, [orderRow(1)]);
     const received = { ...staged, type: "sluice.object.received" };
     const record = sqsRecord(JSON.stringify(received));
@@ -80,9 +77,7 @@ describe.each(targetKinds("loader_handler"))("createLoaderHandler against $name"
   });
 
   test("records of a batch load one after another (LOADER_BATCH_MODE) and only the failed one is reported", async () => {
-    const contract = ordersContract("handler_sequential");
-    const store = new MemoryObjectStore();
-    const publisher = new MemoryEventPublisher();
+    const { contract, store, publisher, handler } = setup("handler_sequential");
     const runs = {
       a: await stageRun(store, contract, [orderRow(1)]),
       bad: await stageRun(store, contract, [orderRow(2)]),
@@ -102,13 +97,6 @@ describe.each(targetKinds("loader_handler"))("createLoaderHandler against $name"
       order.push(`end ${nameOf(event.data.runId)}`);
       return publish(event);
     };
-    const handler = createLoaderHandler({
-      store,
-      target,
-      registry: new DatasetRegistry([contract]),
-      publisher,
-      logger: createMemoryLogger("loader"),
-    });
     const records = [runs.a, runs.bad, runs.b].map((run) => sqsRecordOf(run));
 
     const response = await handler(sqsEvent(records));

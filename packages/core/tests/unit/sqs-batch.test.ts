@@ -39,23 +39,24 @@ function handlerFor(mode: BatchMode, handleRecord: SqsRecordHandler) {
 }
 
 describe("createSqsBatchHandler", () => {
-  it("in sequential mode finishes each record before starting the next, and reports only the failed one", async () => {
+  it.each<[BatchMode, string, string[]]>([
+    [
+      "sequential",
+      "finishes each record before starting the next",
+      ["start a", "end a", "start fail", "start b", "end b"],
+    ],
+    [
+      "parallel",
+      "starts every record before any finishes",
+      ["start a", "start fail", "start b", "end a", "end b"],
+    ],
+  ])("in %s mode %s, and reports only the failed record", async (mode, _behaviour, expectedOrder) => {
     const order: string[] = [];
-    const { handle } = handlerFor("sequential", recordingHandler(order));
+    const { handle } = handlerFor(mode, recordingHandler(order));
 
     const response = await handle(sqsEvent("a", "fail", "b"));
 
-    expect(order).toEqual(["start a", "end a", "start fail", "start b", "end b"]);
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "m-2" }] });
-  });
-
-  it("in parallel mode starts every record before any finishes, and reports only the failed one", async () => {
-    const order: string[] = [];
-    const { handle } = handlerFor("parallel", recordingHandler(order));
-
-    const response = await handle(sqsEvent("a", "fail", "b"));
-
-    expect(order).toEqual(["start a", "start fail", "start b", "end a", "end b"]);
+    expect(order).toEqual(expectedOrder);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "m-2" }] });
   });
 
