@@ -1,4 +1,9 @@
-export { createListenerHandler, type ListenerHandler, receiveSqsRecord } from "./listener-handler";
+export {
+  createListenerHandler,
+  LISTENER_BATCH_MODE,
+  type ListenerHandler,
+  receiveSqsRecord,
+} from "./listener-handler";
 export {
   LISTENER_FAILURE_REASONS,
   LISTENER_SOURCE,

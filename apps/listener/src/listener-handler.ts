@@ -1,13 +1,19 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import {
-  createLogger,
-  dispositionOf,
-  MalformedEventError,
+  type BatchMode,
+  createSqsBatchHandler,
   parseS3EventMessage,
   parseS3Notification,
 } from "@sluice/core";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { type ListenerDeps, type ReceiveOutcome, receiveObject } from "./receive-object";
+
+/**
+ * The listener receives the records of an SQS batch in parallel: each is a small job (parse a
+ * notification, publish an event) bound by the SNS round trip, not by memory or CPU, and no record
+ * depends on another's outcome or order (the same object twice publishes the same run twice, as
+ * any redelivery would).
+ */
+export const LISTENER_BATCH_MODE: BatchMode = "parallel";
 
 /** The listener Lambda: takes an SQS batch of S3 notifications, or an S3 event invoked directly. */
 export type ListenerHandler = (event: unknown, context?: Context) => Promise<SQSBatchResponse>;
@@ -29,36 +35,18 @@ function isSqsEvent(event: unknown): event is { Records: SQSRecord[] } {
 /**
  * Every object notification in one SQS message, each received in turn. The body is the S3
  * notification (or an SNS envelope of it); `s3:TestEvent` holds none. A malformed body
- * throws a {@link MalformedEventError}: retrying cannot fix it, so it fails the record and
- * SQS moves the message to the dead-letter queue after `maxReceiveCount` receives.
+ * throws a `MalformedEventError`: retrying cannot fix it, so it fails the record and
+ * SQS moves the message to the dead-letter queue after `maxReceiveCount` receives. `deps.logger`
+ * is the record's own (the batch handler makes one per record): the key being received is
+ * appended to it, so a failure's log line names the object.
  */
 export async function receiveSqsRecord(record: SQSRecord, deps: ListenerDeps): Promise<ReceiveOutcome[]> {
-  let notifications: ReturnType<typeof parseS3EventMessage>;
-  try {
-    notifications = parseS3EventMessage(record.body);
-  } catch (error) {
-    deps.logger?.error("malformed S3 notification: the message will go to the dead-letter queue", {
-      messageId: record.messageId,
-      error: error instanceof Error ? error.message : String(error),
-      field: error instanceof MalformedEventError ? error.context.field : undefined,
-      body: record.body.slice(0, 500),
-    });
-    throw error;
-  }
-  if (notifications.length === 0) deps.logger?.info("ignored: s3:TestEvent", { messageId: record.messageId });
+  const notifications = parseS3EventMessage(record.body);
+  if (notifications.length === 0) deps.logger.info("ignored: s3:TestEvent");
   const outcomes: ReceiveOutcome[] = [];
   for (const notification of notifications) {
-    try {
-      outcomes.push(await receiveObject(notification, deps));
-    } catch (error) {
-      deps.logger?.error("could not receive object: the message will be retried", {
-        messageId: record.messageId,
-        key: notification.object.key,
-        disposition: dispositionOf(error),
-        error: error instanceof Error ? error.message : String(error),
-      });
-      throw error;
-    }
+    deps.logger.appendKeys({ key: notification.object.key });
+    outcomes.push(await receiveObject(notification, deps));
   }
   return outcomes;
 }
@@ -66,31 +54,21 @@ export async function receiveSqsRecord(record: SQSRecord, deps: ListenerDeps): P
 /**
  * Builds the listener's Lambda handler over the given ports.
  *
- * - SQS events report partial batch failures (`batchItemFailures`), so one bad message is
- *   retried or dead-lettered alone. Records are processed in parallel.
+ * - SQS events go through core's {@link createSqsBatchHandler} in {@link LISTENER_BATCH_MODE}:
+ *   each failed record is a batch item failure, so one bad message is retried or dead-lettered alone.
  * - An S3 event invoked directly (or through SNS) is processed object by object; the first
  *   failure is thrown after every object was tried, so Lambda's asynchronous retry and
  *   on-failure destination take over.
  */
 export function createListenerHandler(deps: ListenerDeps): ListenerHandler {
-  const withLogger: ListenerDeps = { ...deps, logger: deps.logger ?? createLogger("listener") };
+  const handleBatch = createSqsBatchHandler({
+    mode: LISTENER_BATCH_MODE,
+    logger: deps.logger,
+    handleRecord: (record, logger) => receiveSqsRecord(record, { ...deps, logger }),
+  });
   return async (event, context) => {
-    if (isSqsEvent(event)) {
-      // A processor holds one batch's state: one per invocation, so concurrent calls (the
-      // local runtime makes them) cannot mix their records.
-      const processor = new BatchProcessor(EventType.SQS);
-      return processPartialResponse(
-        event,
-        (record: SQSRecord) => receiveSqsRecord(record, withLogger),
-        processor,
-        {
-          ...(context ? { context } : {}),
-          // Report every failed record, even when all fail, rather than failing the invocation.
-          throwOnFullBatchFailure: false,
-        },
-      );
-    }
-    await receiveDirect(event, withLogger);
+    if (isSqsEvent(event)) return handleBatch(event, context);
+    await receiveDirect(event, deps);
     return { batchItemFailures: [] };
   };
 }
@@ -100,7 +78,7 @@ async function receiveDirect(event: unknown, deps: ListenerDeps): Promise<void> 
   try {
     notifications = parseS3Notification(event);
   } catch (error) {
-    deps.logger?.error("malformed S3 event", {
+    deps.logger.error("malformed S3 event", {
       error: error instanceof Error ? error.message : String(error),
     });
     throw error;
@@ -110,7 +88,7 @@ async function receiveDirect(event: unknown, deps: ListenerDeps): Promise<void> 
     try {
       await receiveObject(notification, deps);
     } catch (error) {
-      deps.logger?.error("could not receive object", {
+      deps.logger.error("could not receive object", {
         key: notification.object.key,
         error: error instanceof Error ? error.message : String(error),
       });

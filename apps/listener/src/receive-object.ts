@@ -21,8 +21,8 @@ export interface ListenerDeps {
   registry: DatasetRegistry;
   /** Where `sluice.object.received` / `sluice.object.failed` go (SNS in AWS). */
   publisher: EventPublisher;
-  /** Structured logger; defaults to the listener's Powertools logger. */
-  logger?: Pick<Logger, "info" | "warn" | "error">;
+  /** The listener's logger (core `createLogger("listener")`). */
+  logger: Logger;
   /** Clock of the emitted events (tests pin it). */
   now?: () => Date;
 }
@@ -69,11 +69,11 @@ export async function receiveObject(
     eventName: notification.eventName,
   };
   if (!notification.eventName.startsWith("ObjectCreated:")) {
-    deps.logger?.info("ignored: not an ObjectCreated notification", log);
+    deps.logger.info("ignored: not an ObjectCreated notification", log);
     return { kind: "ignored", reason: "not-object-created", key: object.key };
   }
   if (isFolderMarker(object)) {
-    deps.logger?.info("ignored: folder marker (zero-byte key ending in /)", log);
+    deps.logger.info("ignored: folder marker (zero-byte key ending in /)", log);
     return { kind: "ignored", reason: "folder-marker", key: object.key };
   }
 
@@ -107,7 +107,7 @@ export async function receiveObject(
     options,
   );
   await deps.publisher.publish(event);
-  deps.logger?.info(object.size === 0 ? "received: zero-byte object, an empty run" : "received", {
+  deps.logger.info(object.size === 0 ? "received: zero-byte object, an empty run" : "received", {
     ...log,
     runId,
     dataset: contract.name,
@@ -142,7 +142,7 @@ async function publishFailed(
     failure.options,
   );
   await deps.publisher.publish(event);
-  deps.logger?.warn(`failed: ${failure.reason}`, {
+  deps.logger.warn(`failed: ${failure.reason}`, {
     ...failure.log,
     runId: failure.runId,
     reason: failure.reason,

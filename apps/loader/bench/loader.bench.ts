@@ -9,11 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { DatasetRegistry, encodeCsvRow } from "@sluice/core";
+import { createLogger, DatasetRegistry, encodeCsvRow } from "@sluice/core";
 import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
 import { Client, Pool } from "pg";
 import { createTableSql, type LoaderConfig, loadStagedRun, PgLoadTarget, splitTableName } from "../src";
-import { RecordingLogger } from "../tests/support/recording";
 import { ordersContract, stageCompressedRows } from "../tests/support/staging";
 
 const STATUSES = ["new", "paid", "shipped", "cancelled"];
@@ -62,7 +61,7 @@ async function timeLoad(
     target,
     registry: new DatasetRegistry([contract]),
     publisher: new MemoryEventPublisher(),
-    logger: new RecordingLogger(),
+    logger: createLogger("loader", { level: "ERROR" }),
     config,
   };
   // Create the table first (like the raw COPY's), so the timing measures loading, not DDL.

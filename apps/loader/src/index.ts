@@ -9,11 +9,10 @@ export { type LedgerEntry, ledgerTableOf, readLedgerEntry } from "./ledger";
 export {
   LOADER_SOURCE,
   type LoaderDeps,
-  type LoaderLogger,
   type LoadOutcome,
   loadStagedRun,
 } from "./load-staged-run";
-export { createLoaderHandler, type LoaderHandler, loadRecord } from "./loader-handler";
+export { createLoaderHandler, LOADER_BATCH_MODE, loadRecord } from "./loader-handler";
 export { columnTypeOf, createTableSql, ensureTargetTable, type TargetTable } from "./schema";
 export { displayName, qualifiedName, quoteIdent, splitTableName, type TableName } from "./sql";
 export { type CreateLoadTargetOptions, createLoadTarget, isServerUrl } from "./targets/create";

@@ -27,16 +27,13 @@ export const LOADER_SOURCE = "sluice/loader";
 /** Name of the per-transaction temporary table staged rows are copied into. */
 const STAGE_TABLE = "sluice_staged_rows";
 
-/** The part of core's (Powertools) logger the loader writes to. */
-export type LoaderLogger = Pick<Logger, "info" | "warn" | "error">;
-
 /** The ports {@link loadStagedRun} works through. */
 export interface LoaderDeps {
   store: ObjectStore;
   target: LoadTarget;
   registry: DatasetRegistry;
   publisher: EventPublisher;
-  logger: LoaderLogger;
+  logger: Logger;
   /** Tuning; {@link DEFAULT_LOADER_CONFIG} when omitted. */
   config?: Partial<LoaderConfig>;
 }

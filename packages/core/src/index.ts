@@ -4,6 +4,7 @@ export * from "./datasets/registry-files";
 export * from "./datasets/validate-row";
 export * from "./errors";
 export * from "./events/envelope";
+export * from "./events/sqs-batch";
 export * from "./events/subscriptions";
 export * from "./logger";
 export * from "./objects/object-ref";

@@ -1,4 +1,5 @@
-import { Logger } from "@aws-lambda-powertools/logger";
+import { Logger, type LogItem } from "@aws-lambda-powertools/logger";
+import type { ConstructorOptions } from "@aws-lambda-powertools/logger/types";
 
 /** The phases (and tools) that log. */
 export type Phase =
@@ -10,17 +11,69 @@ export type Phase =
   | "local-runtime"
   | "cli";
 
-/**
- * A structured JSON logger for one phase (Powertools Logger). Add `runId` and `dataset` per
- * object with `logger.appendKeys({ runId, dataset })` so every line carries them; the level
- * comes from `POWERTOOLS_LOG_LEVEL` / `LOG_LEVEL` (default INFO).
- */
-export function createLogger(phase: Phase, options: { level?: string } = {}): Logger {
-  return new Logger({
+/** What {@link createLogger} and {@link createMemoryLogger} accept besides the phase. */
+export interface LoggerOptions {
+  /** `DEBUG`, `INFO`, `WARN`, `ERROR`, `CRITICAL` or `SILENT`; overrides the environment. */
+  level?: string;
+}
+
+function loggerOptions(phase: Phase, level: string | undefined): ConstructorOptions {
+  return {
     serviceName: "sluice",
     persistentKeys: { phase },
-    ...(options.level ? { logLevel: options.level as "INFO" } : {}),
-  });
+    ...(level ? { logLevel: level as "INFO" } : {}),
+  };
+}
+
+/**
+ * A structured JSON logger for one phase (Powertools Logger): the one logger type every phase
+ * takes. Add `runId` and `dataset` per object with `logger.appendKeys({ runId, dataset })` so
+ * every line carries them; the level comes from `POWERTOOLS_LOG_LEVEL` / `LOG_LEVEL` (default
+ * INFO). Tests that want silence pass `{ level: "SILENT" }`.
+ */
+export function createLogger(phase: Phase, options: LoggerOptions = {}): Logger {
+  return new Logger(loggerOptions(phase, options.level));
+}
+
+/** One line a {@link MemoryLogger} kept: the JSON object the Powertools Logger would have printed. */
+export interface LogLine {
+  /** `DEBUG`, `INFO`, `WARN`, `ERROR` or `CRITICAL`. */
+  level: string;
+  message: string;
+  /** Persistent keys (`phase`, a record's `messageId`), appended keys and the line's own fields. */
+  [key: string]: unknown;
+}
+
+/**
+ * A Powertools Logger that keeps its lines in memory instead of printing them, so a test can
+ * assert what a phase logged (fields included). Its children (`createChild`, which the SQS batch
+ * handler makes for every record) keep theirs in the same {@link MemoryLogger.lines}.
+ */
+export class MemoryLogger extends Logger {
+  /** Every line logged by this logger and its children, in order. */
+  readonly lines: LogLine[];
+
+  /** Prefer {@link createMemoryLogger}; `lines` is shared with the logger this one is a child of. */
+  constructor(options: ConstructorOptions = {}, lines: LogLine[] = []) {
+    super(options);
+    this.lines = lines;
+  }
+
+  protected override createLogger(options?: ConstructorOptions): MemoryLogger {
+    return new MemoryLogger(options, this.lines);
+  }
+
+  protected override printLog(_logLevel: number, log: LogItem): void {
+    log.prepareForPrint();
+    // Exactly what would be printed: errors formatted, bigints as strings. The base constructor
+    // can print (option warnings) before `lines` is set; there are none with the options above.
+    this.lines?.push(JSON.parse(JSON.stringify(log.getAttributes(), this.getJsonReplacer())) as LogLine);
+  }
+}
+
+/** A {@link MemoryLogger} for one phase, keeping every line from DEBUG up unless `level` says otherwise. */
+export function createMemoryLogger(phase: Phase, options: LoggerOptions = {}): MemoryLogger {
+  return new MemoryLogger(loggerOptions(phase, options.level ?? "DEBUG"));
 }
 
 export type { Logger } from "@aws-lambda-powertools/logger";

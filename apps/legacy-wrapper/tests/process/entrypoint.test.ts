@@ -3,7 +3,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { type LoadTarget, type SluiceEvent, type StagingManifest, stagingKeysOf } from "@sluice/core";
+import {
+  createLogger,
+  type LoadTarget,
+  type SluiceEvent,
+  type StagingManifest,
+  stagingKeysOf,
+} from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { createLoadTarget, loadStagedRun } from "@sluice/loader";
 import { MemoryEventPublisher } from "@sluice/local";
@@ -129,7 +135,7 @@ describe("legacy-wrapper entrypoint, run as a process", () => {
         target,
         registry: loadRegistry(),
         publisher: new MemoryEventPublisher(),
-        logger: { info() {}, warn() {}, error() {} },
+        logger: createLogger("loader", { level: "SILENT" }),
       };
       const first = await loadStagedRun(staged, deps);
       // A redelivered task (same event) re-stages the same keys; the loader changes nothing.

@@ -1,12 +1,15 @@
 import {
   attributesOf,
   createEvent,
+  createMemoryLogger,
   RetryableError,
   type SluiceEvent,
   type TaskLauncher,
   type TaskLaunchRequest,
 } from "@sluice/core";
-import { createLauncherHandler, type LauncherSqsRecord } from "../../src/launcher";
+import type { SQSRecord } from "aws-lambda";
+import { createLauncherHandler } from "../../src/launcher";
+import sqsEvent from "../fixtures/sqs-event.json";
 import { silentLogger } from "../support/memory";
 
 function received(key: string, route: "lambda" | "container" = "container") {
@@ -20,20 +23,25 @@ function received(key: string, route: "lambda" | "container" = "container") {
   });
 }
 
+/** The documented SQS record with its message id and body replaced. */
+function sqsRecord(messageId: string, body: string): SQSRecord {
+  return { ...structuredClone(sqsEvent.Records[0]!), messageId, body };
+}
+
 /** An SQS record carrying `event` as SNS delivers it without raw message delivery. */
-function snsRecord(messageId: string, event: SluiceEvent): LauncherSqsRecord {
+function snsRecord(messageId: string, event: SluiceEvent): SQSRecord {
   const attributes = Object.fromEntries(
     Object.entries(attributesOf(event)).map(([name, value]) => [name, { Type: "String", Value: value }]),
   );
-  return {
+  return sqsRecord(
     messageId,
-    body: JSON.stringify({
+    JSON.stringify({
       Type: "Notification",
       MessageId: messageId,
       Message: JSON.stringify(event),
       MessageAttributes: attributes,
     }),
-  };
+  );
 }
 
 class FakeLauncher implements TaskLauncher {
@@ -60,7 +68,7 @@ describe("launcher handler", () => {
     const b = received("ledger/b.dat");
 
     const response = await handler({
-      Records: [snsRecord("m-1", a), { messageId: "m-2", body: JSON.stringify(b) }],
+      Records: [snsRecord("m-1", a), sqsRecord("m-2", JSON.stringify(b))],
     });
 
     expect(response).toEqual({ batchItemFailures: [] });
@@ -85,22 +93,19 @@ describe("launcher handler", () => {
 
   it("fails a malformed message or one routed to lambda without launching anything", async () => {
     const launcher = new FakeLauncher(async () => ({ taskId: "t", alreadyRunning: false }));
-    const logger = silentLogger();
-    const error = jest.spyOn(logger, "error");
+    const logger = createMemoryLogger("launcher");
     const handler = createLauncherHandler({ launcher, logger });
 
     const response = await handler({
-      Records: [
-        { messageId: "m-1", body: "{not json" },
-        snsRecord("m-2", received("ledger/x.dat", "lambda")),
-      ],
+      Records: [sqsRecord("m-1", "{not json"), snsRecord("m-2", received("ledger/x.dat", "lambda"))],
     });
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }, { itemIdentifier: "m-2" }]);
     expect(launcher.requests).toEqual([]);
-    expect(error.mock.calls.map(([, extra]) => (extra as { disposition: string }).disposition)).toEqual([
-      "dead-letter",
-      "dead-letter",
+    const failures = logger.lines.filter((line) => line.level === "ERROR");
+    expect(failures.map(({ messageId, disposition }) => ({ messageId, disposition }))).toEqual([
+      { messageId: "m-1", disposition: "dead-letter" },
+      { messageId: "m-2", disposition: "dead-letter" },
     ]);
   });
 
@@ -111,5 +116,30 @@ describe("launcher handler", () => {
     const response = await handler({ Records: [snsRecord("m-1", received("ledger/a.dat"))] });
 
     expect(response.batchItemFailures).toEqual([]);
+  });
+
+  it("launches the records of a batch one after another (LAUNCHER_BATCH_MODE) and fails only the one that failed", async () => {
+    const order: string[] = [];
+    const launcher = new FakeLauncher(async (r) => {
+      const key = r.event.data.object.key;
+      order.push(`start ${key}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (key === "ledger/busy.dat") throw new RetryableError("ecs-no-capacity", "no capacity");
+      order.push(`end ${key}`);
+      return { taskId: `task/${key}`, alreadyRunning: false };
+    });
+    const handler = createLauncherHandler({ launcher, logger: silentLogger() });
+    const keys = ["ledger/a.dat", "ledger/busy.dat", "ledger/b.dat"];
+
+    const response = await handler({ Records: keys.map((key, i) => snsRecord(`m-${i + 1}`, received(key))) });
+
+    expect(order).toEqual([
+      "start ledger/a.dat",
+      "end ledger/a.dat",
+      "start ledger/busy.dat",
+      "start ledger/b.dat",
+      "end ledger/b.dat",
+    ]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-2" }]);
   });
 });

@@ -112,5 +112,6 @@ describe("the listener Lambda zip", () => {
     } finally {
       sns.server.close();
     }
-  });
+    // esbuild, zip and a fresh node process: seconds alone, far more on a loaded 2-core machine.
+  }, 120_000);
 });

@@ -1,6 +1,14 @@
 import { PublishCommand, SNSClient, ThrottledException } from "@aws-sdk/client-sns";
 import { SnsEventPublisher } from "@sluice/aws/sns";
-import { encodeS3Key, MalformedEventError, parseEvent } from "@sluice/core";
+import {
+  createLogger,
+  createMemoryLogger,
+  type EventPublisher,
+  encodeS3Key,
+  MalformedEventError,
+  parseEvent,
+  RetryableError,
+} from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
@@ -8,7 +16,7 @@ import { createListenerHandler } from "../../src";
 import { s3Notification, s3TestEventBody, sqsBatch } from "./aws-events";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:sluice-dev-events";
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const silent = createLogger("listener", { level: "SILENT" });
 
 function publishedEvents(sns: ReturnType<typeof mockClient>) {
   return sns.commandCalls(PublishCommand).map((call) => ({
@@ -145,5 +153,59 @@ describe("listener handler invoked directly by S3", () => {
   it("throws a MalformedEventError for an event that is not an S3 notification", async () => {
     await expect(handler({ hello: "world" })).rejects.toBeInstanceOf(MalformedEventError);
     expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+});
+
+describe("listener handler's batch mode (LISTENER_BATCH_MODE: parallel)", () => {
+  const body = (key: string) => JSON.stringify(s3Notification({ key, size: 3 }));
+
+  /** A publisher that notes when each publish starts and ends, yielding in between; `fail` keys throw. */
+  function recordingPublisher(order: string[]): EventPublisher {
+    return {
+      publish: async (event) => {
+        order.push(`start ${event.subject}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (event.subject.includes("fail")) throw new RetryableError("aws-retryable", "SNS throttled");
+        order.push(`end ${event.subject}`);
+      },
+    };
+  }
+
+  it("receives every record of a batch at once and reports only the one that failed", async () => {
+    const order: string[] = [];
+    const handler = createListenerHandler({
+      registry: loadRegistry(),
+      publisher: recordingPublisher(order),
+      logger: silent,
+    });
+
+    const response = await handler(
+      sqsBatch([body("orders/a.csv"), body("orders/fail.csv"), body("orders/b.csv")]),
+    );
+
+    expect(order).toEqual([
+      "start orders/a.csv",
+      "start orders/fail.csv",
+      "start orders/b.csv",
+      "end orders/a.csv",
+      "end orders/b.csv",
+    ]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "msg-2" }]);
+  });
+
+  it("logs a failed record once, naming its message, the object and the disposition", async () => {
+    const logger = createMemoryLogger("listener");
+    const handler = createListenerHandler({
+      registry: loadRegistry(),
+      publisher: recordingPublisher([]),
+      logger,
+    });
+
+    await handler(sqsBatch([body("orders/a.csv"), body("orders/fail.csv"), "this is not json"]));
+
+    expect(logger.lines.filter((line) => line.level === "ERROR")).toEqual([
+      expect.objectContaining({ messageId: "msg-3", disposition: "dead-letter", body: "this is not json" }),
+      expect.objectContaining({ messageId: "msg-2", disposition: "retry", key: "orders/fail.csv" }),
+    ]);
   });
 });

@@ -1,4 +1,6 @@
 import {
+  createLogger,
+  createMemoryLogger,
   DatasetRegistry,
   type EventPublisher,
   parseDatasetContract,
@@ -20,6 +22,7 @@ class RecordingPublisher implements EventPublisher {
 
 const registry = loadRegistry();
 const now = () => new Date("2026-11-02T08:00:00.000Z");
+const logger = createLogger("listener", { level: "SILENT" });
 
 function notificationOf(object: { key: string; size: number; versionId?: string }, eventName?: string) {
   return parseS3Notification(s3Notification(object, eventName ? { eventName } : {}))[0]!;
@@ -30,7 +33,7 @@ describe("receiveObject", () => {
     const publisher = new RecordingPublisher();
     const notification = notificationOf({ key: "orders/2026/11/orders-1.csv", size: 2048, versionId: "v1" });
 
-    const outcome = await receiveObject(notification, { registry, publisher, now });
+    const outcome = await receiveObject(notification, { registry, publisher, logger, now });
 
     expect(outcome.kind).toBe("received");
     expect(publisher.events).toEqual([
@@ -58,7 +61,7 @@ describe("receiveObject", () => {
     const publisher = new RecordingPublisher();
     const big = notificationOf({ key: "orders/2026/11/full-history.csv", size: 600 * 1024 * 1024 });
 
-    await receiveObject(big, { registry, publisher });
+    await receiveObject(big, { registry, publisher, logger });
 
     expect(publisher.events[0]?.data).toMatchObject({ dataset: "orders", route: "container" });
   });
@@ -67,7 +70,7 @@ describe("receiveObject", () => {
     const publisher = new RecordingPublisher();
     const stray = notificationOf({ key: "misc/holiday-photo.jpg", size: 1024 });
 
-    const outcome = await receiveObject(stray, { registry, publisher });
+    const outcome = await receiveObject(stray, { registry, publisher, logger });
 
     expect(outcome.kind).toBe("failed");
     expect(publisher.events).toHaveLength(1);
@@ -86,16 +89,25 @@ describe("receiveObject", () => {
     expect(publisher.events[0]?.data).not.toHaveProperty("dataset");
   });
 
-  it("ignores a folder marker without publishing anything", async () => {
+  it("ignores a folder marker without publishing anything, and says so at INFO", async () => {
     const publisher = new RecordingPublisher();
+    const memory = createMemoryLogger("listener");
 
     const outcome = await receiveObject(notificationOf({ key: "orders/2026/12/", size: 0 }), {
       registry,
       publisher,
+      logger: memory,
     });
 
     expect(outcome).toEqual({ kind: "ignored", reason: "folder-marker", key: "orders/2026/12/" });
     expect(publisher.events).toEqual([]);
+    expect(memory.lines).toEqual([
+      expect.objectContaining({
+        level: "INFO",
+        key: "orders/2026/12/",
+        message: expect.stringContaining("folder marker"),
+      }),
+    ]);
   });
 
   it("receives a zero-byte file as an empty run, so 'no rows today' is loaded and visible", async () => {
@@ -104,6 +116,7 @@ describe("receiveObject", () => {
     const outcome = await receiveObject(notificationOf({ key: "orders/2026/11/empty.csv", size: 0 }), {
       registry,
       publisher,
+      logger,
     });
 
     expect(outcome.kind).toBe("received");
@@ -118,7 +131,7 @@ describe("receiveObject", () => {
 
     const outcome = await receiveObject(
       notificationOf({ key: "orders/2026/11/orders-1.csv", size: 0 }, "ObjectRemoved:Delete"),
-      { registry, publisher },
+      { registry, publisher, logger },
     );
 
     expect(outcome.kind).toBe("ignored");
@@ -142,6 +155,7 @@ describe("receiveObject", () => {
     await receiveObject(notificationOf({ key: "shared/a.ndjson", size: 10 }), {
       registry: ambiguous,
       publisher,
+      logger,
     });
 
     expect(publisher.events[0]).toMatchObject({
@@ -154,8 +168,8 @@ describe("receiveObject", () => {
     const publisher = new RecordingPublisher();
     const notification = notificationOf({ key: "orders/2026/11/orders-1.csv", size: 10, versionId: "v9" });
 
-    await receiveObject(notification, { registry, publisher });
-    await receiveObject(notification, { registry, publisher });
+    await receiveObject(notification, { registry, publisher, logger });
+    await receiveObject(notification, { registry, publisher, logger });
 
     expect(publisher.events[0]?.data.runId).toBe(publisher.events[1]?.data.runId);
     expect(publisher.events[0]?.id).not.toBe(publisher.events[1]?.id);
@@ -168,7 +182,11 @@ describe("receiveObject", () => {
       },
     };
 
-    const outcome = receiveObject(notificationOf({ key: "orders/a.csv", size: 1 }), { registry, publisher });
+    const outcome = receiveObject(notificationOf({ key: "orders/a.csv", size: 1 }), {
+      registry,
+      publisher,
+      logger,
+    });
 
     await expect(outcome).rejects.toBeInstanceOf(RetryableError);
   });

@@ -1,4 +1,5 @@
 import {
+  createMemoryLogger,
   type DatasetContract,
   DatasetRegistry,
   dispositionOf,
@@ -17,7 +18,6 @@ import {
   StagedRunMismatchError,
   splitTableName,
 } from "../../src";
-import { RecordingLogger } from "../support/recording";
 import { orderRow, ordersContract, STAGING_BUCKET, stageRun } from "../support/staging";
 import { CrashAfterCopyTarget, InjectedCrash, type OpenTarget, targetKinds } from "../support/targets";
 
@@ -40,7 +40,7 @@ describe.each(targetKinds("load_staged_run"))("loadStagedRun against $name", (ki
   function setup(contract: DatasetContract, loadTarget: LoadTarget = target) {
     const store = new MemoryObjectStore();
     const publisher = new MemoryEventPublisher();
-    const logger = new RecordingLogger();
+    const logger = createMemoryLogger("loader");
     const deps: LoaderDeps = {
       store,
       target: loadTarget,
@@ -129,7 +129,9 @@ describe.each(targetKinds("load_staged_run"))("loadStagedRun against $name", (ki
 
     expect(again).toMatchObject({ alreadyLoaded: true, inserted: 2, updated: 0, unchanged: 0 });
     expect(await rowsOf(table)).toEqual(before);
-    expect(logger.messages()).toContain("already loaded: this delivery changed nothing");
+    expect(logger.lines.map((line) => line.message)).toContain(
+      "already loaded: this delivery changed nothing",
+    );
     expect(publisher.events[1]).toMatchObject({
       type: "sluice.object.loaded",
       data: { alreadyLoaded: true, inserted: 2, updated: 0, unchanged: 0 },
@@ -179,9 +181,10 @@ describe.each(targetKinds("load_staged_run"))("loadStagedRun against $name", (ki
     const outcome = await loadStagedRun(await stageRun(store, contract, [orderRow(3), orderRow(4)]), deps);
 
     expect(outcome).toMatchObject({ rowsStaged: 2, inserted: 2, updated: 0, unchanged: 0 });
-    expect(
-      logger.lines.filter((line) => line.message === "loaded").map((line) => line.extra?.method),
-    ).toEqual(["direct-copy", "insert"]);
+    expect(logger.lines.filter((line) => line.message === "loaded").map((line) => line.method)).toEqual([
+      "direct-copy",
+      "insert",
+    ]);
     const after = new Map((await rowsOf(table)).map((row) => [String(row.order_id), row.xmin]));
     expect([...after.keys()]).toEqual(["1", "2", "3", "4"]);
     expect(after.get("1")).toBe(before.get("1"));
@@ -198,9 +201,10 @@ describe.each(targetKinds("load_staged_run"))("loadStagedRun against $name", (ki
     const outcome = await loadStagedRun(await stageRun(store, contract, rows), deps);
 
     expect(outcome).toMatchObject({ rowsStaged: 3, inserted: 2, updated: 1, unchanged: 0 });
-    expect(
-      logger.lines.filter((line) => line.message === "loaded").map((line) => line.extra?.method),
-    ).toEqual(["direct-copy", "merge"]);
+    expect(logger.lines.filter((line) => line.message === "loaded").map((line) => line.method)).toEqual([
+      "direct-copy",
+      "merge",
+    ]);
     const after = await rowsOf(table);
     expect(after.map((row) => [String(row.order_id), row.status])).toEqual([
       ["1", "paid"],

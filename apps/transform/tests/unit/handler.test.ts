@@ -120,4 +120,43 @@ describe("createTransformHandler", () => {
     // assert
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }, { itemIdentifier: "m-2" }]);
   });
+
+  it("stages the records of a batch one after another (TRANSFORM_BATCH_MODE) and fails only the one that failed", async () => {
+    // prepare
+    const deps = { ...testDeps(), registry };
+    const orders = registry.get("orders");
+    const keys = ["orders/a.csv", "orders/throttled.csv", "orders/b.csv"];
+    const events = keys.map((key) => receivedEvent(orders, key, { eTag: `etag-${key}` }));
+    for (const key of keys) deps.store.seed(RAW_BUCKET, key, CSV);
+    const order: string[] = [];
+    const get = deps.store.get.bind(deps.store);
+    deps.store.get = (bucket, key, options) => {
+      order.push(`start ${key}`);
+      return get(bucket, key, options);
+    };
+    const publish = deps.publisher.publish.bind(deps.publisher);
+    deps.publisher.publish = (event) => {
+      order.push(`end ${event.subject}`);
+      return publish(event);
+    };
+    deps.store.putFault = (_bucket, key) =>
+      key.startsWith(`staged/orders/${events[1]!.data.runId}/`)
+        ? new RetryableError("throttled", "SlowDown")
+        : undefined;
+
+    // act
+    const response = await createTransformHandler(deps)({
+      Records: events.map((event, i) => sqsRecord(`m-${i + 1}`, snsNotification(event))),
+    });
+
+    // assert
+    expect(order).toEqual([
+      "start orders/a.csv",
+      "end orders/a.csv",
+      "start orders/throttled.csv",
+      "start orders/b.csv",
+      "end orders/b.csv",
+    ]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-2" }]);
+  });
 });
