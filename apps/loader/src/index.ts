@@ -6,13 +6,8 @@ export {
   StagedRunMismatchError,
 } from "./errors";
 export { type LedgerEntry, ledgerTableOf, readLedgerEntry } from "./ledger";
-export {
-  LOADER_SOURCE,
-  type LoaderDeps,
-  type LoaderLogger,
-  type LoadOutcome,
-  loadStagedRun,
-} from "./load-staged-run";
+export type { LoaderLogger } from "./load-context";
+export { LOADER_SOURCE, type LoaderDeps, type LoadOutcome, loadStagedRun } from "./load-staged-run";
 export { createLoaderHandler, type LoaderHandler, loadRecord } from "./loader-handler";
 export { columnTypeOf, createTableSql, ensureTargetTable, type TargetTable } from "./schema";
 export { displayName, qualifiedName, quoteIdent, splitTableName, type TableName } from "./sql";
