@@ -4,6 +4,13 @@ import type { LoadTarget, QueryResult, SqlSession } from "@sluice/core";
 import { Client, Pool } from "pg";
 import { PgLoadTarget, PgliteLoadTarget } from "../../src";
 
+/**
+ * How long opening a target for a test file may take. PGlite runs initdb in WebAssembly when it
+ * opens: about 3 s of one core on an idle machine, several times that while another test suite
+ * loads both cores of the 2-core development machine. A real hang still fails, at this bound.
+ */
+export const OPEN_TARGET_TIMEOUT_MS = 60_000;
+
 /** A kind of load target the suites run against. */
 export interface TargetKind {
   name: "postgres" | "pglite";
