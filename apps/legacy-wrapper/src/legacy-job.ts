@@ -58,7 +58,7 @@ export interface LegacyJobDeps {
   publisher: EventPublisher;
   registry: DatasetRegistry;
   stagingBucket: string;
-  /** The shared staging step (transform's), so both routes produce the same outputs. */
+  /** The shared staging step (`stageStream` of `@sluice/staging`), so both routes produce the same outputs. */
   stage: StageFunction;
   logger: Logger;
   config: LegacyWrapperConfig;

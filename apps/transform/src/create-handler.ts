@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { dispositionOf, MalformedEventError, parseEvent, unwrapSqsBody } from "@sluice/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { type TransformDeps, transformObject } from "./stage";
+import { type TransformDeps, transformObject } from "./transform-object";
 
 /** The transform Lambda handler: an SQS batch in, the messages to redeliver out. */
 export type TransformHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;

@@ -12,7 +12,7 @@ import {
 } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
-import { stageStream } from "@sluice/transform";
+import { stageStream } from "@sluice/staging";
 import { DEFAULT_LEGACY_WRAPPER_CONFIG, type LegacyWrapperConfig, parseCommand } from "../../src/config";
 import { columnsSpecOf, legacyArgvFor, runLegacyJob } from "../../src/legacy-job";
 import type { StageFunction } from "../../src/staging";
