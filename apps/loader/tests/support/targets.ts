@@ -6,7 +6,7 @@ import { openTestPglite } from "./pglite-template";
 
 /**
  * How long opening a test file's target may take: a PGlite started from the run's template data
- * directory (~1 s of one core when idle) or a fresh Postgres database (`CREATE DATABASE`), both
+ * directory (1-2 s of one core) or a fresh Postgres database (`CREATE DATABASE`), both
  * several times slower while another test suite loads both cores of the 2-core development
  * machine. Far above that, so only a hang fails here.
  */
@@ -14,8 +14,8 @@ export const OPEN_TARGET_TIMEOUT_MS = 60_000;
 
 /**
  * How long a test that starts PGlite from scratch may take: initdb runs in WebAssembly, ~3 s of
- * one core when idle, measured up to ~40 s while a second loader suite and two busy loops share
- * the 2 cores. Jest's default 5 s fails such a test as soon as a second suite runs.
+ * one core when idle, measured 4-40 s while other suites (up to a second loader suite and two busy
+ * loops) share the 2 cores: Jest's default 5 s is too short as soon as a second suite runs.
  */
 export const PGLITE_INITDB_TIMEOUT_MS = 90_000;
 
