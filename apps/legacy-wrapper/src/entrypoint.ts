@@ -5,7 +5,7 @@ import { S3ObjectStore, SnsEventPublisher } from "@sluice/aws";
 import { createLogger, ENV, type EventPublisher, type ObjectStore, requireEnv } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { isLocalTask, localTaskPorts } from "@sluice/local";
-import { stageStream } from "@sluice/transform";
+import { stageStream } from "@sluice/staging";
 import { legacyWrapperConfigFromEnv } from "./config";
 import { EXIT_CODES } from "./exit-codes";
 import { runLegacyTask, taskEventFromEnv } from "./task";

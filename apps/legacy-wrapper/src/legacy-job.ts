@@ -1,11 +1,8 @@
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough, type Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import type { Readable } from "node:stream";
 import {
-  ContractError,
   createEvent,
   type DatasetContract,
   type DatasetRegistry,
@@ -19,8 +16,10 @@ import {
   QuarantineError,
   type SluiceEvent,
 } from "@sluice/core";
-import { COMMAND_PLACEHOLDERS, DEFAULT_LEGACY_COMMAND, type LegacyWrapperConfig } from "./config";
+import type { LegacyWrapperConfig } from "./config";
+import { legacyArgvFor } from "./legacy-command";
 import { type LegacyProgramResult, runLegacyProgram } from "./legacy-program";
+import { contractForOutput, downloadInput, LEGACY_OUTPUT_FORMAT, outputHeaderProblem } from "./program-files";
 import type { StageFunction } from "./staging";
 
 /** The CloudEvents `source` of events the wrapper publishes. */
@@ -58,111 +57,12 @@ export interface LegacyJobDeps {
   publisher: EventPublisher;
   registry: DatasetRegistry;
   stagingBucket: string;
-  /** The shared staging step (transform's), so both routes produce the same outputs. */
+  /** The shared staging step (`stageStream` of `@sluice/staging`), so both routes produce the same outputs. */
   stage: StageFunction;
   logger: Logger;
   config: LegacyWrapperConfig;
   /** Aborted when the task is asked to stop (SIGTERM from Fargate). */
   signal?: AbortSignal;
-}
-
-/** The format the legacy program's output is read in: CSV with a header line. */
-export const LEGACY_OUTPUT_FORMAT: FormatSpec = { type: "csv", delimiter: ",", quote: '"', header: true };
-
-/** The contract's fixed-width layout as the `{columns}` placeholder value: `name:start:length,…`. */
-export function columnsSpecOf(contract: DatasetContract): string | undefined {
-  if (contract.format.type !== "fixed-width") return undefined;
-  return contract.format.columns.map((c) => `${c.field}:${c.start}:${c.length}`).join(",");
-}
-
-/**
- * The argv to run for `contract`, with placeholders substituted inside each element (no shell
- * ever sees them), or `undefined` when the object needs no program (its format is one the
- * pipeline reads itself, and no command is configured).
- */
-export function legacyArgvFor(
-  contract: DatasetContract,
-  config: Pick<LegacyWrapperConfig, "command" | "programDir">,
-  paths: { input: string; output: string },
-): string[] | undefined {
-  const template =
-    config.command ?? (contract.format.type === "fixed-width" ? DEFAULT_LEGACY_COMMAND : undefined);
-  if (template === undefined) return undefined;
-  const columns = columnsSpecOf(contract);
-  if (columns === undefined && template.some((part) => part.includes(COMMAND_PLACEHOLDERS.columns))) {
-    throw new ContractError(
-      `the legacy command uses ${COMMAND_PLACEHOLDERS.columns} but contract ${contract.name} is not fixed-width`,
-      { dataset: contract.name },
-    );
-  }
-  return template.map((part) =>
-    part
-      .replaceAll(COMMAND_PLACEHOLDERS.input, paths.input)
-      .replaceAll(COMMAND_PLACEHOLDERS.output, paths.output)
-      .replaceAll(COMMAND_PLACEHOLDERS.columns, columns ?? "")
-      .replaceAll(COMMAND_PLACEHOLDERS.programDir, config.programDir),
-  );
-}
-
-/** Passes bytes through, gunzipping them when the first two are the gzip magic (gzip by content). */
-function gunzipIfGzip(): Transform {
-  let decided: Transform | PassThrough | undefined;
-  let head = Buffer.alloc(0);
-  const out = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      if (decided) {
-        decided.write(chunk) ? done() : decided.once("drain", done);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      if (head.length < 2) return done();
-      decided = head[0] === 0x1f && head[1] === 0x8b ? createGunzip() : new PassThrough();
-      decided.on("data", (data: Buffer) => out.push(data));
-      decided.on("error", (error) => out.destroy(error));
-      decided.write(head, () => done());
-    },
-    flush(done) {
-      if (!decided) {
-        if (head.length > 0) out.push(head);
-        return done();
-      }
-      decided.once("end", () => done());
-      decided.end();
-    },
-  });
-  return out;
-}
-
-/** Reads the first line of a file (up to `limit` bytes), or `undefined` when the file is empty or missing. */
-async function firstLineOf(path: string, limit = 64 * 1024): Promise<string | undefined> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(path, "r");
-    const buffer = Buffer.alloc(limit);
-    const { bytesRead } = await handle.read(buffer, 0, limit, 0);
-    if (bytesRead === 0) return undefined;
-    const text = buffer.subarray(0, bytesRead).toString("utf8");
-    const end = text.indexOf("\n");
-    return (end === -1 ? text : text.slice(0, end)).replace(/\r$/, "");
-  } catch {
-    return undefined;
-  } finally {
-    await handle?.close();
-  }
-}
-
-/** Column names of a CSV header line (quotes removed; names never contain commas). */
-function headerNames(line: string): string[] {
-  return line.split(",").map((name) => name.trim().replace(/^"(.*)"$/, "$1"));
-}
-
-/** The contract the legacy output is validated with: same fields, read by name from the CSV header. */
-function contractForOutput(contract: DatasetContract): DatasetContract {
-  return {
-    ...contract,
-    format: LEGACY_OUTPUT_FORMAT,
-    fields: contract.fields.map(({ source: _source, ...field }) => field),
-  };
 }
 
 function describeProgram(argv: readonly string[], result: LegacyProgramResult): string {
@@ -270,9 +170,7 @@ export async function runLegacyJob(
     }
 
     try {
-      const options = data.object.versionId ? { versionId: data.object.versionId } : undefined;
-      const body = await deps.store.get(data.object.bucket, data.object.key, options);
-      await pipeline(body, gunzipIfGzip(), createWriteStream(input));
+      await downloadInput(deps.store, data.object, input);
     } catch (error) {
       if (error instanceof QuarantineError) {
         return fail("object-unreadable", false, `${where}: ${error.message}`);
@@ -320,17 +218,9 @@ export async function runLegacyJob(
       }
       if (program.exitCode !== 0) return fail("legacy-exit-nonzero", false, message, program);
 
-      const header = await firstLineOf(output);
-      const missing =
-        header === undefined
-          ? []
-          : contract.fields.map((f) => f.name).filter((n) => !headerNames(header).includes(n));
-      if (header === undefined || missing.length > 0) {
-        const why =
-          header === undefined
-            ? "wrote no output"
-            : `wrote output whose header lacks ${missing.join(", ")} (header: ${header.slice(0, 200)})`;
-        return fail("unreadable-output", false, `${where}: legacy program ${argv[0]} ${why}`, program);
+      const problem = await outputHeaderProblem(output, contract);
+      if (problem !== undefined) {
+        return fail("unreadable-output", false, `${where}: legacy program ${argv[0]} ${problem}`, program);
       }
       body = createReadStream(output);
       stageContract = contractForOutput(contract);

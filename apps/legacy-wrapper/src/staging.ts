@@ -1,7 +1,7 @@
-import type { StageDeps, StageOutcome, StageParams } from "@sluice/transform";
+import type { StageDeps, StageOutcome, StageParams } from "@sluice/staging";
 
 /**
- * The staging step transform and the legacy wrapper share (transform's `stageStream`): streams
+ * The staging step transform and the legacy wrapper share (`stageStream` of `@sluice/staging`): streams
  * the content, validates each row against the contract, writes rows, rejects and (last) the
  * manifest to the run's staging keys, and publishes `sluice.object.staged` or
  * `sluice.object.quarantined`. Injected so the wrapper produces exactly what transform produces.

@@ -6,7 +6,7 @@ import {
   type SqsBatchHandler,
   unwrapSqsBody,
 } from "@sluice/core";
-import { type TransformDeps, transformObject } from "./stage";
+import { type TransformDeps, transformObject } from "./transform-object";
 
 /**
  * The transform works through the records of an SQS batch one at a time: each streams a whole

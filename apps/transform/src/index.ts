@@ -1,4 +1,2 @@
-export * from "./config";
 export * from "./create-handler";
-export * from "./reasons";
-export * from "./stage";
+export * from "./transform-object";

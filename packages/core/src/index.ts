@@ -12,3 +12,4 @@ export * from "./objects/s3-event";
 export type * from "./ports";
 export * from "./run-id";
 export * from "./staging/layout";
+export * from "./staging/manifest";

@@ -138,6 +138,9 @@ describe("docker/legacy-wrapper/Dockerfile", () => {
         expect(existsSync(join(out, source.replace(/^\/pruned\/?/, "")))).toBe(true);
       expect(existsSync(join(out, "json", "apps", "legacy-wrapper", "package.json"))).toBe(true);
       expect(existsSync(join(out, "full", "apps", "legacy-wrapper", "src", "entrypoint.ts"))).toBe(true);
+      // The wrapper stages through the staging package, not through the transform app.
+      expect(existsSync(join(out, "full", "packages", "staging", "src", "index.ts"))).toBe(true);
+      expect(existsSync(join(out, "full", "apps", "transform"))).toBe(false);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

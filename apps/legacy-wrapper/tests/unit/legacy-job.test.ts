@@ -12,9 +12,10 @@ import {
 } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
-import { stageStream } from "@sluice/transform";
+import { stageStream } from "@sluice/staging";
 import { DEFAULT_LEGACY_WRAPPER_CONFIG, type LegacyWrapperConfig, parseCommand } from "../../src/config";
-import { columnsSpecOf, legacyArgvFor, runLegacyJob } from "../../src/legacy-job";
+import { columnsSpecOf, legacyArgvFor } from "../../src/legacy-command";
+import { runLegacyJob } from "../../src/legacy-job";
 import type { StageFunction } from "../../src/staging";
 import { silentLogger } from "../support/memory";
 import { ledgerRecord } from "../support/task-process";

@@ -6,6 +6,7 @@ import {
   type DatasetContract,
   type DatasetContractInput,
   encodeCsvRow,
+  formatStagingManifest,
   type ObjectRef,
   type ObjectStore,
   parseDatasetContract,
@@ -117,7 +118,7 @@ export async function stageCompressedRows(
     rowsBytes: gz.length,
     createdAt: new Date().toISOString(),
   };
-  await store.put(STAGING_BUCKET, keys.manifestKey, JSON.stringify(manifest));
+  await store.put(STAGING_BUCKET, keys.manifestKey, formatStagingManifest(manifest));
   return createEvent("sluice.object.staged", "sluice/transform", {
     runId,
     object,

@@ -1,8 +1,23 @@
 import type { Readable } from "node:stream";
-import { PGlite } from "@electric-sql/pglite";
 import type { LoadTarget, QueryResult, SqlSession } from "@sluice/core";
 import { Client, Pool } from "pg";
 import { PgLoadTarget, PgliteLoadTarget } from "../../src";
+import { openTestPglite } from "./pglite-template";
+
+/**
+ * How long opening a test file's target may take: a PGlite started from the run's template data
+ * directory (1-2 s of one core) or a fresh Postgres database (`CREATE DATABASE`), both
+ * several times slower while another test suite loads both cores of the 2-core development
+ * machine. Far above that, so only a hang fails here.
+ */
+export const OPEN_TARGET_TIMEOUT_MS = 60_000;
+
+/**
+ * How long a test that starts PGlite from scratch may take: initdb runs in WebAssembly, ~3 s of
+ * one core when idle, measured 4-40 s while other suites (up to a second loader suite and two busy
+ * loops) share the 2 cores: Jest's default 5 s is too short as soon as a second suite runs.
+ */
+export const PGLITE_INITDB_TIMEOUT_MS = 90_000;
 
 /** A kind of load target the suites run against. */
 export interface TargetKind {
@@ -33,7 +48,7 @@ export function targetKinds(fileTag: string): TargetKind[] {
 }
 
 async function openPglite(): Promise<OpenTarget> {
-  const target = new PgliteLoadTarget(await PGlite.create(), { copyChunkBytes: 4096 });
+  const target = new PgliteLoadTarget(await openTestPglite(), { copyChunkBytes: 4096 });
   return { target, close: () => target.close() };
 }
 

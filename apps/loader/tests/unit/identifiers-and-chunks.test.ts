@@ -2,10 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { PGlite } from "@electric-sql/pglite";
 import { encodeCsvRow } from "@sluice/core";
 import { createLoadTarget, PgLoadTarget, PgliteLoadTarget, quoteIdent, toBlobCopy } from "../../src";
 import { RecordBoundaryScanner } from "../../src/targets/csv-records";
+import { openTestPglite } from "../support/pglite-template";
+import { OPEN_TARGET_TIMEOUT_MS, PGLITE_INITDB_TIMEOUT_MS } from "../support/targets";
 
 describe("quoteIdent", () => {
   test("doubles embedded quotes so a name can never end the identifier early", () => {
@@ -44,64 +45,77 @@ describe("RecordBoundaryScanner", () => {
 });
 
 describe("PgliteLoadTarget.copyFrom", () => {
+  let target: PgliteLoadTarget;
+
+  beforeAll(async () => {
+    target = new PgliteLoadTarget(await openTestPglite(), { copyChunkBytes: 64 });
+  }, OPEN_TARGET_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await target?.close();
+  });
+
   test("copies a stream cut into many small pieces with quoted newlines intact", async () => {
-    const target = new PgliteLoadTarget(await PGlite.create(), { copyChunkBytes: 64 });
-    try {
-      const values = Array.from({ length: 200 }, (_, i) => [String(i), i % 3 === 0 ? `x\n"${i}",\ny` : null]);
-      const csv = Buffer.from(values.map((row) => encodeCsvRow(row)).join(""));
-      const pieces = Array.from({ length: Math.ceil(csv.length / 7) }, (_, i) =>
-        csv.subarray(i * 7, i * 7 + 7),
-      );
+    const values = Array.from({ length: 200 }, (_, i) => [String(i), i % 3 === 0 ? `x\n"${i}",\ny` : null]);
+    const csv = Buffer.from(values.map((row) => encodeCsvRow(row)).join(""));
+    const pieces = Array.from({ length: Math.ceil(csv.length / 7) }, (_, i) =>
+      csv.subarray(i * 7, i * 7 + 7),
+    );
 
-      const copied = await target.transaction(async (session) => {
-        await session.query("CREATE TABLE t (id int PRIMARY KEY, v text)");
-        return session.copyFrom("COPY t (id, v) FROM STDIN (FORMAT csv)", Readable.from(pieces));
-      });
+    const copied = await target.transaction(async (session) => {
+      await session.query("CREATE TABLE t (id int PRIMARY KEY, v text)");
+      return session.copyFrom("COPY t (id, v) FROM STDIN (FORMAT csv)", Readable.from(pieces));
+    });
 
-      expect(copied).toBe(200);
-      const rows = await target.query<{ id: number; v: string | null }>("SELECT id, v FROM t ORDER BY id");
-      expect(rows.rows.map((row) => [String(row.id), row.v])).toEqual(values);
-    } finally {
-      await target.close();
-    }
+    expect(copied).toBe(200);
+    const rows = await target.query<{ id: number; v: string | null }>("SELECT id, v FROM t ORDER BY id");
+    expect(rows.rows.map((row) => [String(row.id), row.v])).toEqual(values);
   });
 });
 
 describe("createLoadTarget", () => {
-  test("chooses pg for postgres URLs and PGlite for memory:// or a data directory", async () => {
-    const server = createLoadTarget("postgres://nobody@127.0.0.1:1/none");
-    const memory = createLoadTarget("memory://");
-    try {
-      expect(server).toBeInstanceOf(PgLoadTarget);
-      expect(createLoadTarget("postgresql://x@h/db")).toBeInstanceOf(PgLoadTarget);
-      expect(memory).toBeInstanceOf(PgliteLoadTarget);
-      const one = await memory.query<{ one: number }>("SELECT 1 AS one");
-      expect(one.rows).toEqual([{ one: 1 }]);
-    } finally {
-      await server.close();
-      await memory.close();
-    }
-  });
+  test(
+    "chooses pg for postgres URLs and PGlite for memory:// or a data directory",
+    async () => {
+      const server = createLoadTarget("postgres://nobody@127.0.0.1:1/none");
+      const memory = createLoadTarget("memory://");
+      try {
+        expect(server).toBeInstanceOf(PgLoadTarget);
+        expect(createLoadTarget("postgresql://x@h/db")).toBeInstanceOf(PgLoadTarget);
+        expect(memory).toBeInstanceOf(PgliteLoadTarget);
+        const one = await memory.query<{ one: number }>("SELECT 1 AS one");
+        expect(one.rows).toEqual([{ one: 1 }]);
+      } finally {
+        await server.close();
+        await memory.close();
+      }
+    },
+    PGLITE_INITDB_TIMEOUT_MS,
+  );
 });
 
 describe("createLoadTarget with a data directory", () => {
-  test("keeps what was committed when the database is opened again", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "sluice-loader-pglite-"));
-    try {
-      const first = createLoadTarget(join(dir, "db"));
-      await first.transaction(async (session) => {
-        await session.query("CREATE TABLE kept (id int)");
-        await session.query("INSERT INTO kept VALUES (42)");
-      });
-      await first.close();
+  test(
+    "keeps what was committed when the database is opened again",
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "sluice-loader-pglite-"));
+      try {
+        const first = createLoadTarget(join(dir, "db"));
+        await first.transaction(async (session) => {
+          await session.query("CREATE TABLE kept (id int)");
+          await session.query("INSERT INTO kept VALUES (42)");
+        });
+        await first.close();
 
-      const second = createLoadTarget(join(dir, "db"));
-      const rows = await second.query<{ id: number }>("SELECT id FROM kept");
-      await second.close();
+        const second = createLoadTarget(join(dir, "db"));
+        const rows = await second.query<{ id: number }>("SELECT id FROM kept");
+        await second.close();
 
-      expect(rows.rows).toEqual([{ id: 42 }]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, 30_000);
+        expect(rows.rows).toEqual([{ id: 42 }]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    PGLITE_INITDB_TIMEOUT_MS,
+  );
 });

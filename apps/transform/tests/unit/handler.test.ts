@@ -1,7 +1,14 @@
 import { attributesOf, RetryableError, type SluiceEvent, stagingKeysOf } from "@sluice/core";
+import {
+  lines,
+  RAW_BUCKET,
+  receivedEvent,
+  registry,
+  STAGING_BUCKET,
+  testDeps,
+} from "@sluice/staging/testing";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { createTransformHandler } from "../../src";
-import { lines, RAW_BUCKET, receivedEvent, registry, STAGING_BUCKET, testDeps } from "../support/fixtures";
 
 const TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:sluice-dev-events";
 const QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:sluice-dev-transform";

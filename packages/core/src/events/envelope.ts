@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as z from "zod/mini";
-import "../zod-config";
 import { MalformedEventError } from "../errors";
+import { firstIssueOf } from "../zod-config";
 
 /** Version of the event data schemas below; bump on a breaking change to any `data` shape. */
 export const EVENT_SCHEMA_VERSION = 1;
@@ -24,7 +24,8 @@ export type Route = "lambda" | "container";
 const nonEmpty = () => z.string().check(z.minLength(1));
 const count = () => z.int().check(z.nonnegative());
 
-const objectRefSchema = z.object({
+/** Runtime schema of an object reference (`ObjectRef`) as events and manifests carry it. */
+export const objectRefSchema = z.object({
   bucket: nonEmpty(),
   key: nonEmpty(),
   size: count(),
@@ -47,7 +48,8 @@ const stagedObjectsSchema = z.object({
   manifestKey: nonEmpty(),
 });
 
-const countsSchema = z.object({
+/** Runtime schema of a run's row counts: every data record, those staged, those rejected. */
+export const rowCountsSchema = z.object({
   rows: count(),
   staged: count(),
   rejected: count(),
@@ -72,7 +74,7 @@ export const eventDataSchemas = {
     contractVersion: z.int().check(z.positive()),
     route: z.enum(["lambda", "container"]),
     staged: stagedObjectsSchema,
-    counts: countsSchema,
+    counts: rowCountsSchema,
   }),
   "sluice.object.loaded": z.object({
     ...common,
@@ -90,7 +92,7 @@ export const eventDataSchemas = {
     route: z.enum(["lambda", "container"]),
     reason: nonEmpty(),
     message: z.string(),
-    counts: z.optional(countsSchema),
+    counts: z.optional(rowCountsSchema),
     /** The first rejected rows, so a reader sees why without opening the rejects file. */
     firstRejections: z.array(rejectionSchema),
     rejectsKey: z.optional(z.string()),
@@ -210,9 +212,8 @@ function parseData<T extends SluiceEventType>(type: T, data: unknown): EventData
 }
 
 function fromZod(what: string, error: z.core.$ZodError, prefix = ""): MalformedEventError {
-  const issue = error.issues[0];
-  const field = prefix + (issue?.path.join(".") ?? "");
-  return new MalformedEventError(`${what}: field ${field || "(root)"}: ${issue?.message ?? "invalid"}`, {
+  const { field, message } = firstIssueOf(error, prefix);
+  return new MalformedEventError(`${what}: field ${field || "(root)"}: ${message}`, {
     field,
     issues: error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
   });

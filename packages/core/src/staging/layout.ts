@@ -1,6 +1,4 @@
 import type { FieldType } from "../datasets/contract";
-import type { Route } from "../events/envelope";
-import type { ObjectRef } from "../objects/object-ref";
 import type { RunId } from "../run-id";
 
 /**
@@ -12,7 +10,7 @@ export interface StagingKeys {
   rowsKey: string;
   /** Rejected rows: NDJSON, one {@link Rejection} per line. */
   rejectsKey: string;
-  /** The {@link StagingManifest}, written last: its presence means the other two are complete. */
+  /** The manifest (`StagingManifest`), written last: its presence means the other two are complete. */
   manifestKey: string;
 }
 
@@ -24,25 +22,6 @@ export function stagingKeysOf(dataset: string, runId: RunId): StagingKeys {
     rejectsKey: `${base}/rejects.ndjson`,
     manifestKey: `${base}/manifest.json`,
   };
-}
-
-/** The manifest of one staged run. */
-export interface StagingManifest {
-  runId: RunId;
-  dataset: string;
-  contractVersion: number;
-  object: ObjectRef;
-  route: Route;
-  /** Which phase produced the outputs (`transform` or `legacy-wrapper`). */
-  producer: string;
-  /** Column order of the staged rows. */
-  columns: string[];
-  format: "csv+gzip";
-  counts: { rows: number; staged: number; rejected: number };
-  /** SHA-256 (hex) of the staged rows object's bytes, checked by the loader before loading. */
-  rowsSha256: string;
-  rowsBytes: number;
-  createdAt: string;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { lines, registry, stage } from "../support/fixtures";
+import { lines, registry, stage } from "../../src/testing/fixtures";
 
 describe("stageStream with NDJSON", () => {
   const customers = registry.get("customers");

@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { lines, ordersContract, stage } from "../support/fixtures";
+import { lines, ordersContract, stage } from "../../src/testing/fixtures";
 
 const HEADER = "order_id,customer_id,status,amount,currency,ordered_at,note";
 

@@ -1,5 +1,8 @@
-/** Tuning of the transform pipeline. Every field has a default in {@link DEFAULT_TRANSFORM_CONFIG}. */
-export interface TransformConfig {
+/**
+ * Tuning of the staging pipeline (transform and legacy wrapper alike). Every field has a default
+ * in {@link DEFAULT_STAGING_CONFIG}.
+ */
+export interface StagingConfig {
   /** How many rejections a `sluice.object.quarantined` event quotes, so readers see why without the file. */
   firstRejectionsInEvent: number;
   /**
@@ -16,8 +19,8 @@ export interface TransformConfig {
   streamHighWaterMark: number;
 }
 
-/** Defaults of {@link TransformConfig}. */
-export const DEFAULT_TRANSFORM_CONFIG: Readonly<TransformConfig> = Object.freeze({
+/** Defaults of {@link StagingConfig}. */
+export const DEFAULT_STAGING_CONFIG: Readonly<StagingConfig> = Object.freeze({
   firstRejectionsInEvent: 10,
   maxRecordChars: 1024 * 1024,
   writeChunkChars: 64 * 1024,
@@ -26,6 +29,6 @@ export const DEFAULT_TRANSFORM_CONFIG: Readonly<TransformConfig> = Object.freeze
 });
 
 /** The defaults overridden by `overrides`. */
-export function resolveTransformConfig(overrides: Partial<TransformConfig> = {}): TransformConfig {
-  return { ...DEFAULT_TRANSFORM_CONFIG, ...overrides };
+export function resolveStagingConfig(overrides: Partial<StagingConfig> = {}): StagingConfig {
+  return { ...DEFAULT_STAGING_CONFIG, ...overrides };
 }

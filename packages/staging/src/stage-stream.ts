@@ -6,10 +6,10 @@ import {
   compileRowValidator,
   createEvent,
   type DatasetContract,
-  type DatasetRegistry,
   type EventPublisher,
   type FormatSpec,
   formatObjectRef,
+  formatStagingManifest,
   type Logger,
   type ObjectStore,
   QuarantineError,
@@ -19,7 +19,7 @@ import {
   type StagingManifest,
   stagingKeysOf,
 } from "@sluice/core";
-import { resolveTransformConfig, type TransformConfig } from "./config";
+import { resolveStagingConfig, type StagingConfig } from "./config";
 import { decompressByContent } from "./decode/compression";
 import { validateUtf8 } from "./decode/utf8";
 import { csvParser } from "./parse/csv";
@@ -51,7 +51,7 @@ export interface StageDeps {
   stagingBucket: string;
   publisher: EventPublisher;
   logger: Logger;
-  config?: Partial<TransformConfig>;
+  config?: Partial<StagingConfig>;
   /** The time stamped on the manifest and events (tests pin it). */
   clock?: () => Date;
 }
@@ -82,7 +82,7 @@ function recordParserFor(
   contract: DatasetContract,
   format: FormatSpec,
   writer: StagingWriter,
-  config: TransformConfig,
+  config: StagingConfig,
 ): RecordParser {
   switch (format.type) {
     case "csv":
@@ -131,7 +131,7 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
       contract: contract.name,
     });
   }
-  const config = resolveTransformConfig(deps.config);
+  const config = resolveStagingConfig(deps.config);
   const clock = deps.clock ?? (() => new Date());
   const format = params.format ?? contract.format;
   const keys = stagingKeysOf(contract.name, runId);
@@ -181,7 +181,7 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
     if (uploadError !== undefined) throw uploadError;
     if (!(error instanceof QuarantineError)) throw error;
     deps.logger.warn("object quarantined", { ...context, reason: error.code, message: error.message });
-    return quarantine(event, producer, deps, clock, {
+    return publishQuarantine(event, producer, deps, {
       reason: error.code,
       message: `${formatObjectRef(object)}: ${error.message}`,
       counts: counts(),
@@ -201,7 +201,7 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
       reason: QUARANTINE_REASONS.badRowRatio,
       ...finalCounts,
     });
-    return quarantine(event, producer, deps, clock, {
+    return publishQuarantine(event, producer, deps, {
       reason: QUARANTINE_REASONS.badRowRatio,
       message,
       counts: finalCounts,
@@ -225,7 +225,7 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
     createdAt: clock().toISOString(),
   };
   // The manifest goes last: its presence says the rows and rejects are complete.
-  await deps.store.put(deps.stagingBucket, keys.manifestKey, `${JSON.stringify(manifest, null, 2)}\n`, {
+  await deps.store.put(deps.stagingBucket, keys.manifestKey, formatStagingManifest(manifest), {
     contentType: "application/json",
   });
   const staged = createEvent(
@@ -247,11 +247,15 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
   return { status: "staged", keys, manifest, event: staged };
 }
 
-async function quarantine(
+/**
+ * Publishes `sluice.object.quarantined` for a received object whose content can never load, and
+ * returns the outcome that says so. {@link stageStream} calls it; a producer calls it itself
+ * for an object it cannot even read (e.g. gone from the raw bucket).
+ */
+export async function publishQuarantine(
   received: SluiceEvent<"sluice.object.received">,
   producer: Producer,
-  deps: StageDeps,
-  clock: () => Date,
+  deps: Pick<StageDeps, "publisher" | "clock">,
   details: {
     reason: string;
     message: string;
@@ -261,6 +265,7 @@ async function quarantine(
   },
 ): Promise<Extract<StageOutcome, { status: "quarantined" }>> {
   const { runId, object, dataset, route } = received.data;
+  const clock = deps.clock ?? (() => new Date());
   const counts = details.counts ?? { rows: 0, staged: 0, rejected: 0 };
   const event = createEvent(
     "sluice.object.quarantined",
@@ -280,40 +285,4 @@ async function quarantine(
   );
   await deps.publisher.publish(event);
   return { status: "quarantined", reason: details.reason, counts, event };
-}
-
-/** The ports and settings {@link transformObject} works with. */
-export interface TransformDeps extends StageDeps {
-  /** The dataset contracts; the event's dataset is looked up here. */
-  registry: DatasetRegistry;
-}
-
-/**
- * The transform phase for one `sluice.object.received` event: reads the object (the exact
- * version the event names) from the store and stages it with {@link stageStream}. An object gone
- * from the store quarantines with the store's reason; other store errors throw for a retry.
- */
-export async function transformObject(
-  event: SluiceEvent<"sluice.object.received">,
-  deps: TransformDeps,
-): Promise<StageOutcome> {
-  const contract = deps.registry.get(event.data.dataset);
-  const { bucket, key, versionId } = event.data.object;
-  let body: Readable;
-  try {
-    body = await deps.store.get(bucket, key, versionId ? { versionId } : {});
-  } catch (error) {
-    if (!(error instanceof QuarantineError)) throw error;
-    deps.logger.warn("object quarantined", {
-      runId: event.data.runId,
-      reason: error.code,
-      message: error.message,
-    });
-    return quarantine(event, "transform", deps, deps.clock ?? (() => new Date()), {
-      reason: error.code,
-      message: `${formatObjectRef(event.data.object)}: ${error.message}`,
-      firstRejections: [],
-    });
-  }
-  return stageStream({ event, contract, body, producer: "transform" }, deps);
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { RetryableError, type SluiceEvent, stagingKeysOf } from "@sluice/core";
-import { stageStream, transformObject } from "../../src";
+import { RetryableError, type SluiceEvent } from "@sluice/core";
+import { stageStream } from "../../src";
 import {
   FIXED_TIME,
   lines,
@@ -12,7 +12,7 @@ import {
   STAGING_BUCKET,
   stage,
   testDeps,
-} from "../support/fixtures";
+} from "../../src/testing/fixtures";
 
 const HEADER = "order_id,customer_id,status,amount,currency,ordered_at,note";
 const CSV = lines(
@@ -162,41 +162,5 @@ describe("stageStream failures that are retried", () => {
     expect(retried.outcome.status).toBe("staged");
     expect(deps.store.keys(STAGING_BUCKET)).toEqual(keysAfterFailure);
     expect(deps.publisher.events).toHaveLength(1);
-  });
-});
-
-describe("transformObject", () => {
-  it("reads the object named by the event from the store and stages it", async () => {
-    // prepare
-    const deps = { ...testDeps(), registry };
-    const event = receivedEvent(registry.get("orders"), "orders/x.csv");
-    deps.store.seed(
-      RAW_BUCKET,
-      "orders/x.csv",
-      lines("\n", HEADER, "1,10,paid,1.00,EUR,2026-11-27T10:00:00Z,"),
-    );
-
-    // act
-    const outcome = await transformObject(event, deps);
-
-    // assert
-    expect(outcome.status).toBe("staged");
-    const keys = stagingKeysOf("orders", event.data.runId);
-    expect(deps.store.bytes(STAGING_BUCKET, keys.manifestKey)).toBeDefined();
-  });
-
-  it("quarantines with the store's reason when the object no longer exists", async () => {
-    // prepare
-    const deps = { ...testDeps(), registry };
-    const event = receivedEvent(registry.get("orders"), "orders/gone.csv");
-
-    // act
-    const outcome = await transformObject(event, deps);
-
-    // assert
-    expect(outcome.status).toBe("quarantined");
-    expect(deps.publisher.events.map((e) => [e.type, (e.data as { reason: string }).reason])).toEqual([
-      ["sluice.object.quarantined", "not-found"],
-    ]);
   });
 });

@@ -1,10 +1,10 @@
 import { CsvError } from "csv-parse";
 import { parse } from "csv-parse/sync";
-import { DEFAULT_TRANSFORM_CONFIG, type TransformConfig } from "../../src/config";
+import { DEFAULT_STAGING_CONFIG, type StagingConfig } from "../../src/config";
 import { type CsvFormat, readCsv } from "../../src/parse/csv";
 
 /** What csv-parse alone (the reader before papaparse) makes of `text`: records, then its error code. */
-function reference(text: string, format: CsvFormat, config: TransformConfig) {
+function reference(text: string, format: CsvFormat, config: StagingConfig) {
   const records: string[][] = [];
   try {
     const all = parse(text, {
@@ -28,7 +28,7 @@ function reference(text: string, format: CsvFormat, config: TransformConfig) {
 }
 
 /** What {@link readCsv} makes of `text` when its bytes arrive cut at `cuts`. */
-async function actual(text: string, cuts: number[], format: CsvFormat, config: TransformConfig) {
+async function actual(text: string, cuts: number[], format: CsvFormat, config: StagingConfig) {
   const bytes = Buffer.from(text);
   const records: string[][] = [];
   async function* chunks() {
@@ -129,7 +129,7 @@ describe("readCsv", () => {
       const rng = random(format === COMMA ? 1 : 2);
       const cases = Array.from({ length: 1500 }, (_, i) => {
         const text = i % 2 === 0 ? noise(rng, format) : wellFormed(rng, format);
-        const config = { ...DEFAULT_TRANSFORM_CONFIG, maxRecordChars: rng.pick([8, 40, 1024 * 1024]) };
+        const config = { ...DEFAULT_STAGING_CONFIG, maxRecordChars: rng.pick([8, 40, 1024 * 1024]) };
         return { text, config, cuts: cutsOf(rng, Buffer.byteLength(text)) };
       });
 
@@ -148,7 +148,7 @@ describe("readCsv", () => {
     const text = 'a,b\nc,"d\r\ne"\r\nf,g\rh,"i\nj"\n';
 
     // act
-    const got = await actual(text, [], COMMA, DEFAULT_TRANSFORM_CONFIG);
+    const got = await actual(text, [], COMMA, DEFAULT_STAGING_CONFIG);
 
     // assert
     expect(got).toEqual({
@@ -167,7 +167,7 @@ describe("readCsv", () => {
     const text = "x,y\r\na, \r";
 
     // act
-    const got = await actual(text, [], COMMA, DEFAULT_TRANSFORM_CONFIG);
+    const got = await actual(text, [], COMMA, DEFAULT_STAGING_CONFIG);
 
     // assert
     expect(got).toEqual({
@@ -184,7 +184,7 @@ describe("readCsv", () => {
     const text = 'x,y\n"a" ,b\n';
 
     // act
-    const got = await actual(text, [], COMMA, DEFAULT_TRANSFORM_CONFIG);
+    const got = await actual(text, [], COMMA, DEFAULT_STAGING_CONFIG);
 
     // assert
     expect(got).toEqual({

@@ -10,7 +10,7 @@ import {
   type RowValidator,
   type StagingKeys,
 } from "@sluice/core";
-import type { TransformConfig } from "./config";
+import type { StagingConfig } from "./config";
 
 /** Where parsers hand each record: raw values in contract field order, and its physical line. */
 export interface RecordSink {
@@ -73,7 +73,7 @@ function drained(stream: Writable): Promise<void> {
 /**
  * Validates records and streams the run's two data outputs into the store as they are produced:
  * valid rows as gzip CSV (Postgres COPY form) with their SHA-256 computed on the way, rejections
- * as NDJSON. Output is batched into {@link TransformConfig.writeChunkChars} writes; callers poll
+ * as NDJSON. Output is batched into {@link StagingConfig.writeChunkChars} writes; callers poll
  * {@link saturated} and wait on {@link drained} so memory stays bounded by the stream buffers.
  */
 export class StagingWriter implements RecordSink {
@@ -84,14 +84,14 @@ export class StagingWriter implements RecordSink {
 
   readonly #validate: RowValidator;
   readonly #encode: (row: readonly (string | null)[]) => string;
-  readonly #config: TransformConfig;
+  readonly #config: StagingConfig;
   readonly #gzip;
   readonly #digest = new DigestStream();
   readonly #rejects: PassThrough;
   #rows = "";
   #rejected = "";
 
-  constructor(contract: DatasetContract, validate: RowValidator, config: TransformConfig) {
+  constructor(contract: DatasetContract, validate: RowValidator, config: StagingConfig) {
     this.#validate = validate;
     this.#encode = compileCsvRowEncoder(contract.fields);
     this.#config = config;

@@ -5,8 +5,8 @@ export type ParserStage = Duplex | Writable | ((source: AsyncIterable<never>) =>
 
 /** Turns validated UTF-8 bytes into records handed to a {@link RecordSink}, as pipeline stages. */
 export interface RecordParser {
-  /** The last stages of the transform pipeline; the last one consumes everything. */
+  /** The last stages of the staging pipeline; the last one consumes everything. */
   stages: ParserStage[];
-  /** Maps a failure raised by the stages to the error the transform acts on (e.g. a quarantine). */
+  /** Maps a failure raised by the stages to the error staging acts on (e.g. a quarantine). */
   explain(error: unknown): unknown;
 }

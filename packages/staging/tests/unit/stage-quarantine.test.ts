@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import type { SluiceEvent } from "@sluice/core";
-import { lines, ordersContract, STAGING_BUCKET, stage } from "../support/fixtures";
+import { lines, ordersContract, STAGING_BUCKET, stage } from "../../src/testing/fixtures";
 
 const HEADER = "order_id,customer_id,status,amount,currency,ordered_at,note";
 const good = (id: number) => `${id},10,paid,1.00,EUR,2026-11-27T10:00:00Z,`;

@@ -1,6 +1,6 @@
 import { StringDecoder } from "node:string_decoder";
 import { type DatasetContract, QuarantineError } from "@sluice/core";
-import type { TransformConfig } from "../config";
+import type { StagingConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
 import type { RecordParser } from "./record-parser";
@@ -19,7 +19,7 @@ type LineHandler = (text: string, line: number) => void;
  * number; a leading BOM is dropped. Lines are found as bytes arrive, so only a partial line is
  * ever held, and a line longer than `maxRecordChars` fails the object as `record-too-large`.
  */
-function lineStages(handle: LineHandler, config: TransformConfig): RecordParser["stages"] {
+function lineStages(handle: LineHandler, config: StagingConfig): RecordParser["stages"] {
   return [
     async (source: AsyncIterable<Buffer>) => {
       const decoder = new StringDecoder("utf8");
@@ -80,7 +80,7 @@ function isBlank(text: string): boolean {
 export function ndjsonParser(
   contract: DatasetContract,
   sink: RecordSink,
-  config: TransformConfig,
+  config: StagingConfig,
 ): RecordParser {
   const keys = contract.fields.map((field) => field.source ?? field.name);
   const values: unknown[] = new Array(keys.length);
@@ -118,7 +118,7 @@ export function fixedWidthParser(
   contract: DatasetContract,
   format: FixedWidthFormat,
   sink: RecordSink,
-  config: TransformConfig,
+  config: StagingConfig,
 ): RecordParser {
   const cuts = contract.fields.map((field) => {
     const column = format.columns.find((c) => c.field === field.name);

@@ -4,7 +4,7 @@ import { StringDecoder } from "node:string_decoder";
 import { type DatasetContract, QuarantineError } from "@sluice/core";
 import { CsvError, type Options as CsvParseOptions, parse } from "csv-parse";
 import { Parser } from "papaparse";
-import type { TransformConfig } from "../config";
+import type { StagingConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
 import type { RecordParser } from "./record-parser";
@@ -123,7 +123,7 @@ class CsvRecordMapper {
 }
 
 /** Options of the csv-parse reader, which takes the files the fast reader leaves to it. */
-function csvParseOptions(format: CsvFormat, config: TransformConfig): CsvParseOptions {
+function csvParseOptions(format: CsvFormat, config: StagingConfig): CsvParseOptions {
   return {
     delimiter: format.delimiter,
     quote: format.quote,
@@ -183,7 +183,7 @@ const UNSUPPORTED_DELIMITERS = new Set(["\r", "\n", '"', BOM]);
 export async function readCsv(
   source: AsyncIterable<Buffer>,
   format: CsvFormat,
-  config: TransformConfig,
+  config: StagingConfig,
   onRecord: (record: string[]) => void,
 ): Promise<void> {
   const chunks = source[Symbol.asyncIterator]();
@@ -254,7 +254,7 @@ async function readRestWithCsvParse(
   chunks: AsyncIterator<Buffer>,
   decoder: StringDecoder,
   done: boolean,
-  options: { format: CsvFormat; config: TransformConfig; bom: boolean },
+  options: { format: CsvFormat; config: StagingConfig; bom: boolean },
   onRecord: (record: string[]) => void,
 ): Promise<void> {
   await pipeline(
@@ -297,7 +297,7 @@ export function csvParser(
   contract: DatasetContract,
   format: CsvFormat,
   sink: RecordSink,
-  config: TransformConfig,
+  config: StagingConfig,
 ): RecordParser {
   const mapper = new CsvRecordMapper(contract, format, sink);
   return {

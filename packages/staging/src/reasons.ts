@@ -1,5 +1,5 @@
 /**
- * Reasons a transform quarantines an object: the `reason` of `sluice.object.quarantined` and the
+ * Reasons staging (transform or legacy wrapper) quarantines an object: the `reason` of `sluice.object.quarantined` and the
  * `code` of the {@link QuarantineError} behind it. Stable strings: alerts and `sluice status` match on them.
  */
 export const QUARANTINE_REASONS = {

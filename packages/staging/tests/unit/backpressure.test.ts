@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { PutOptions, PutResult } from "@sluice/core";
 import { MemoryObjectStore } from "@sluice/local";
 import { stageStream } from "../../src";
-import { ordersContract, receivedEvent, testDeps } from "../support/fixtures";
+import { ordersContract, receivedEvent, testDeps } from "../../src/testing/fixtures";
 
 /** A store whose put of one key does not read its body until `release()` is called. */
 class StalledStore extends MemoryObjectStore {

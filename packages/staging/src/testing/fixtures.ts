@@ -1,3 +1,7 @@
+/**
+ * Test fixtures of staging (tests only: `@sluice/staging/testing`), shared with the producers'
+ * own tests: the shipped contracts, received events, in-memory ports and a `stage` helper.
+ */
 import { gunzipSync } from "node:zlib";
 import {
   createEvent,
@@ -12,10 +16,13 @@ import {
 } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
-import { type StageDeps, type StageOutcome, stageStream } from "../../src";
+import { type StageDeps, type StageOutcome, stageStream } from "../stage-stream";
 
+/** The raw bucket of the tests. */
 export const RAW_BUCKET = "raw";
+/** The staging bucket of the tests. */
 export const STAGING_BUCKET = "staging";
+/** The time {@link testDeps}' clock pins on manifests and events. */
 export const FIXED_TIME = new Date("2026-11-27T10:00:00.000Z");
 
 /** The shipped contracts (orders: CSV, customers: NDJSON, ledger: fixed-width). */

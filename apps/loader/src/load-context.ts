@@ -1,0 +1,43 @@
+import type { DatasetContract, Logger, ObjectStore, SqlSession, StagingManifest } from "@sluice/core";
+import type { LoaderConfig } from "./config";
+import type { StagedRun } from "./manifest";
+import type { TargetTable } from "./schema";
+import { copyIntoStageTable, type StageTable } from "./staged-rows";
+
+/**
+ * Everything one load works with, inside its transaction: the run, its checked manifest, the
+ * contract, the target table (created or checked), the session, and where the rows are read
+ * from. Each load strategy takes this one value.
+ */
+export interface LoadContext {
+  /** The staged run, as its `sluice.object.staged` event announces it. */
+  readonly run: StagedRun;
+  /** The run's manifest, checked against the event and the contract. */
+  readonly manifest: StagingManifest;
+  readonly contract: DatasetContract;
+  /** The target table, created or checked against the contract in this transaction. */
+  readonly table: TargetTable;
+  /** The load's transaction: everything a strategy does commits or rolls back with it. */
+  readonly session: SqlSession;
+  /** The store the staged rows are read from. */
+  readonly store: ObjectStore;
+  readonly config: LoaderConfig;
+  readonly logger: Logger;
+  /**
+   * The staged rows in the transaction's temporary table, copied there (and verified against
+   * the manifest) on the first call; later calls share that copy.
+   */
+  stageTable(): Promise<StageTable>;
+}
+
+/** A {@link LoadContext} over `parts`; the temporary table is made when a strategy first asks. */
+export function createLoadContext(parts: Omit<LoadContext, "stageTable">): LoadContext {
+  let staged: Promise<StageTable> | undefined;
+  return {
+    ...parts,
+    stageTable() {
+      staged ??= copyIntoStageTable(parts);
+      return staged;
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export * from "./config";
+export * from "./reasons";
+export * from "./stage-stream";
