@@ -7,7 +7,7 @@ import {
   bufferIo,
   expectedSamples,
   SAMPLE_TABLE_ROWS,
-  startPipeline,
+  startRuntime,
   tempStateDir,
   testDatabases,
 } from "../support/harness";
@@ -107,7 +107,7 @@ describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
   });
 
   it("dlq list shows a parked message and dlq redrive loads it once the bug is fixed", async () => {
-    const broken = await startPipeline({
+    const broken = await startRuntime({
       stateDir,
       databaseUrl,
       wrapHandler: (name, handler) =>
