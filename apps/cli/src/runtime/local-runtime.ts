@@ -75,9 +75,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     wiring.host.start();
     wiring.relay.start();
   } catch (error) {
-    if (wiring) await stopWiring(wiring);
-    await wiring?.target.close();
-    await lock.release();
+    try {
+      if (wiring) {
+        await stopWiring(wiring);
+        await wiring.target.close();
+      }
+    } finally {
+      await lock.release();
+    }
     throw error;
   }
   return runtimeOf(wiring, lock.release);
