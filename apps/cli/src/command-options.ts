@@ -6,6 +6,7 @@ export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 600;
 
 /** `--timeout <seconds>` of the commands that wait for the pipeline; its value is in milliseconds. */
 export function timeoutOption(): Option {
+  // Help shows the default in seconds, as it is typed: (default: "600").
   return new Option("--timeout <seconds>", "give up waiting after this long")
     .argParser(parseSeconds)
     .default(DEFAULT_DRAIN_TIMEOUT_SECONDS * 1000, JSON.stringify(String(DEFAULT_DRAIN_TIMEOUT_SECONDS)));

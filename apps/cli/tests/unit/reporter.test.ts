@@ -1,5 +1,6 @@
 import { createEvent } from "@sluice/core";
-import { createReporter } from "../../src";
+import { createReporter, type Reporter } from "../../src";
+import type { ProgressOptions } from "../../src/report/reporter";
 import { bufferIo } from "../support/harness";
 
 const RECEIVED = {
@@ -14,15 +15,20 @@ const RECEIVED = {
   }),
 };
 
+/** Follows one `received` event the way a command follows a runtime. */
+function showOneEvent(reporter: Reporter, options?: ProgressOptions): void {
+  const progress = reporter.progress(options);
+  progress.onEvent(RECEIVED);
+  progress.end();
+}
+
 describe("the reporter", () => {
   it("with --json prints the result as one JSON document and nothing else on stdout", () => {
     const io = bufferIo();
     const reporter = createReporter(io, true);
 
     reporter.say("re-emitted 1 object(s)");
-    const progress = reporter.progress();
-    progress.onEvent(RECEIVED);
-    progress.end();
+    showOneEvent(reporter);
     reporter.result({ replayed: ["orders/a.csv"] }, () => "a table");
     reporter.note("note: on stderr");
 
@@ -35,9 +41,7 @@ describe("the reporter", () => {
     const reporter = createReporter(io, false);
 
     reporter.say("ingested 1 object(s) into sluice-raw");
-    const progress = reporter.progress();
-    progress.onEvent(RECEIVED);
-    progress.end();
+    showOneEvent(reporter);
     reporter.result([1, 2], (numbers) => numbers.map(String));
     reporter.result([], () => undefined);
 
@@ -51,9 +55,7 @@ describe("the reporter", () => {
   it("keeps terminal-only progress off a pipe", () => {
     const io = bufferIo();
 
-    const progress = createReporter(io, false).progress({ terminalOnly: true });
-    progress.onEvent(RECEIVED);
-    progress.end();
+    showOneEvent(createReporter(io, false), { terminalOnly: true });
 
     expect(io.stdout).toEqual([]);
   });
