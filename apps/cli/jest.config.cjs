@@ -1,4 +1,4 @@
 module.exports = {
   ...require("../../jest.preset.cjs"),
-  globalSetup: "<rootDir>/tests/build-legacy-entrypoint.cjs",
+  globalSetup: "<rootDir>/tests/global-setup.cjs",
 };

@@ -13,7 +13,8 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLoadTarget } from "@sluice/loader";
-import { createLocalPipeline } from "../src";
+import { EventJournal, localStateLayout } from "@sluice/local";
+import { startLocalRuntime } from "../src";
 
 const TARGET_MB = Number(process.env.SLUICE_BENCH_MB ?? 200);
 const serverUrl = process.env.SLUICE_TEST_DATABASE_URL;
@@ -63,15 +64,14 @@ async function dropDatabase(name: string): Promise<void> {
 }
 
 async function throughPipeline(stateDir: string, databaseUrl: string, csv: string): Promise<number> {
-  const pipeline = await createLocalPipeline({ stateDir, databaseUrl, settings: { pollIntervalMs: 20 } });
-  await pipeline.start();
+  const runtime = await startLocalRuntime({ stateDir, databaseUrl, settings: { pollIntervalMs: 20 } });
   try {
     const started = performance.now();
-    await pipeline.ingest("orders/bench.csv", createReadStream(csv));
-    if (!(await pipeline.drain({ timeoutMs: 30 * 60_000, pollMs: 20 })))
+    await runtime.ingest("orders/bench.csv", createReadStream(csv));
+    if (!(await runtime.drain({ timeoutMs: 30 * 60_000, pollMs: 20 })))
       throw new Error("pipeline did not drain");
     const seconds = (performance.now() - started) / 1000;
-    const entries = await pipeline.journal.readAll();
+    const entries = await new EventJournal(localStateLayout(stateDir).journalFile).readAll();
     const at = (type: string) => {
       const entry = entries.find((e) => e.event.type === type);
       if (!entry) throw new Error(`no ${type} event: the file did not go through`);
@@ -86,7 +86,7 @@ async function throughPipeline(stateDir: string, databaseUrl: string, csv: strin
     );
     return seconds;
   } finally {
-    await pipeline.close();
+    await runtime.close();
   }
 }
 

@@ -1,15 +1,17 @@
-export { EXIT, type ExitCode } from "./commands/exit-codes";
-export { type CliIo, processIo } from "./commands/io";
-export { DEFAULT_STATE_DIR, runCli, samplesDir } from "./commands/program";
+export { DEFAULT_STATE_DIR, runCli } from "./cli";
+export { samplesDir } from "./commands/demo";
+export type { CommandContext, CommandHandler, GlobalOptions } from "./context";
+export { CliError, exitCodeOfError } from "./errors";
+export { EXIT, type ExitCode, exitCodeOfRuns } from "./exit-codes";
+export { type CliIo, processIo } from "./io";
+export { createReporter, type Reporter } from "./report/reporter";
+export type { DrainOutcome, DrainState } from "./runtime/drain";
 export {
-  createLocalPipeline,
-  type DrainState,
-  findLegacyEntrypoint,
   type IngestedObject,
-  type LocalPipeline,
-  type LocalPipelineOptions,
-  runtimeHolding,
-} from "./pipeline/local-pipeline";
+  type LocalRuntime,
+  type RuntimeStatusSources,
+  startLocalRuntime,
+} from "./runtime/local-runtime";
 export {
   DEFAULT_PIPELINE_SETTINGS,
   FUNCTION_NAMES,
@@ -17,19 +19,24 @@ export {
   type LocalPipelineSettings,
   type PipelineSettingsOverrides,
   resolvePipelineSettings,
-} from "./pipeline/settings";
+} from "./runtime/settings";
+export { runtimeHolding, StateDirectoryInUseError } from "./runtime/state-lock";
+export { findLegacyEntrypoint, type LocalRuntimeOptions } from "./runtime/wiring";
 export {
   type AwsClients,
   type AwsOptions,
   type AwsStatusLocation,
   awsDeadLetterQueues,
   createAwsClients,
+  deployedDeadLetterQueues,
   locationFromOutputs,
   readArchivedEvents,
   readAwsStatus,
+  readDeployedStatus,
   resolveAwsLocation,
   wantsAws,
 } from "./status/aws-sources";
+export { openLocalQueues, readLocalStatus, runtimeRunStatuses } from "./status/local-status";
 export {
   BAD_STATES,
   collectRunStatuses,

@@ -1,5 +1,5 @@
-import { processIo } from "./commands/io";
-import { runCli } from "./commands/program";
+import { runCli } from "./cli";
+import { processIo } from "./io";
 
 // Output piped into `head` closes early: stop quietly instead of crashing on EPIPE.
 for (const stream of [process.stdout, process.stderr]) {

@@ -15,6 +15,7 @@ import {
   SqsDeadLetterQueue,
 } from "@sluice/aws";
 import { ConfigError, type LoadTarget, type ObjectStore } from "@sluice/core";
+import { createLoadTarget, isServerUrl } from "@sluice/loader";
 import type { JournalEntry } from "@sluice/local";
 import { collectRunStatuses, type RunStatus } from "./object-status";
 
@@ -189,4 +190,49 @@ export async function readAwsStatus(
     ...(options.target ? { target: options.target } : {}),
     ...(options.since ? { since: options.since } : {}),
   });
+}
+
+/** The dead-letter queues of the deployed environment the options point at. */
+export async function deployedDeadLetterQueues(options: AwsOptions): Promise<SqsDeadLetterQueue[]> {
+  const location = await resolveAwsLocation(options);
+  return awsDeadLetterQueues(location, createAwsClients(location.region).sqs);
+}
+
+/**
+ * `sluice status` of the deployed environment the options point at: its events archive, its
+ * ledger when `databaseUrl` names its Postgres (else status says it goes without), its SQS DLQs.
+ * Archive lines that are not Sluice events are counted in a `note` (each named when `verbose`).
+ */
+export async function readDeployedStatus(
+  options: AwsOptions & { since?: string },
+  reading: { databaseUrl?: string; verbose?: boolean; note: (text: string) => void },
+): Promise<RunStatus[]> {
+  const { note } = reading;
+  const location = await resolveAwsLocation(options);
+  const clients = createAwsClients(location.region);
+  let target: LoadTarget | undefined;
+  if (reading.databaseUrl && isServerUrl(reading.databaseUrl)) {
+    target = createLoadTarget(reading.databaseUrl);
+  } else {
+    note("note: no --database-url (Postgres): status shows events and DLQs only, without the ledger");
+  }
+  let skipped = 0;
+  try {
+    const runs = await readAwsStatus(location, clients, {
+      ...(target ? { target } : {}),
+      ...(options.since ? { since: options.since } : {}),
+      onSkipped: (line) => {
+        skipped += 1;
+        if (reading.verbose)
+          note(`skipped s3://${location.archive.bucket}/${line.key} line ${line.line}: ${line.reason}`);
+      },
+    });
+    if (skipped > 0)
+      note(`note: ${skipped} archive line(s) were not Sluice events and were skipped (-v lists them)`);
+    return runs;
+  } finally {
+    await target?.close();
+    clients.s3.destroy();
+    clients.sqs.destroy();
+  }
 }

@@ -7,9 +7,17 @@ import { S3ObjectStore } from "@sluice/aws";
 import { type LocalS3, startLocalS3 } from "@sluice/aws/testing";
 import { createLoadTarget } from "@sluice/loader";
 import { EventJournal, type JournalEntry, localStateLayout } from "@sluice/local";
-import { EXIT, type RunStatus, readAwsStatus, resolveAwsLocation, runCli, samplesDir } from "../../src";
-import { readStatus, runsTable } from "../../src/commands/session";
-import { bufferIo, expectedSamples, startPipeline, tempStateDir, testDatabases } from "../support/harness";
+import {
+  EXIT,
+  type RunStatus,
+  readAwsStatus,
+  readLocalStatus,
+  resolveAwsLocation,
+  runCli,
+  samplesDir,
+} from "../../src";
+import { runsTable } from "../../src/report/runs-text";
+import { bufferIo, expectedSamples, startRuntime, tempStateDir, testDatabases } from "../support/harness";
 
 jest.setTimeout(120_000);
 
@@ -64,13 +72,13 @@ describeOnPostgres(
       ({ dir: stateDir, cleanup } = await tempStateDir());
       databaseUrl = await database.create(stateDir);
       s3 = await startLocalS3([ARCHIVE_BUCKET]);
-      const pipeline = await startPipeline({ stateDir, databaseUrl });
+      const runtime = await startRuntime({ stateDir, databaseUrl });
       try {
         for (const key of Object.keys(expectedSamples()))
-          await pipeline.ingest(key, createReadStream(join(samplesDir(), "raw", key)));
-        expect(await pipeline.drain({ timeoutMs: 90_000 })).toBe(true);
+          await runtime.ingest(key, createReadStream(join(samplesDir(), "raw", key)));
+        expect(await runtime.drain({ timeoutMs: 90_000 })).toBe(true);
       } finally {
-        await pipeline.close();
+        await runtime.close();
       }
     });
 
@@ -81,7 +89,7 @@ describeOnPostgres(
     });
 
     it("gives the same status as the local journal, ledger and DLQs for the same events and ledger", async () => {
-      const local = await readStatus({ stateDir, databaseUrl }, bufferIo());
+      const local = await readLocalStatus({ stateDir, databaseUrl }, () => undefined);
       const entries = await new EventJournal(localStateLayout(stateDir).journalFile).readAll();
       await archiveJournal(new S3ObjectStore(s3.client), entries);
       const target = createLoadTarget(databaseUrl);

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -7,20 +7,15 @@ import {
   bufferIo,
   expectedSamples,
   SAMPLE_TABLE_ROWS,
-  startPipeline,
+  startRuntime,
   tempStateDir,
   testDatabases,
 } from "../support/harness";
 
 jest.setTimeout(180_000);
 
-const CLI_PACKAGE = join(__dirname, "..", "..");
-const CLI_BUNDLE = join(CLI_PACKAGE, "dist", "sluice.cjs");
-
-beforeAll(() => {
-  // The kill test runs the real binary in its own process: build it from the current sources.
-  execFileSync("pnpm", ["run", "build"], { cwd: CLI_PACKAGE, stdio: "ignore" });
-});
+/** The real binary, built from the current sources by the global setup (the kill test runs it). */
+const CLI_BUNDLE = join(__dirname, "..", "..", "dist", "sluice.cjs");
 
 describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
   let stateDir: string;
@@ -107,7 +102,7 @@ describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
   });
 
   it("dlq list shows a parked message and dlq redrive loads it once the bug is fixed", async () => {
-    const broken = await startPipeline({
+    const broken = await startRuntime({
       stateDir,
       databaseUrl,
       wrapHandler: (name, handler) =>

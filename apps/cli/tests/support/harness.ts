@@ -3,15 +3,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLoadTarget } from "@sluice/loader";
+import { EventJournal, type JournalEntry, localStateLayout } from "@sluice/local";
 import {
   type CliIo,
-  collectRunStatuses,
-  createLocalPipeline,
-  type LocalPipeline,
-  type LocalPipelineOptions,
+  type LocalRuntime,
+  type LocalRuntimeOptions,
   type RunState,
-  type RunStatus,
   samplesDir,
+  startLocalRuntime,
 } from "../../src";
 
 /** A database the pipeline loads into, fresh per test. */
@@ -64,7 +63,7 @@ export function testDatabases(fileTag: string): TestDatabase[] {
 }
 
 /** Pipeline settings that keep tests quick: short polls, quick retries, DLQ after 3 receives. */
-export const FAST_SETTINGS: LocalPipelineOptions["settings"] = {
+export const FAST_SETTINGS: LocalRuntimeOptions["settings"] = {
   pollIntervalMs: 20,
   outboxPollMs: 20,
   taskStopTimeoutMs: 5000,
@@ -83,21 +82,14 @@ export async function tempStateDir(): Promise<{ dir: string; cleanup: () => Prom
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Opens and starts a pipeline with {@link FAST_SETTINGS}. */
-export async function startPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
-  const pipeline = await createLocalPipeline({ settings: FAST_SETTINGS, ...options });
-  await pipeline.start();
-  return pipeline;
+/** Starts a local runtime with {@link FAST_SETTINGS}. */
+export function startRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  return startLocalRuntime({ settings: FAST_SETTINGS, ...options });
 }
 
-/** Every run's status as the pipeline's sources tell it. */
-export async function statuses(pipeline: LocalPipeline, since?: string): Promise<RunStatus[]> {
-  return collectRunStatuses({
-    events: pipeline.journal.entries(),
-    target: pipeline.target,
-    deadLetterQueues: pipeline.bus.deadLetterQueues(),
-    ...(since ? { since } : {}),
-  });
+/** Every event the state directory's journal holds, oldest first. */
+export function journalEntries(stateDir: string): Promise<JournalEntry[]> {
+  return new EventJournal(localStateLayout(stateDir).journalFile).readAll();
 }
 
 /** The sample files' keys and what each should end as. */
@@ -106,8 +98,8 @@ export function expectedSamples(): Record<string, RunState> {
 }
 
 /** Rows of a table. */
-export async function countRows(pipeline: LocalPipeline, table: string): Promise<number> {
-  const result = await pipeline.target.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${table}`);
+export async function countRows(runtime: LocalRuntime, table: string): Promise<number> {
+  const result = await runtime.database.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${table}`);
   return Number(result.rows[0]!.n);
 }
 

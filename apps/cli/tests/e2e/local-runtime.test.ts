@@ -1,13 +1,13 @@
 import { createReadStream } from "node:fs";
 import { join } from "node:path";
-import type { SqsFunctionHandler } from "@sluice/local";
-import { samplesDir } from "../../src";
+import { LocalObjectStore, localStateLayout, type SqsFunctionHandler } from "@sluice/local";
+import { runtimeRunStatuses, samplesDir } from "../../src";
 import {
   countRows,
   expectedSamples,
+  journalEntries,
   SAMPLE_TABLE_ROWS,
-  startPipeline,
-  statuses,
+  startRuntime,
   tempStateDir,
   testDatabases,
 } from "../support/harness";
@@ -17,7 +17,7 @@ jest.setTimeout(120_000);
 const ORDERS_CSV =
   "order_id,customer_id,status,amount,currency,ordered_at,note\n1,7,paid,12.50,EUR,2026-01-02T10:00:00Z,\n2,8,new,3.00,USD,2026-01-03T11:00:00Z,hello\n";
 
-describe.each(testDatabases("pipeline"))("local pipeline on $kind", (database) => {
+describe.each(testDatabases("pipeline"))("local runtime on $kind", (database) => {
   let stateDir: string;
   let cleanup: () => Promise<void>;
   let databaseUrl: string;
@@ -32,16 +32,16 @@ describe.each(testDatabases("pipeline"))("local pipeline on $kind", (database) =
   });
 
   it("takes every sample file where it should end: loaded, or quarantined with its reason", async () => {
-    const pipeline = await startPipeline({ stateDir, databaseUrl });
+    const runtime = await startRuntime({ stateDir, databaseUrl });
     try {
       const expected = expectedSamples();
       for (const key of Object.keys(expected)) {
-        await pipeline.ingest(key, createReadStream(join(samplesDir(), "raw", key)));
+        await runtime.ingest(key, createReadStream(join(samplesDir(), "raw", key)));
       }
 
-      expect(await pipeline.drain({ timeoutMs: 60_000 })).toBe(true);
+      expect(await runtime.drain({ timeoutMs: 60_000 })).toBe(true);
 
-      const runs = await statuses(pipeline);
+      const runs = await runtimeRunStatuses(runtime);
       expect(Object.fromEntries(runs.map((run) => [run.key, run.state]))).toEqual(expected);
       expect(runs.find((r) => r.key === "ledger/2026-01-general-ledger.txt")?.route).toBe("container");
       expect(runs.find((r) => r.key === "orders/2026-04-broken-export.csv")?.reason).toBe("bad-row-ratio");
@@ -51,64 +51,63 @@ describe.each(testDatabases("pipeline"))("local pipeline on $kind", (database) =
         rejected: 2,
       });
       for (const [table, rows] of Object.entries(SAMPLE_TABLE_ROWS))
-        expect(await countRows(pipeline, table)).toBe(rows);
+        expect(await countRows(runtime, table)).toBe(rows);
     } finally {
-      await pipeline.close();
+      await runtime.close();
     }
   });
 
   it("carries a key with spaces, plus, percent and unicode through untouched", async () => {
-    const pipeline = await startPipeline({ stateDir, databaseUrl });
+    const runtime = await startRuntime({ stateDir, databaseUrl });
     try {
       const key = "orders/Q1 résumé+final 100% ☕/day 1+2.csv";
 
-      const { runId } = await pipeline.ingest(key, ORDERS_CSV);
-      await pipeline.drain({ timeoutMs: 30_000 });
+      const { runId } = await runtime.ingest(key, ORDERS_CSV);
+      await runtime.drain({ timeoutMs: 30_000 });
 
-      const [run] = await statuses(pipeline);
+      const [run] = await runtimeRunStatuses(runtime);
       expect(run).toMatchObject({ runId, key, state: "loaded", load: { inserted: 2 } });
       const staged = [];
-      for await (const head of pipeline.store.list(
-        pipeline.settings.buckets.staging,
+      const bucketsDir = localStateLayout(stateDir).bucketsDir;
+      for await (const head of new LocalObjectStore({ rootDir: bucketsDir }).list(
+        runtime.settings.buckets.staging,
         `staged/orders/${runId}/`,
       )) {
         staged.push(head.key);
       }
       expect(staged).toHaveLength(3);
-      const ledger = await pipeline.target.query<{ object_key: string }>(
+      const ledger = await runtime.database.query<{ object_key: string }>(
         "SELECT object_key FROM sluice.load_ledger WHERE run_id = $1",
         [runId],
       );
       expect(ledger.rows[0]!.object_key).toBe(key);
     } finally {
-      await pipeline.close();
+      await runtime.close();
     }
   });
 
   it("loads a duplicate delivery once and says the second changed nothing", async () => {
-    const pipeline = await startPipeline({ stateDir, databaseUrl });
+    const runtime = await startRuntime({ stateDir, databaseUrl });
     try {
-      await pipeline.ingest("orders/dup.csv", ORDERS_CSV);
-      await pipeline.drain({ timeoutMs: 30_000 });
+      await runtime.ingest("orders/dup.csv", ORDERS_CSV);
+      await runtime.drain({ timeoutMs: 30_000 });
 
       // The same notification again, as SQS at-least-once delivery may hand it over twice.
-      await pipeline.replay("orders/dup.csv");
-      await pipeline.drain({ timeoutMs: 30_000 });
+      await runtime.replay("orders/dup.csv");
+      await runtime.drain({ timeoutMs: 30_000 });
 
-      const loaded = (await pipeline.journal.readAll()).filter(
-        (e) => e.event.type === "sluice.object.loaded",
-      );
+      const loaded = (await journalEntries(stateDir)).filter((e) => e.event.type === "sluice.object.loaded");
       expect(loaded.map((e) => (e.event.data as { alreadyLoaded: boolean }).alreadyLoaded)).toEqual([
         false,
         true,
       ]);
-      expect(await countRows(pipeline, "orders")).toBe(2);
-      const ledger = await pipeline.target.query<{ attempts: number; inserted: string | number }>(
+      expect(await countRows(runtime, "orders")).toBe(2);
+      const ledger = await runtime.database.query<{ attempts: number; inserted: string | number }>(
         "SELECT attempts, inserted FROM sluice.load_ledger",
       );
       expect(ledger.rows.map((r) => [Number(r.attempts), Number(r.inserted)])).toEqual([[2, 2]]);
     } finally {
-      await pipeline.close();
+      await runtime.close();
     }
   });
 
@@ -122,18 +121,18 @@ describe.each(testDatabases("pipeline"))("local pipeline on $kind", (database) =
             if (calls <= 2) throw new Error(`injected failure ${calls}`);
             return handler(event, context);
           };
-    const pipeline = await startPipeline({ stateDir, databaseUrl, wrapHandler: flaky });
+    const runtime = await startRuntime({ stateDir, databaseUrl, wrapHandler: flaky });
     try {
-      await pipeline.ingest("orders/flaky.csv", ORDERS_CSV);
+      await runtime.ingest("orders/flaky.csv", ORDERS_CSV);
 
-      await pipeline.drain({ timeoutMs: 30_000 });
+      await runtime.drain({ timeoutMs: 30_000 });
 
       expect(calls).toBe(3);
-      const [run] = await statuses(pipeline);
+      const [run] = await runtimeRunStatuses(runtime);
       expect(run).toMatchObject({ state: "loaded", load: { inserted: 2, alreadyLoaded: false } });
-      expect(await countRows(pipeline, "orders")).toBe(2);
+      expect(await countRows(runtime, "orders")).toBe(2);
     } finally {
-      await pipeline.close();
+      await runtime.close();
     }
   });
 
@@ -146,38 +145,38 @@ describe.each(testDatabases("pipeline"))("local pipeline on $kind", (database) =
             if (!fixed) throw new Error("loader bug");
             return handler(event, context);
           };
-    const pipeline = await startPipeline({ stateDir, databaseUrl, wrapHandler: broken });
+    const runtime = await startRuntime({ stateDir, databaseUrl, wrapHandler: broken });
     try {
-      await pipeline.ingest("orders/poison.csv", ORDERS_CSV);
-      await pipeline.drain({ timeoutMs: 30_000 });
-      const [parked] = await statuses(pipeline);
+      await runtime.ingest("orders/poison.csv", ORDERS_CSV);
+      await runtime.drain({ timeoutMs: 30_000 });
+      const [parked] = await runtimeRunStatuses(runtime);
       expect(parked).toMatchObject({
         state: "dead-lettered",
         deadLetters: [{ queue: "loader-dlq", receiveCount: 3 }],
       });
 
       fixed = true;
-      expect(await pipeline.bus.redrive("loader-dlq")).toBe(1);
-      await pipeline.drain({ timeoutMs: 30_000 });
+      expect(await runtime.redrive("loader-dlq")).toBe(1);
+      await runtime.drain({ timeoutMs: 30_000 });
 
-      const [run] = await statuses(pipeline);
+      const [run] = await runtimeRunStatuses(runtime);
       expect(run).toMatchObject({ state: "loaded", deadLetters: [], load: { inserted: 2 } });
-      expect(await countRows(pipeline, "orders")).toBe(2);
+      expect(await countRows(runtime, "orders")).toBe(2);
     } finally {
-      await pipeline.close();
+      await runtime.close();
     }
   });
 
   it("reports an object no contract claims as failed with reason no-dataset", async () => {
-    const pipeline = await startPipeline({ stateDir, databaseUrl });
+    const runtime = await startRuntime({ stateDir, databaseUrl });
     try {
-      await pipeline.ingest("unknown/file.bin", "x");
-      await pipeline.drain({ timeoutMs: 30_000 });
+      await runtime.ingest("unknown/file.bin", "x");
+      await runtime.drain({ timeoutMs: 30_000 });
 
-      const [run] = await statuses(pipeline);
+      const [run] = await runtimeRunStatuses(runtime);
       expect(run).toMatchObject({ key: "unknown/file.bin", state: "failed", reason: "no-dataset" });
     } finally {
-      await pipeline.close();
+      await runtime.close();
     }
   });
 });

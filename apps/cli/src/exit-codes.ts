@@ -1,3 +1,5 @@
+import { BAD_STATES, type RunStatus } from "./status/object-status";
+
 /**
  * Exit codes of `sluice`, stable so scripts can branch on them.
  */
@@ -20,3 +22,8 @@ export const EXIT = {
 
 /** One of {@link EXIT}'s values. */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The exit code a set of runs deserves: attention when any is failed, quarantined or dead-lettered. */
+export function exitCodeOfRuns(runs: readonly Pick<RunStatus, "state">[]): ExitCode {
+  return runs.some((run) => BAD_STATES.has(run.state)) ? EXIT.attention : EXIT.ok;
+}

@@ -1,0 +1,73 @@
+import { runIdOf } from "@sluice/core";
+import type { CommandHandler } from "../context";
+import { CliError } from "../errors";
+import { EXIT, exitCodeOfRuns } from "../exit-codes";
+import { runsTable } from "../report/runs-text";
+import { readLocalStatus, runtimeRunStatuses } from "../status/local-status";
+import type { RunState, RunStatus } from "../status/object-status";
+import { followWithProgress, withRuntime } from "./support/runtime-session";
+
+/** Which objects `sluice replay` re-emits, by their latest run. */
+export type ReplayState = "failed" | "quarantined" | "all";
+
+/** Options of `sluice replay`. */
+export interface ReplayOptions {
+  /** Objects whose key starts with this (`""` for all). */
+  prefix: string;
+  /** Only objects written at or after this ISO time. */
+  since?: string;
+  state: ReplayState;
+  /** Run the pipeline until drained after re-emitting. */
+  wait: boolean;
+  timeoutMs: number;
+}
+
+const STATES_OF: Record<ReplayState, ReadonlySet<RunState> | undefined> = {
+  failed: new Set<RunState>(["failed", "dead-lettered"]),
+  quarantined: new Set<RunState>(["quarantined"]),
+  all: undefined,
+};
+
+/**
+ * `sluice replay`: re-sends the notifications of objects already in the raw bucket (backfill,
+ * or after a fix), then, unless `wait` is off, runs the pipeline until drained.
+ */
+export const replay: CommandHandler<ReplayOptions> = async (options, context) => {
+  const { globals, reporter } = context;
+  const since = options.since ? Date.parse(options.since) : undefined;
+  if (since !== undefined && Number.isNaN(since))
+    throw new CliError(`--since ${options.since} is not a time`, EXIT.usage);
+  const wanted = STATES_OF[options.state];
+  const latest = new Map<string, RunStatus>();
+  if (wanted)
+    for (const run of await readLocalStatus(globals, (text) => reporter.note(text)))
+      latest.set(`${run.bucket}\u0000${run.key}`, run);
+  const startedAt = new Date().toISOString();
+  return withRuntime(context, async (runtime, interrupted) => {
+    const bucket = runtime.settings.buckets.raw;
+    const keys: string[] = [];
+    for await (const head of runtime.rawObjects(options.prefix)) {
+      if (since !== undefined && head.lastModified.getTime() < since) continue;
+      if (wanted) {
+        const run = latest.get(`${bucket}\u0000${head.key}`);
+        if (!run || !wanted.has(run.state) || run.runId !== runIdOf(head)) continue;
+      }
+      keys.push(head.key);
+    }
+    for (const key of keys) await runtime.replay(key);
+    reporter.say(`re-emitted ${keys.length} object(s)`);
+    if (!options.wait || keys.length === 0) {
+      reporter.result({ replayed: keys }, () => undefined);
+      return EXIT.ok;
+    }
+    const outcome = await followWithProgress(runtime, context, {
+      timeoutMs: options.timeoutMs,
+      interrupted,
+    });
+    const replayedKeys = new Set(keys);
+    const runs = (await runtimeRunStatuses(runtime, startedAt)).filter((run) => replayedKeys.has(run.key));
+    reporter.result({ replayed: keys, outcome, runs }, () => runsTable(runs));
+    if (outcome === "timeout") return EXIT.timeout;
+    return exitCodeOfRuns(runs);
+  });
+};

@@ -1,0 +1,46 @@
+import { ConfigError } from "@sluice/core";
+import { CommanderError } from "commander";
+import { EXIT, type ExitCode } from "./exit-codes";
+import type { CliIo } from "./io";
+import { StateDirectoryInUseError } from "./runtime/state-lock";
+
+/** A failure a command reports with its own exit code and message. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/**
+ * The exit code of a failure, by its class: a {@link CliError} carries its own; another runtime
+ * holding the state directory is `busy`; a core `ConfigError` (a bad option value, a missing
+ * setting) and a command line commander refuses are `usage` (asking for help is `ok`); anything
+ * else is an unexpected `error`.
+ */
+export function exitCodeOfError(error: unknown): ExitCode {
+  if (error instanceof CliError) return error.exitCode;
+  if (error instanceof StateDirectoryInUseError) return EXIT.busy;
+  if (error instanceof ConfigError) return EXIT.usage;
+  if (error instanceof CommanderError) {
+    const asked = ["commander.helpDisplayed", "commander.help", "commander.version"];
+    return asked.includes(error.code) ? EXIT.ok : EXIT.usage;
+  }
+  return EXIT.error;
+}
+
+/**
+ * Tells the person what failed and returns its exit code: the message of an expected failure, the
+ * stack of an unexpected one (commander has printed its own).
+ */
+export function reportFailure(error: unknown, io: CliIo): ExitCode {
+  const code = exitCodeOfError(error);
+  if (error instanceof CommanderError) return code;
+  if (error instanceof Error && (code !== EXIT.error || error instanceof CliError))
+    io.err(`sluice: ${error.message}`);
+  else io.err(`sluice: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return code;
+}

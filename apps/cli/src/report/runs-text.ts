@@ -1,0 +1,61 @@
+import type { RunStatus } from "../status/object-status";
+import { formatMs, formatTable } from "./table";
+
+/** The status text of a run, as a person reads it. */
+export function stateText(run: RunStatus): string {
+  if (run.state === "loaded") return run.load?.alreadyLoaded ? "already loaded (no change)" : "loaded";
+  if (run.reason) return `${run.state}: ${run.reason}`;
+  return run.state;
+}
+
+/** The per-object summary table. */
+export function runsTable(runs: readonly RunStatus[]): string {
+  return formatTable(
+    ["OBJECT", "DATASET", "ROUTE", "STATUS", "ROWS", "LOADED", "REJECTED", "STAGE", "LOAD"],
+    runs.map((run) => [
+      run.key,
+      run.dataset ?? "-",
+      run.route ?? "-",
+      stateText(run),
+      run.rows ? String(run.rows.total) : "-",
+      run.load ? String(run.load.alreadyLoaded ? 0 : run.load.inserted + run.load.updated) : "-",
+      run.rows ? String(run.rows.rejected) : "-",
+      formatMs(run.durations.stageMs),
+      formatMs(run.durations.loadMs),
+    ]),
+  );
+}
+
+/** Everything known about one run, one fact a line. */
+export function describeRun(run: RunStatus): string {
+  const lines = [
+    `${run.key}`,
+    `  run        ${run.runId}`,
+    `  dataset    ${run.dataset ?? "-"}   route ${run.route ?? "-"}`,
+    `  status     ${stateText(run)}`,
+  ];
+  if (run.message) lines.push(`  why        ${run.message}`);
+  for (const rejection of run.firstRejections ?? []) {
+    lines.push(`    line ${rejection.line} field ${rejection.field}: ${rejection.reason}`);
+  }
+  if (run.rows)
+    lines.push(
+      `  rows       ${run.rows.total} read, ${run.rows.staged} staged, ${run.rows.rejected} rejected`,
+    );
+  if (run.load) {
+    lines.push(
+      `  loaded     into ${run.load.table}: ${run.load.inserted} inserted, ${run.load.updated} updated, ${run.load.unchanged} unchanged${run.load.alreadyLoaded ? " (already loaded)" : ""}`,
+    );
+  }
+  if (run.ledger)
+    lines.push(
+      `  ledger     ${run.ledger.status}, ${run.ledger.attempts} deliveries, loaded at ${run.ledger.loadedAt ?? "-"}`,
+    );
+  for (const parked of run.deadLetters) {
+    lines.push(
+      `  DLQ        ${parked.queue} message ${parked.messageId} after ${parked.receiveCount} receives`,
+    );
+  }
+  for (const [step, time] of Object.entries(run.times)) lines.push(`  ${step.padEnd(10)} ${time}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,307 @@
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import {
+  CONSUMER_FILTERS,
+  ConfigError,
+  createLogger,
+  ENV,
+  type EventPublisher,
+  type LoadTarget,
+  parseEvent,
+} from "@sluice/core";
+import { loadRegistry, resolveContractsDir } from "@sluice/datasets";
+import { createLauncherHandler } from "@sluice/legacy-wrapper";
+import { createListenerHandler } from "@sluice/listener";
+import { createLoaderHandler, createLoadTarget, isServerUrl } from "@sluice/loader";
+import {
+  EventJournal,
+  EventOutbox,
+  FunctionHost,
+  type InvocationReport,
+  type JournalEntry,
+  LOCAL_ENV,
+  LocalBus,
+  LocalObjectStore,
+  type LocalQueue,
+  type LocalStateLayout,
+  LocalTaskRunner,
+  localStateLayout,
+  type SqsFunctionHandler,
+} from "@sluice/local";
+import { createTransformHandler } from "@sluice/transform";
+import { OutboxRelay } from "./outbox-relay";
+import {
+  FUNCTION_NAMES,
+  type FunctionName,
+  type LocalPipelineSettings,
+  type PipelineSettingsOverrides,
+  resolvePipelineSettings,
+} from "./settings";
+import { openTaskLog, type TaskLog } from "./task-log";
+import { TaskWatch } from "./task-watch";
+
+/** Options of the local runtime. */
+export interface LocalRuntimeOptions {
+  /** Where every piece keeps its state (buckets, queues, journal, tasks, PGlite). */
+  stateDir: string;
+  /**
+   * A `postgres://` URL, or a PGlite data directory (`memory://` for an in-memory one).
+   * Default: `DATABASE_URL`, else `<stateDir>/pglite`.
+   */
+  databaseUrl?: string;
+  /** Folder of dataset contracts. Default: `SLUICE_CONTRACTS_DIR`, else the shipped contracts. */
+  contractsDir?: string;
+  /** The legacy wrapper's container entrypoint. Default: `apps/legacy-wrapper/dist/entrypoint.mjs`. */
+  legacyEntrypoint?: string;
+  /** Level of the phases' JSON logs (Powertools: DEBUG, INFO, WARN, ERROR, SILENT). Default SILENT. */
+  logLevel?: string;
+  settings?: PipelineSettingsOverrides;
+  /**
+   * Wraps a function's handler (tests inject faults here: a handler that throws twice, one that
+   * always throws until fixed).
+   */
+  wrapHandler?: (name: FunctionName, handler: SqsFunctionHandler) => SqsFunctionHandler;
+  /** Called after every invocation (progress displays). */
+  onInvocation?: (report: InvocationReport) => void;
+  /** Receives each line a container task writes. Default: appended to `<stateDir>/logs/tasks.log`. */
+  onTaskOutput?: (line: string) => void;
+}
+
+/** The local pipeline's parts, wired and not started. */
+export interface Wiring {
+  layout: LocalStateLayout;
+  settings: LocalPipelineSettings;
+  /** `postgres://…` or the PGlite directory the loader writes to. */
+  databaseUrl: string;
+  store: LocalObjectStore;
+  bus: LocalBus;
+  /** The consumer queues, by function. */
+  queues: Readonly<Record<FunctionName, LocalQueue>>;
+  journal: EventJournal;
+  /** Every event published, as it is published. */
+  events: EventFanout;
+  host: FunctionHost;
+  tasks: LocalTaskRunner;
+  taskWatch: TaskWatch;
+  relay: OutboxRelay;
+  taskLog: TaskLog;
+  target: LoadTarget;
+}
+
+/** Passes each published event to the listeners subscribed at that moment. */
+export class EventFanout {
+  readonly #listeners = new Set<(entry: JournalEntry) => void>();
+
+  /** Adds `listener`; returns its removal. */
+  subscribe(listener: (entry: JournalEntry) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** True when someone listens (events are parsed only then). */
+  get listening(): boolean {
+    return this.#listeners.size > 0;
+  }
+
+  /** Hands `entry` to every listener. */
+  emit(entry: JournalEntry): void {
+    for (const listener of this.#listeners) listener(entry);
+  }
+}
+
+/**
+ * Wires the local pipeline like the infrastructure wires AWS: raw bucket notifications → the
+ * listener's queue → listener; the events topic → the transform queue (received, route=lambda),
+ * the launcher queue (received, route=container; the launcher starts the legacy wrapper's
+ * entrypoint as a process), the loader queue (staged), and the events journal (everything,
+ * read by `sluice status`). Every queue has a DLQ. The loader writes to PGlite in
+ * `<stateDir>/pglite` unless a Postgres URL is given. Nothing runs until started.
+ */
+export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<Wiring> {
+  const stateDir = resolve(options.stateDir);
+  const layout = localStateLayout(stateDir);
+  const settings = resolvePipelineSettings(options.settings);
+  const databaseUrl = options.databaseUrl ?? (process.env[ENV.databaseUrl] || layout.pgliteDir);
+  const contractsDir = options.contractsDir ?? resolveContractsDir();
+  const logLevel = options.logLevel ?? "SILENT";
+  const taskLog = await openTaskLog(stateDir, options.onTaskOutput);
+
+  const store = new LocalObjectStore({ rootDir: layout.bucketsDir });
+  const bus = new LocalBus({ queuesDir: layout.queuesDir, topicName: settings.topicName });
+  const journal = new EventJournal(layout.journalFile);
+  const environment: Record<string, string> = {
+    [ENV.eventsTopicArn]: bus.topic.arn,
+    [ENV.rawBucket]: settings.buckets.raw,
+    [ENV.stagingBucket]: settings.buckets.staging,
+    [ENV.contractsDir]: contractsDir,
+  };
+  const queues = await createQueues(bus, settings);
+  // S3 → SQS: the raw bucket's notifications go to the listener's queue as the message body.
+  store.onObjectCreated(settings.buckets.raw, async (notification) => {
+    await queues.listener.send(JSON.stringify(notification));
+  });
+  bus.topic.subscribeSink("events-archive", journal.sink());
+  const events = new EventFanout();
+  bus.topic.subscribeSink("progress", async (notification) => {
+    if (!events.listening) return;
+    events.emit({
+      publishedAt: notification.Timestamp,
+      messageId: notification.MessageId,
+      event: parseEvent(notification.Message),
+    });
+  });
+  const publisher = bus.publisher();
+
+  const relay = new OutboxRelay(new EventOutbox(layout.outboxDir), publisher, {
+    pollMs: settings.outboxPollMs,
+    onProblem: (line) => taskLog.write(line),
+  });
+  const taskWatch = new TaskWatch({
+    journal,
+    publisher,
+    relayOutbox: () => relay.relayNow(),
+    onProblem: (line) => taskLog.write(line),
+  });
+  const tasks = new LocalTaskRunner({
+    args: [options.legacyEntrypoint ?? findLegacyEntrypoint()],
+    environment: {
+      ...environment,
+      [LOCAL_ENV.stateDir]: stateDir,
+      POWERTOOLS_LOG_LEVEL: logLevel === "SILENT" ? "INFO" : logLevel,
+    },
+    tasksDir: layout.tasksDir,
+    stopTimeoutMs: settings.taskStopTimeoutMs,
+    onOutput: (line) => taskLog.write(`[${line.runId} ${line.stream}] ${line.line}`),
+    onExit: (exit) => taskWatch.onExit(exit),
+  });
+
+  const target = createLoadTarget(databaseUrl);
+  const handlers = phaseHandlers({ store, target, publisher, tasks, taskWatch, logLevel });
+  const host = new FunctionHost({
+    pollIntervalMs: settings.pollIntervalMs,
+    ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
+  });
+  for (const name of FUNCTION_NAMES) {
+    const fnSettings = { ...settings.functions[name] };
+    // PGlite is one connection in this process: loads run one at a time.
+    if (name === "loader" && !isServerUrl(databaseUrl)) fnSettings.reservedConcurrency = 1;
+    await host.register({
+      name,
+      queue: queues[name],
+      environment: name === "loader" ? { ...environment, [ENV.databaseUrl]: databaseUrl } : environment,
+      settings: fnSettings,
+      createHandler: (env) => {
+        const handler = handlers[name](env);
+        return options.wrapHandler ? options.wrapHandler(name, handler) : handler;
+      },
+    });
+  }
+  return {
+    layout,
+    settings,
+    databaseUrl,
+    store,
+    bus,
+    queues,
+    journal,
+    events,
+    host,
+    tasks,
+    taskWatch,
+    relay,
+    taskLog,
+    target,
+  };
+}
+
+/** One queue per function, each with its DLQ; the consumers' with the infrastructure's filter policy. */
+async function createQueues(
+  bus: LocalBus,
+  settings: LocalPipelineSettings,
+): Promise<Record<FunctionName, LocalQueue>> {
+  const queues = {} as Record<FunctionName, LocalQueue>;
+  for (const name of FUNCTION_NAMES) {
+    const fn = settings.functions[name];
+    queues[name] = await bus.createQueue(name, {
+      settings: {
+        visibilityTimeoutMs: fn.timeoutMs * settings.queues.visibilityTimeoutMultiplier,
+        maxReceiveCount: settings.queues.maxReceiveCount,
+      },
+      ...(name === "listener"
+        ? {}
+        : {
+            subscription: {
+              filterPolicy: CONSUMER_FILTERS[name],
+              rawMessageDelivery: settings.queues.rawMessageDelivery,
+            },
+          }),
+    });
+  }
+  return queues;
+}
+
+/** Each phase's own handler factory, built from its function environment as on Lambda. */
+function phaseHandlers(ports: {
+  store: LocalObjectStore;
+  target: LoadTarget;
+  publisher: EventPublisher;
+  tasks: LocalTaskRunner;
+  taskWatch: TaskWatch;
+  logLevel: string;
+}): Record<FunctionName, (env: Readonly<Record<string, string>>) => SqsFunctionHandler> {
+  const { store, target, publisher, tasks, taskWatch, logLevel } = ports;
+  const logger = (name: FunctionName) => createLogger(name, { level: logLevel });
+  return {
+    listener: (env) =>
+      createListenerHandler({
+        registry: loadRegistry(env[ENV.contractsDir]),
+        publisher,
+        logger: logger("listener"),
+      }),
+    transform: (env) =>
+      createTransformHandler({
+        store,
+        stagingBucket: requireSetting(env, ENV.stagingBucket),
+        publisher,
+        registry: loadRegistry(env[ENV.contractsDir]),
+        logger: logger("transform"),
+      }),
+    launcher: () =>
+      taskWatch.timeLaunches(createLauncherHandler({ launcher: tasks, logger: logger("launcher") })),
+    loader: (env) =>
+      createLoaderHandler({
+        store,
+        target,
+        registry: loadRegistry(env[ENV.contractsDir]),
+        publisher,
+        logger: logger("loader"),
+      }),
+  };
+}
+
+function requireSetting(env: Readonly<Record<string, string>>, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`function environment variable ${name} is not set`, { name });
+  return value;
+}
+
+/**
+ * The legacy wrapper's built entrypoint: `SLUICE_LEGACY_ENTRYPOINT`, else
+ * `apps/legacy-wrapper/dist/entrypoint.mjs` found by walking up from this file (works from the
+ * sources and from the CLI bundle in apps/cli/dist).
+ */
+export function findLegacyEntrypoint(): string {
+  const fromEnv = process.env.SLUICE_LEGACY_ENTRYPOINT;
+  if (fromEnv) return resolve(fromEnv);
+  let dir = __dirname;
+  for (;;) {
+    const candidate = join(dir, "apps", "legacy-wrapper", "dist", "entrypoint.mjs");
+    if (existsSync(candidate)) return candidate;
+    const sibling = join(dir, "legacy-wrapper", "dist", "entrypoint.mjs");
+    if (existsSync(sibling)) return sibling;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return resolve("apps", "legacy-wrapper", "dist", "entrypoint.mjs");
+}
