@@ -12,4 +12,8 @@ module.exports = {
   },
   testMatch: ["<rootDir>/tests/**/*.test.ts"],
   moduleFileExtensions: ["ts", "js", "json", "cjs", "mjs"],
+  // A time limit is a deadline against hangs, not a speed test. Jest's 5 s default failed
+  // integration tests (a multipart upload to s3rver, a PGlite start) while a second `pnpm test`
+  // ran on this 2-core machine; slower tests set a longer limit of their own.
+  testTimeout: 60_000,
 };
