@@ -14,6 +14,13 @@ export interface StagingKeys {
   manifestKey: string;
 }
 
+/**
+ * The first column of every staged row: the physical line of the raw file where the record
+ * starts. The loader uses it to name the line of a row the table refuses or a repeated key, and
+ * (with lineage) keeps it beside the run id. It is listed first in the manifest's `columns`.
+ */
+export const STAGED_LINE_COLUMN = "_sluice_line";
+
 /** Staging keys of `runId` in `dataset`. */
 export function stagingKeysOf(dataset: string, runId: RunId): StagingKeys {
   const base = `staged/${dataset}/${runId}`;
