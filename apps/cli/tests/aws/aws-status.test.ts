@@ -17,9 +17,17 @@ import {
   samplesDir,
 } from "../../src";
 import { runsTable } from "../../src/report/runs-text";
-import { bufferIo, expectedSamples, startRuntime, tempStateDir, testDatabases } from "../support/harness";
+import {
+  bufferIo,
+  DRAIN_TIMEOUT_MS,
+  E2E_TEST_TIMEOUT_MS,
+  expectedSamples,
+  startRuntime,
+  tempStateDir,
+  testDatabases,
+} from "../support/harness";
 
-jest.setTimeout(120_000);
+jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 
 const ARCHIVE_BUCKET = "sluice-dev-events-111111111111";
 const TOPIC_ARN = "arn:aws:sns:eu-west-1:111111111111:sluice-dev-events";
@@ -76,7 +84,7 @@ describeOnPostgres(
       try {
         for (const key of Object.keys(expectedSamples()))
           await runtime.ingest(key, createReadStream(join(samplesDir(), "raw", key)));
-        expect(await runtime.drain({ timeoutMs: 90_000 })).toBe(true);
+        expect(await runtime.drain({ timeoutMs: DRAIN_TIMEOUT_MS })).toBe(true);
       } finally {
         await runtime.close();
       }

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { EXIT, type RunStatus, runCli, samplesDir } from "../../src";
 import {
   bufferIo,
+  DRAIN_TIMEOUT_MS,
+  E2E_TEST_TIMEOUT_MS,
   expectedSamples,
   SAMPLE_TABLE_ROWS,
   startRuntime,
@@ -12,7 +14,7 @@ import {
   testDatabases,
 } from "../support/harness";
 
-jest.setTimeout(180_000);
+jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 
 /** The real binary, built from the current sources by the global setup (the kill test runs it). */
 const CLI_BUNDLE = join(__dirname, "..", "..", "dist", "sluice.cjs");
@@ -116,7 +118,7 @@ describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
       "orders/2026-01-orders.csv",
       createReadStream(join(samplesDir(), "raw", "orders", "2026-01-orders.csv")),
     );
-    await broken.drain({ timeoutMs: 30_000 });
+    await broken.drain({ timeoutMs: DRAIN_TIMEOUT_MS });
     await broken.close();
 
     const list = bufferIo();

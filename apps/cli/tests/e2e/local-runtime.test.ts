@@ -4,6 +4,8 @@ import { LocalObjectStore, localStateLayout, type SqsFunctionHandler } from "@sl
 import { runtimeRunStatuses, samplesDir } from "../../src";
 import {
   countRows,
+  DRAIN_TIMEOUT_MS,
+  E2E_TEST_TIMEOUT_MS,
   expectedSamples,
   journalEntries,
   SAMPLE_TABLE_ROWS,
@@ -12,7 +14,7 @@ import {
   testDatabases,
 } from "../support/harness";
 
-jest.setTimeout(120_000);
+jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 
 const ORDERS_CSV =
   "order_id,customer_id,status,amount,currency,ordered_at,note\n1,7,paid,12.50,EUR,2026-01-02T10:00:00Z,\n2,8,new,3.00,USD,2026-01-03T11:00:00Z,hello\n";
@@ -39,7 +41,7 @@ describe.each(testDatabases("pipeline"))("local runtime on $kind", (database) =>
         await runtime.ingest(key, createReadStream(join(samplesDir(), "raw", key)));
       }
 
-      expect(await runtime.drain({ timeoutMs: 60_000 })).toBe(true);
+      expect(await runtime.drain({ timeoutMs: DRAIN_TIMEOUT_MS })).toBe(true);
 
       const runs = await runtimeRunStatuses(runtime);
       expect(Object.fromEntries(runs.map((run) => [run.key, run.state]))).toEqual(expected);
@@ -63,7 +65,7 @@ describe.each(testDatabases("pipeline"))("local runtime on $kind", (database) =>
       const key = "orders/Q1 résumé+final 100% ☕/day 1+2.csv";
 
       const { runId } = await runtime.ingest(key, ORDERS_CSV);
-      await runtime.drain({ timeoutMs: 30_000 });
+      await runtime.drain({ timeoutMs: DRAIN_TIMEOUT_MS });
 
       const [run] = await runtimeRunStatuses(runtime);
       expect(run).toMatchObject({ runId, key, state: "loaded", load: { inserted: 2 } });
@@ -90,11 +92,11 @@ describe.each(testDatabases("pipeline"))("local runtime on $kind", (database) =>
     const runtime = await startRuntime({ stateDir, databaseUrl });
     try {
       await runtime.ingest("orders/dup.csv", ORDERS_CSV);
-      await runtime.drain({ timeoutMs: 30_000 });
+      await runtime.drain({ timeoutMs: DRAIN_TIMEOUT_MS });
 
       // The same notification again, as SQS at-least-once delivery may hand it over twice.
       await runtime.replay("orders/dup.csv");
-      await runtime.drain({ timeoutMs: 30_000 });
+      await runtime.drain({ timeoutMs: DRAIN_TIMEOUT_MS });
 
       const loaded = (await journalEntries(stateDir)).filter((e) => e.event.type === "sluice.object.loaded");
       expect(loaded.map((e) => (e.event.data as { alreadyLoaded: boolean }).alreadyLoaded)).toEqual([
@@ -125,7 +127,7 @@ describe.each(testDatabases("pipeline"))("local runtime on $kind", (database) =>
     try {
       await runtime.ingest("orders/flaky.csv", ORDERS_CSV);
 
-      await runtime.drain({ timeoutMs: 30_000 });
+      await runtime.drain({ timeoutMs: DRAIN_TIMEOUT_MS });
 
       expect(calls).toBe(3);
       const [run] = await runtimeRunStatuses(runtime);
@@ -148,7 +150,7 @@ describe.each(testDatabases("pipeline"))("local runtime on $kind", (database) =>
     const runtime = await startRuntime({ stateDir, databaseUrl, wrapHandler: broken });
     try {
       await runtime.ingest("orders/poison.csv", ORDERS_CSV);
-      await runtime.drain({ timeoutMs: 30_000 });
+      await runtime.drain({ timeoutMs: DRAIN_TIMEOUT_MS });
       const [parked] = await runtimeRunStatuses(runtime);
       expect(parked).toMatchObject({
         state: "dead-lettered",
@@ -157,7 +159,7 @@ describe.each(testDatabases("pipeline"))("local runtime on $kind", (database) =>
 
       fixed = true;
       expect(await runtime.redrive("loader-dlq")).toBe(1);
-      await runtime.drain({ timeoutMs: 30_000 });
+      await runtime.drain({ timeoutMs: DRAIN_TIMEOUT_MS });
 
       const [run] = await runtimeRunStatuses(runtime);
       expect(run).toMatchObject({ state: "loaded", deadLetters: [], load: { inserted: 2 } });
@@ -171,7 +173,7 @@ describe.each(testDatabases("pipeline"))("local runtime on $kind", (database) =>
     const runtime = await startRuntime({ stateDir, databaseUrl });
     try {
       await runtime.ingest("unknown/file.bin", "x");
-      await runtime.drain({ timeoutMs: 30_000 });
+      await runtime.drain({ timeoutMs: DRAIN_TIMEOUT_MS });
 
       const [run] = await runtimeRunStatuses(runtime);
       expect(run).toMatchObject({ key: "unknown/file.bin", state: "failed", reason: "no-dataset" });

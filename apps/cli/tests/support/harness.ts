@@ -63,6 +63,16 @@ export function testDatabases(fileTag: string): TestDatabase[] {
 }
 
 /** Pipeline settings that keep tests quick: short polls, quick retries, DLQ after 3 receives. */
+/**
+ * How long a test waits for the pipeline to drain. A deadline, not a speed claim: on a loaded
+ * 2-core machine (a second test run going) PGlite alone can take a minute to start and load the
+ * samples, and a test must only fail when the pipeline really stalls.
+ */
+export const DRAIN_TIMEOUT_MS = 300_000;
+
+/** Jest's time limit for a test that drains the pipeline (once or twice) plus its setup. */
+export const E2E_TEST_TIMEOUT_MS = 3 * DRAIN_TIMEOUT_MS;
+
 export const FAST_SETTINGS: LocalRuntimeOptions["settings"] = {
   pollIntervalMs: 20,
   outboxPollMs: 20,
