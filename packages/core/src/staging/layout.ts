@@ -1,4 +1,4 @@
-import type { FieldType } from "../datasets/contract";
+import { columnsOf, type DatasetContract, type FieldType } from "../datasets/contract";
 import type { RunId } from "../run-id";
 
 /**
@@ -6,7 +6,10 @@ import type { RunId } from "../run-id";
  * id, so re-staging the same run overwrites its outputs instead of adding a second copy.
  */
 export interface StagingKeys {
-  /** Valid rows: gzip of CSV in Postgres `COPY … (FORMAT csv)` form, no header, contract field order. */
+  /**
+   * Valid rows: gzip of CSV in Postgres `COPY … (FORMAT csv)` form, no header; each row its line
+   * ({@link STAGED_LINE_COLUMN}), then the contract's fields in order.
+   */
   rowsKey: string;
   /** Rejected rows: NDJSON, one {@link Rejection} per line. */
   rejectsKey: string;
@@ -20,6 +23,11 @@ export interface StagingKeys {
  * (with lineage) keeps it beside the run id. It is listed first in the manifest's `columns`.
  */
 export const STAGED_LINE_COLUMN = "_sluice_line";
+
+/** The columns of a run's staged rows, as its manifest lists them: {@link STAGED_LINE_COLUMN}, then the contract's fields. */
+export function stagedColumnsOf(contract: DatasetContract): string[] {
+  return [STAGED_LINE_COLUMN, ...columnsOf(contract)];
+}
 
 /** Staging keys of `runId` in `dataset`. */
 export function stagingKeysOf(dataset: string, runId: RunId): StagingKeys {
@@ -62,23 +70,23 @@ export function encodeCsvRow(values: readonly (string | null)[]): string {
 const NEVER_QUOTED: ReadonlySet<FieldType> = new Set(["integer", "decimal", "boolean", "date", "timestamp"]);
 
 /**
- * An {@link encodeCsvRow} for rows validated against `fields` (the output of the contract's
- * row validator, in field order). Only string columns are scanned for characters to quote; the
- * other types cannot contain any, and scanning every value of every row was a visible share of
- * staging time.
+ * Encodes one staged row: its physical line ({@link STAGED_LINE_COLUMN}), then `values`, the
+ * output of the contract's row validator for `fields` in field order, as {@link encodeCsvRow}
+ * would. Only string columns are scanned for characters to quote; the other types cannot contain
+ * any, and scanning every value of every row was a visible share of staging time.
  */
-export function compileCsvRowEncoder(
+export function compileStagedRowEncoder(
   fields: readonly { type: FieldType }[],
-): (values: readonly (string | null)[]) => string {
+): (line: number, values: readonly (string | null)[]) => string {
   const scanned = fields.map((field) => !NEVER_QUOTED.has(field.type));
   const count = fields.length;
-  return (values) => {
-    let line = "";
+  return (line, values) => {
+    let row = `${line}`;
     for (let i = 0; i < count; i++) {
-      if (i > 0) line += ",";
       const value = values[i]!;
-      line += scanned[i] ? encodeCsvValue(value) : (value ?? "");
+      row += ",";
+      row += scanned[i] ? encodeCsvValue(value) : (value ?? "");
     }
-    return `${line}\n`;
+    return `${row}\n`;
   };
 }

@@ -1,6 +1,6 @@
 import {
-  compileCsvRowEncoder,
   compileRowValidator,
+  compileStagedRowEncoder,
   encodeCsvRow,
   isRejection,
   parseDatasetContract,
@@ -179,23 +179,23 @@ describe("encodeCsvRow", () => {
   });
 });
 
-describe("compileCsvRowEncoder", () => {
-  it("encodes validated rows exactly as encodeCsvRow does", () => {
-    const encode = compileCsvRowEncoder(contract.fields);
+describe("compileStagedRowEncoder", () => {
+  it("encodes the line, then the validated row exactly as encodeCsvRow does", () => {
+    const encode = compileStagedRowEncoder(contract.fields);
     const rows = [
       ["+007", " 12.50 ", "paid", "Yes", "2024-02-29", "2026-11-27 10:15:30.5+01:00", "EUR"],
       ["1", "", "", "", "", "", ""],
       ["3", "0.5", "new", "0", "2026-01-31", "2026-01-31T00:00:00Z", "ABC"],
     ].map((values) => validate(values, 1));
-    for (const row of rows) {
+    rows.forEach((row, i) => {
       if (isRejection(row)) throw new Error(`expected a valid row, got ${JSON.stringify(row)}`);
-      expect(encode(row)).toBe(encodeCsvRow(row));
-    }
+      expect(encode(i + 2, row)).toBe(encodeCsvRow([String(i + 2), ...row]));
+    });
   });
 
   it("still quotes string columns", () => {
-    const encode = compileCsvRowEncoder([{ type: "integer" }, { type: "string" }, { type: "string" }]);
-    expect(encode(["1", 'a,"b"', ""])).toBe('1,"a,""b""",""\n');
-    expect(encode(["2", null, "two\nlines"])).toBe('2,,"two\nlines"\n');
+    const encode = compileStagedRowEncoder([{ type: "integer" }, { type: "string" }, { type: "string" }]);
+    expect(encode(12, ["1", 'a,"b"', ""])).toBe('12,1,"a,""b""",""\n');
+    expect(encode(13, ["2", null, "two\nlines"])).toBe('13,2,,"two\nlines"\n');
   });
 });

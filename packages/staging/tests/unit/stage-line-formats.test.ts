@@ -23,7 +23,7 @@ describe("stageStream with NDJSON", () => {
 
     // assert
     expect(result.rows()).toBe(
-      lines("\n", "1,a@example.com,Ann,FR,true,2026-01-02", "3,c@example.com,Cy,,,2026-01-03"),
+      lines("\n", "1,1,a@example.com,Ann,FR,true,2026-01-02", "5,3,c@example.com,Cy,,,2026-01-03"),
     );
     const rejects = result.rejects()!;
     expect(rejects.map((r) => [r.line, r.field])).toEqual([
@@ -45,7 +45,7 @@ describe("stageStream with NDJSON", () => {
     );
 
     // assert
-    expect(result.rows()).toBe("9,z@example.com,Zed,,,2026-02-03\n");
+    expect(result.rows()).toBe("1,9,z@example.com,Zed,,,2026-02-03\n");
   });
 });
 
@@ -72,7 +72,7 @@ describe("stageStream with fixed-width records", () => {
 
     // assert
     expect(result.rows()).toBe(
-      lines("\n", "1,00012345,2026-11-01,-12.50,rent ünïcødé", "2,00012345,2026-11-02,3.1,"),
+      lines("\n", "1,1,00012345,2026-11-01,-12.50,rent ünïcødé", "3,2,00012345,2026-11-02,3.1,"),
     );
     expect(result.rejects()).toEqual([
       { line: 4, field: "account", reason: "does not match pattern ^[0-9]{8}$", value: "ABC" },
