@@ -219,7 +219,8 @@ async function checkPrimaryKey(
     );
   }
   const same =
-    key.length === (contract.primaryKey ?? []).length && (contract.primaryKey ?? []).every((column) => key.includes(column));
+    key.length === (contract.primaryKey ?? []).length &&
+    (contract.primaryKey ?? []).every((column) => key.includes(column));
   if (!same) {
     throw new SchemaMismatchError(
       `table ${table} has primary key (${key.join(", ")}) but contract ${contract.name} v${contract.version} declares (${(contract.primaryKey ?? []).join(", ")})`,
