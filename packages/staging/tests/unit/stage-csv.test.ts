@@ -153,6 +153,30 @@ describe("stageStream with CSV", () => {
     }
   });
 
+  it("rejects a value holding a NUL byte at its line, which Postgres text cannot hold, and stages the rest", async () => {
+    // prepare
+    const csv = lines(
+      "\n",
+      HEADER,
+      "1,10,paid,1.00,EUR,2026-11-27T10:00:00Z,ok",
+      "2,10,paid,1.00,EUR,2026-11-27T10:00:00Z,bad\0byte",
+    );
+
+    // act
+    const result = await stage(ordersContract({ quarantine: { maxBadRowRatio: 1 } }), csv);
+
+    // assert
+    expect(result.rejects()).toEqual([
+      {
+        line: 3,
+        field: "note",
+        reason: "contains a NUL character, which Postgres text cannot hold",
+        value: "bad\0byte",
+      },
+    ]);
+    expect(result.rows()).toBe("2,1,10,paid,1.00,EUR,2026-11-27T10:00:00.000Z,ok\n");
+  });
+
   it("rejects a record with the wrong number of fields as a whole row", async () => {
     // prepare
     const csv = lines(

@@ -36,6 +36,28 @@ describe("stageStream with NDJSON", () => {
     expect(rejects[1]!.reason).toBe("not a JSON object");
   });
 
+  it("rejects a \\u0000 escape or a lone surrogate escape, which Postgres would refuse or alter", async () => {
+    // prepare: escapes JSON allows, in lines 1 and 2; line 3 holds a surrogate pair, an emoji
+    const ndjson = lines(
+      "\n",
+      '{"customer_id": 1, "email": "a@example.com", "name": "A\\u0000n", "signed_up": "2026-01-02"}',
+      '{"customer_id": 2, "email": "b@example.com", "name": "B\\ud800b", "signed_up": "2026-01-02"}',
+      '{"customer_id": 3, "email": "c@example.com", "name": "C\\ud83d\\ude00", "signed_up": "2026-01-02"}',
+    );
+
+    // act
+    const result = await stage({ ...customers, quarantine: { maxBadRowRatio: 1 } }, ndjson, {
+      key: "crm/customers/escapes.ndjson",
+    });
+
+    // assert
+    expect(result.rejects()!.map((r) => [r.line, r.field, r.reason])).toEqual([
+      [1, "name", "contains a NUL character, which Postgres text cannot hold"],
+      [2, "name", expect.stringMatching(/^contains a lone UTF-16 surrogate/)],
+    ]);
+    expect(result.rows()).toBe("3,3,c@example.com,C😀,,,2026-01-02\n");
+  });
+
   it("reads the last line when the file does not end with a line break", async () => {
     // act
     const result = await stage(
