@@ -193,6 +193,13 @@ describe("compileStagedRowEncoder", () => {
     });
   });
 
+  it.each([0, 7, 999, 1000, 1001, 10_010, 999_999, 1_000_000, 1_234_567, 2 ** 40 + 5])(
+    "writes the line %s as its decimal digits",
+    (line) => {
+      expect(compileStagedRowEncoder([{ type: "integer" }])(line, ["1"])).toBe(`${String(line)},1\n`);
+    },
+  );
+
   it("still quotes string columns", () => {
     const encode = compileStagedRowEncoder([{ type: "integer" }, { type: "string" }, { type: "string" }]);
     expect(encode(12, ["1", 'a,"b"', ""])).toBe('12,1,"a,""b""",""\n');
