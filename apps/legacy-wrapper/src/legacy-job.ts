@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import {
+  contractFingerprint,
   createEvent,
   type DatasetContract,
   type DatasetRegistry,
@@ -227,10 +228,21 @@ export async function runLegacyJob(
       format = LEGACY_OUTPUT_FORMAT;
     }
 
-    const staging = deps.stage(
-      { event, contract: stageContract, body, producer: "legacy-wrapper", ...(format ? { format } : {}) },
-      { store: deps.store, stagingBucket: deps.stagingBucket, publisher: deps.publisher, logger },
-    );
+    // The manifest names the deployed contract, not the one the program's output is read with.
+    const stageParams = {
+      event,
+      contract: stageContract,
+      contractHash: contractFingerprint(contract),
+      body,
+      producer: "legacy-wrapper" as const,
+      ...(format ? { format } : {}),
+    };
+    const staging = deps.stage(stageParams, {
+      store: deps.store,
+      stagingBucket: deps.stagingBucket,
+      publisher: deps.publisher,
+      logger,
+    });
     try {
       // A stop during staging gets the grace to finish (staging is short and idempotent); past
       // it the run is failed as retryable. The manifest is written last, so an unfinished

@@ -17,12 +17,14 @@ import { ordersContract, stageCompressedRows } from "../tests/support/staging";
 
 const STATUSES = ["new", "paid", "shipped", "cancelled"];
 
-function generateCsv(rows: number, firstKey = 1): Buffer {
+/** Orders rows as CSV; `staged` leads each with its line (`_sluice_line`), as staging writes them. */
+function generateCsv(rows: number, firstKey = 1, staged = true): Buffer {
   const parts: string[] = [];
   const base = Date.UTC(2026, 0, 1);
   for (let i = firstKey; i < firstKey + rows; i++) {
     parts.push(
       encodeCsvRow([
+        ...(staged ? [String(i - firstKey + 2)] : []),
         String(i),
         String(1 + (i % 50_000)),
         STATUSES[i % 4]!,
@@ -99,8 +101,8 @@ async function main(): Promise<void> {
   const target = new PgLoadTarget(new Pool({ connectionString: benchUrl.toString(), max: 2 }));
   try {
     const started = performance.now();
-    const csv = generateCsv(rows);
-    const gz = gzipSync(csv, { level: 6 });
+    const csv = generateCsv(rows, 1, false);
+    const gz = gzipSync(generateCsv(rows), { level: 6 });
     const csvPath = join(dir, "rows.csv");
     writeFileSync(csvPath, csv);
     console.log(

@@ -7,6 +7,7 @@ import {
   type ObjectStore,
   parseStagingManifest,
   type StagingManifest,
+  stagedColumnsOf,
 } from "@sluice/core";
 import { StagedRunMismatchError } from "./errors";
 
@@ -33,8 +34,9 @@ export async function readManifest(store: ObjectStore, run: StagedRun): Promise<
 }
 
 /**
- * Checks the manifest describes the event's run and that its columns are the deployed
- * contract's fields in order, so no value can land in the wrong column.
+ * Checks the manifest describes the event's run and that its columns are `_sluice_line` and the
+ * deployed contract's fields in order, so no value can land in the wrong column. A run staged
+ * before rows carried their line lists the fields alone, and still loads.
  *
  * @throws StagedRunMismatchError (dead-letter) naming both sides when they differ.
  */
@@ -46,11 +48,11 @@ export function checkManifest(manifest: StagingManifest, run: StagedRun, contrac
       { manifestRunId: manifest.runId, runId: run.runId },
     );
   }
-  const expected = columnsOf(contract);
-  const same =
-    manifest.columns.length === expected.length &&
-    manifest.columns.every((column, i) => column === expected[i]);
-  if (!same) {
+  const expected = stagedColumnsOf(contract);
+  const matches = (columns: string[]) =>
+    manifest.columns.length === columns.length &&
+    manifest.columns.every((column, i) => column === columns[i]);
+  if (!matches(expected) && !matches(columnsOf(contract))) {
     throw new StagedRunMismatchError(
       `staged columns (${manifest.columns.join(", ")}) of ${where} (contract v${manifest.contractVersion}) do not match contract ${contract.name} v${contract.version} (${expected.join(", ")})`,
       { staged: manifest.columns, contract: expected, dataset: contract.name },

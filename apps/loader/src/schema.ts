@@ -45,7 +45,7 @@ export function createTableSql(contract: DatasetContract, name: TableName): stri
   const columns = contract.fields.map(
     (field) => `${quoteIdent(field.name)} ${columnTypeOf(field)}${field.required ? " NOT NULL" : ""}`,
   );
-  columns.push(`PRIMARY KEY (${identList(contract.primaryKey)})`);
+  columns.push(`PRIMARY KEY (${identList(contract.primaryKey ?? [])})`);
   return `CREATE TABLE IF NOT EXISTS ${qualifiedName(name)} (${columns.join(", ")})`;
 }
 
@@ -158,7 +158,7 @@ async function reconcileColumns(
         },
       );
     }
-    if (column.is_nullable === "NO" && !field.required && !contract.primaryKey.includes(field.name)) {
+    if (column.is_nullable === "NO" && !field.required && !(contract.primaryKey ?? []).includes(field.name)) {
       throw new SchemaMismatchError(
         `table ${table} column ${field.name} is NOT NULL but contract ${contract.name} v${contract.version} makes it optional; rows without it would fail to load`,
         {
@@ -209,25 +209,26 @@ async function checkPrimaryKey(
   const key = await readPrimaryKey(session, name);
   if (key.length === 0) {
     throw new SchemaMismatchError(
-      `table ${table} has no primary key; contract ${contract.name} merges on (${contract.primaryKey.join(", ")})`,
+      `table ${table} has no primary key; contract ${contract.name} merges on (${(contract.primaryKey ?? []).join(", ")})`,
       {
         table,
         kind: "no-primary-key",
-        contractNeeds: contract.primaryKey.join(", "),
+        contractNeeds: (contract.primaryKey ?? []).join(", "),
         dataset: contract.name,
       },
     );
   }
   const same =
-    key.length === contract.primaryKey.length && contract.primaryKey.every((column) => key.includes(column));
+    key.length === (contract.primaryKey ?? []).length &&
+    (contract.primaryKey ?? []).every((column) => key.includes(column));
   if (!same) {
     throw new SchemaMismatchError(
-      `table ${table} has primary key (${key.join(", ")}) but contract ${contract.name} v${contract.version} declares (${contract.primaryKey.join(", ")})`,
+      `table ${table} has primary key (${key.join(", ")}) but contract ${contract.name} v${contract.version} declares (${(contract.primaryKey ?? []).join(", ")})`,
       {
         table,
         kind: "primary-key-changed",
         tableHas: key.join(", "),
-        contractNeeds: contract.primaryKey.join(", "),
+        contractNeeds: (contract.primaryKey ?? []).join(", "),
         dataset: contract.name,
       },
     );

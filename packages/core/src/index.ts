@@ -1,5 +1,6 @@
 export * from "./config";
 export * from "./datasets/contract";
+export * from "./datasets/load-policy";
 export * from "./datasets/registry-files";
 export * from "./datasets/validate-row";
 export * from "./errors";

@@ -2,8 +2,8 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   ContractError,
-  columnsOf,
   compileRowValidator,
+  contractFingerprint,
   createEvent,
   type DatasetContract,
   type EventPublisher,
@@ -17,6 +17,7 @@ import {
   type SluiceEvent,
   type StagingKeys,
   type StagingManifest,
+  stagedColumnsOf,
   stagingKeysOf,
 } from "@sluice/core";
 import { resolveStagingConfig, type StagingConfig } from "./config";
@@ -41,6 +42,12 @@ export interface StageParams {
   body: Readable;
   /** Parses `body` in this format instead of the contract's (the legacy program writes CSV). */
   format?: FormatSpec;
+  /**
+   * The manifest's `contractHash`: `contractFingerprint` of the deployed contract. Defaults to
+   * `contract`'s; a producer staging under a contract derived from the deployed one (the legacy
+   * wrapper reads its program's output by field name) passes the deployed contract's.
+   */
+  contractHash?: string;
   producer: Producer;
 }
 
@@ -112,8 +119,9 @@ function sourceOf(producer: Producer): string {
 /**
  * Stages one object's content: streams `body` (gunzipped when its first bytes say gzip), checks
  * it is strict UTF-8, parses it in the contract's format (or `format`), validates each row, and
- * writes, at keys addressed by the run id, the valid rows (gzip CSV in COPY form, SHA-256 taken on
- * the way), the rejections (NDJSON) and, last, the manifest; then publishes `sluice.object.staged`.
+ * writes, at keys addressed by the run id, the valid rows (gzip CSV in COPY form, each led by the
+ * physical line its record starts on; SHA-256 taken on the way), the rejections (NDJSON) and,
+ * last, the manifest (with the contract's fingerprint); then publishes `sluice.object.staged`.
  * Memory stays bounded: every stage streams with backpressure.
  *
  * Content that can never load (not UTF-8, a binary format, a header without a required column,
@@ -214,10 +222,11 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
     runId,
     dataset: contract.name,
     contractVersion: contract.version,
+    contractHash: params.contractHash ?? contractFingerprint(contract),
     object,
     route,
     producer,
-    columns: columnsOf(contract),
+    columns: stagedColumnsOf(contract),
     format: "csv+gzip",
     counts: finalCounts,
     rowsSha256: rows.sha256,

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { PassThrough, pipeline, Transform, type TransformCallback, type Writable } from "node:stream";
 import { createGzip, type ZlibOptions } from "node:zlib";
 import {
-  compileCsvRowEncoder,
+  compileStagedRowEncoder,
   type DatasetContract,
   isRejection,
   type ObjectStore,
@@ -72,7 +72,8 @@ function drained(stream: Writable): Promise<void> {
 
 /**
  * Validates records and streams the run's two data outputs into the store as they are produced:
- * valid rows as gzip CSV (Postgres COPY form) with their SHA-256 computed on the way, rejections
+ * valid rows as gzip CSV (Postgres COPY form, each row led by its line: `STAGED_LINE_COLUMN`)
+ * with their SHA-256 computed on the way, rejections
  * as NDJSON. Output is batched into {@link StagingConfig.writeChunkChars} writes; callers poll
  * {@link saturated} and wait on {@link drained} so memory stays bounded by the stream buffers.
  */
@@ -83,7 +84,7 @@ export class StagingWriter implements RecordSink {
   readonly firstRejections: Rejection[] = [];
 
   readonly #validate: RowValidator;
-  readonly #encode: (row: readonly (string | null)[]) => string;
+  readonly #encode: (line: number, row: readonly (string | null)[]) => string;
   readonly #config: StagingConfig;
   readonly #gzip;
   readonly #digest = new DigestStream();
@@ -93,7 +94,7 @@ export class StagingWriter implements RecordSink {
 
   constructor(contract: DatasetContract, validate: RowValidator, config: StagingConfig) {
     this.#validate = validate;
-    this.#encode = compileCsvRowEncoder(contract.fields);
+    this.#encode = compileStagedRowEncoder(contract.fields);
     this.#config = config;
     // Zlib streams take stream options too; their typings only omit them.
     this.#gzip = createGzip({
@@ -126,7 +127,7 @@ export class StagingWriter implements RecordSink {
       return;
     }
     this.counts.staged++;
-    this.#rows += this.#encode(result);
+    this.#rows += this.#encode(line, result);
     if (this.#rows.length >= this.#config.writeChunkChars) this.#flushRows();
   }
 

@@ -118,13 +118,14 @@ describe("legacy-wrapper entrypoint, run as a process", () => {
       const manifest = JSON.parse((await readObject(world, keys.manifestKey)).toString()) as StagingManifest;
       expect(manifest).toMatchObject({
         producer: "legacy-wrapper",
-        columns: ["entry_id", "account", "posted_on", "amount", "memo"],
+        columns: ["_sluice_line", "entry_id", "account", "posted_on", "amount", "memo"],
       });
       const rows = gunzipSync(await readObject(world, keys.rowsKey))
         .toString("utf8")
         .split("\n");
-      expect(rows[0]).toBe("1001,00000001,2026-11-02,1.25,entry 1");
-      expect(rows[6]).toBe('1007,00000007,2026-11-02,7.25,"Coffee, ""large"" beans"');
+      // Lines are the program output's (header = line 1), one past the raw file's (issue 12).
+      expect(rows[0]).toBe("2,1001,00000001,2026-11-02,1.25,entry 1");
+      expect(rows[6]).toBe('8,1007,00000007,2026-11-02,7.25,"Coffee, ""large"" beans"');
       const rejects = (await readObject(world, keys.rejectsKey)).toString().trim().split("\n");
       expect(rejects).toHaveLength(1);
       expect(JSON.parse(rejects[0]!)).toMatchObject({ field: "account", value: "ABC" });

@@ -2,6 +2,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
+  contractFingerprint,
   createEvent,
   type DatasetRegistry,
   RetryableError,
@@ -109,11 +110,14 @@ describe("runLegacyJob", () => {
     expect(publisher.types()).toEqual(["sluice.object.staged"]);
     const keys = stagingKeysOf("ledger", event.data.runId);
     const rows = gunzipSync(store.bytes("staging", keys.rowsKey)!).toString();
+    // Each row's line is the program output's (its header is line 1), one past the raw file's:
+    // issue 12 makes the container route name the raw file's lines.
     expect(rows).toBe(
-      '1,00000001,2026-11-01,10.00,first\n2,00000002,2026-11-02,-3.50,"second, with comma"\n',
+      '2,1,00000001,2026-11-01,10.00,first\n3,2,00000002,2026-11-02,-3.50,"second, with comma"\n',
     );
     const manifest = JSON.parse(store.bytes("staging", keys.manifestKey)!.toString());
     expect(manifest.producer).toBe("legacy-wrapper");
+    expect(manifest.contractHash).toBe(contractFingerprint(ledger));
   });
 
   it("stages an object in a format the pipeline reads itself without running a program", async () => {

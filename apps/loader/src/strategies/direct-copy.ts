@@ -24,7 +24,7 @@ export const directCopy: LoadStrategy = {
   async attempt(ctx) {
     if (!ctx.table.created && !(await isEmpty(ctx.session, ctx.table.name))) return undefined;
     return unlessKeyExists(ctx.session, SAVEPOINT, async () => {
-      const copied = await copyStagedRows(ctx, qualifiedName(ctx.table.name));
+      const copied = await copyStagedRows(ctx, qualifiedName(ctx.table.name), { hasLineColumn: false });
       return { rowsStaged: copied, inserted: copied, updated: 0, unchanged: 0 };
     });
   },

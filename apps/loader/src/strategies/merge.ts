@@ -16,7 +16,7 @@ export const merge: LoadStrategy = {
     const staged = await ctx.stageTable();
     await ctx.session.query("SELECT set_config('work_mem', $1, true)", [ctx.config.mergeWorkMem]);
     const columns = columnsOf(ctx.contract);
-    const key = ctx.contract.primaryKey;
+    const key = ctx.contract.primaryKey ?? [];
     const others = columns.filter((column) => !key.includes(column));
     const keyList = identList(key);
     const conflict =

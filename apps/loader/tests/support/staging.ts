@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import {
-  columnsOf,
   createEvent,
   type DatasetContract,
   type DatasetContractInput,
@@ -13,6 +12,7 @@ import {
   runIdOf,
   type SluiceEvent,
   type StagingManifest,
+  stagedColumnsOf,
   stagingKeysOf,
 } from "@sluice/core";
 
@@ -64,13 +64,14 @@ export function orderRow(
 export interface StageOptions {
   /** Raw object key (run id derives from it); a fresh one by default. */
   key?: string;
-  /** Columns to claim in the manifest (default: the contract's). */
+  /** Columns to claim in the manifest (default: `_sluice_line`, then the contract's fields). */
   manifestColumns?: string[];
 }
 
 /**
- * Stages `rows` the way transform does (gzip CSV, manifest written last) and returns the
- * `sluice.object.staged` event that announces them.
+ * Stages `rows` the way transform does (gzip CSV, each row led by its line as if read from a CSV
+ * with a header: 2, 3, …; manifest written last) and returns the `sluice.object.staged` event
+ * that announces them.
  */
 export async function stageRun(
   store: ObjectStore,
@@ -84,7 +85,7 @@ export async function stageRun(
     size: 1234,
     eTag: randomUUID().replace(/-/g, ""),
   };
-  const gz = gzipSync(Buffer.from(rows.map((row) => encodeCsvRow(row)).join("")));
+  const gz = gzipSync(Buffer.from(rows.map((row, i) => encodeCsvRow([String(i + 2), ...row])).join("")));
   return stageCompressedRows(store, contract, object, gz, rows.length, options.manifestColumns);
 }
 
@@ -98,7 +99,7 @@ export async function stageCompressedRows(
   object: ObjectRef,
   gz: Buffer,
   rowCount: number,
-  manifestColumns: string[] = columnsOf(contract),
+  manifestColumns: string[] = stagedColumnsOf(contract),
 ): Promise<SluiceEvent<"sluice.object.staged">> {
   const runId = runIdOf(object);
   const keys = stagingKeysOf(contract.name, runId);

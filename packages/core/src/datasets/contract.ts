@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import picomatch from "picomatch";
 import * as z from "zod/mini";
 import "../zod-config";
 import { ContractError } from "../errors";
 import type { Route } from "../events/envelope";
+import { type LoadPolicy, loadPolicyProblems, loadSectionSchema, resolveLoadPolicy } from "./load-policy";
 
 /** Column types a contract can declare, and the Postgres type each loads as. */
 export const FIELD_TYPES = {
@@ -40,6 +42,8 @@ const fieldSchema = z
     maxLength: z.optional(positiveInt()),
     /** Decimal scale: digits kept after the point (values with more are rejected). */
     scale: z.optional(z.int().check(z.minimum(0), z.maximum(30))),
+    /** Decimal precision: total significant digits (the column becomes `numeric(precision, scale)`). */
+    precision: z.optional(z.int().check(z.minimum(1), z.maximum(1000))),
     /** Name of the column in the source, when it differs from `name`. */
     source: z.optional(nonEmpty()),
   })
@@ -62,6 +66,20 @@ const fieldSchema = z
             path: ["pattern"],
           });
         }
+      }
+      if ((field.precision !== undefined || field.scale !== undefined) && field.type !== "decimal") {
+        ctx.addIssue({
+          code: "custom",
+          message: `precision/scale apply to type decimal, not ${field.type}`,
+          path: [field.precision !== undefined ? "precision" : "scale"],
+        });
+      }
+      if (field.precision !== undefined && (field.scale ?? 0) > field.precision) {
+        ctx.addIssue({
+          code: "custom",
+          message: `scale ${field.scale} is greater than precision ${field.precision}`,
+          path: ["scale"],
+        });
       }
       if (
         (field.min !== undefined || field.max !== undefined) &&
@@ -109,7 +127,10 @@ export const datasetContractSchema = z
     match: z.union([z.strictObject({ prefix: nonEmpty() }), z.strictObject({ glob: nonEmpty() })]),
     format: z.discriminatedUnion("type", [csvFormat, ndjsonFormat, fixedWidthFormat]),
     fields: z.array(fieldSchema).check(z.minLength(1)),
-    primaryKey: z.array(identifier).check(z.minLength(1)),
+    /** The key of a row: required by load mode `merge`, optional otherwise. */
+    primaryKey: z.optional(z.array(identifier).check(z.minLength(1))),
+    /** How a file meets its table (`load-policy.ts`); defaults from {@link resolveLoadPolicy}. */
+    load: z.optional(loadSectionSchema),
     /** Target table, optionally schema-qualified (`sales.orders`). */
     table: z
       .string()
@@ -140,7 +161,7 @@ export const datasetContractSchema = z
           });
         names.add(field.name);
       });
-      contract.primaryKey.forEach((key, i) => {
+      (contract.primaryKey ?? []).forEach((key, i) => {
         const field = contract.fields.find((f) => f.name === key);
         if (!field)
           ctx.addIssue({
@@ -155,6 +176,8 @@ export const datasetContractSchema = z
             path: ["primaryKey", i],
           });
       });
+      for (const problem of loadPolicyProblems(contract))
+        ctx.addIssue({ code: "custom", message: problem.message, path: problem.path });
       if (contract.format.type === "fixed-width") {
         const columns = new Set(contract.format.columns.map((c) => c.field));
         for (const field of contract.fields) {
@@ -177,8 +200,8 @@ export const datasetContractSchema = z
     }),
   );
 
-/** A validated dataset contract. */
-export type DatasetContract = z.output<typeof datasetContractSchema>;
+/** A validated dataset contract, its load policy resolved (every default applied). */
+export type DatasetContract = Omit<z.output<typeof datasetContractSchema>, "load"> & { load: LoadPolicy };
 /** A contract's field. */
 export type FieldSpec = DatasetContract["fields"][number];
 /** A contract's input format. */
@@ -208,7 +231,29 @@ export function parseDatasetContract(input: unknown, origin = "contract"): Datas
     const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
     throw new ContractError(`${origin}: ${problems.join("; ")}`, { origin, problems });
   }
-  return result.data;
+  return { ...result.data, load: resolveLoadPolicy(result.data) };
+}
+
+/**
+ * A fingerprint of everything in a contract that decides what a run stages and loads (all but
+ * its description): 16 hex characters of SHA-256 over its canonical JSON. A run loaded under
+ * one fingerprint is loaded again when the contract's fingerprint changes.
+ */
+export function contractFingerprint(contract: DatasetContract): string {
+  const { description: _description, ...rules } = contract;
+  return createHash("sha256").update(canonicalJson(rules)).digest("hex").slice(0, 16);
+}
+
+/** JSON with object keys sorted at every level, so equal values always give equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function formatPath(path: PropertyKey[]): string {

@@ -12,12 +12,17 @@ export const stagingManifestSchema = z.object({
   dataset: z.string().check(z.minLength(1)),
   /** Version of the dataset contract the rows were validated against. */
   contractVersion: z.int().check(z.positive()),
+  /**
+   * `contractFingerprint` of the contract the rows were staged under. A run loaded under another
+   * fingerprint is loaded again. Absent in manifests written before it existed.
+   */
+  contractHash: z.optional(z.string().check(z.regex(/^[0-9a-f]{16}$/))),
   /** The raw object the rows came from. */
   object: objectRefSchema,
   route: z.enum(["lambda", "container"]),
   /** Which phase produced the outputs (`transform` or `legacy-wrapper`). */
   producer: z.string().check(z.minLength(1)),
-  /** Column order of the staged rows. */
+  /** Column order of the staged rows: `_sluice_line` (STAGED_LINE_COLUMN) first, then the contract's fields. */
   columns: z.array(z.string().check(z.minLength(1))),
   format: z.literal("csv+gzip"),
   counts: rowCountsSchema,

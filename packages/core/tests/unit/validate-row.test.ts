@@ -1,6 +1,6 @@
 import {
-  compileCsvRowEncoder,
   compileRowValidator,
+  compileStagedRowEncoder,
   encodeCsvRow,
   isRejection,
   parseDatasetContract,
@@ -69,7 +69,7 @@ describe("compileRowValidator", () => {
     ["2024-02-29T23:59:59Z", "2024-02-29T23:59:59.000Z"],
     ["2000-02-29T00:00:00Z", "2000-02-29T00:00:00.000Z"],
     ["2026-11-27T10:15:30.1Z", "2026-11-27T10:15:30.100Z"],
-    ["2026-11-27T10:15:30.123456Z", "2026-11-27T10:15:30.123Z"],
+    ["2026-11-27T10:15:30.123456Z", "2026-11-27T10:15:30.123456Z"],
     [" 2026-11-27T10:15:30Z ", "2026-11-27T10:15:30.000Z"],
     ["2026-11-27T10:15Z", "2026-11-27T10:15:00.000Z"],
   ])("normalises the UTC timestamp %s to %s", (raw, canonical) => {
@@ -179,23 +179,30 @@ describe("encodeCsvRow", () => {
   });
 });
 
-describe("compileCsvRowEncoder", () => {
-  it("encodes validated rows exactly as encodeCsvRow does", () => {
-    const encode = compileCsvRowEncoder(contract.fields);
+describe("compileStagedRowEncoder", () => {
+  it("encodes the line, then the validated row exactly as encodeCsvRow does", () => {
+    const encode = compileStagedRowEncoder(contract.fields);
     const rows = [
       ["+007", " 12.50 ", "paid", "Yes", "2024-02-29", "2026-11-27 10:15:30.5+01:00", "EUR"],
       ["1", "", "", "", "", "", ""],
       ["3", "0.5", "new", "0", "2026-01-31", "2026-01-31T00:00:00Z", "ABC"],
     ].map((values) => validate(values, 1));
-    for (const row of rows) {
+    rows.forEach((row, i) => {
       if (isRejection(row)) throw new Error(`expected a valid row, got ${JSON.stringify(row)}`);
-      expect(encode(row)).toBe(encodeCsvRow(row));
-    }
+      expect(encode(i + 2, row)).toBe(encodeCsvRow([String(i + 2), ...row]));
+    });
   });
 
+  it.each([0, 7, 999, 1000, 1001, 10_010, 999_999, 1_000_000, 1_234_567, 2 ** 40 + 5])(
+    "writes the line %s as its decimal digits",
+    (line) => {
+      expect(compileStagedRowEncoder([{ type: "integer" }])(line, ["1"])).toBe(`${String(line)},1\n`);
+    },
+  );
+
   it("still quotes string columns", () => {
-    const encode = compileCsvRowEncoder([{ type: "integer" }, { type: "string" }, { type: "string" }]);
-    expect(encode(["1", 'a,"b"', ""])).toBe('1,"a,""b""",""\n');
-    expect(encode(["2", null, "two\nlines"])).toBe('2,,"two\nlines"\n');
+    const encode = compileStagedRowEncoder([{ type: "integer" }, { type: "string" }, { type: "string" }]);
+    expect(encode(12, ["1", 'a,"b"', ""])).toBe('12,1,"a,""b""",""\n');
+    expect(encode(13, ["2", null, "two\nlines"])).toBe('13,2,,"two\nlines"\n');
   });
 });

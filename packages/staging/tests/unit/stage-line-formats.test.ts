@@ -23,7 +23,7 @@ describe("stageStream with NDJSON", () => {
 
     // assert
     expect(result.rows()).toBe(
-      lines("\n", "1,a@example.com,Ann,FR,true,2026-01-02", "3,c@example.com,Cy,,,2026-01-03"),
+      lines("\n", "1,1,a@example.com,Ann,FR,true,2026-01-02", "5,3,c@example.com,Cy,,,2026-01-03"),
     );
     const rejects = result.rejects()!;
     expect(rejects.map((r) => [r.line, r.field])).toEqual([
@@ -36,6 +36,28 @@ describe("stageStream with NDJSON", () => {
     expect(rejects[1]!.reason).toBe("not a JSON object");
   });
 
+  it("rejects a \\u0000 escape or a lone surrogate escape, which Postgres would refuse or alter", async () => {
+    // prepare: escapes JSON allows, in lines 1 and 2; line 3 holds a surrogate pair, an emoji
+    const ndjson = lines(
+      "\n",
+      '{"customer_id": 1, "email": "a@example.com", "name": "A\\u0000n", "signed_up": "2026-01-02"}',
+      '{"customer_id": 2, "email": "b@example.com", "name": "B\\ud800b", "signed_up": "2026-01-02"}',
+      '{"customer_id": 3, "email": "c@example.com", "name": "C\\ud83d\\ude00", "signed_up": "2026-01-02"}',
+    );
+
+    // act
+    const result = await stage({ ...customers, quarantine: { maxBadRowRatio: 1 } }, ndjson, {
+      key: "crm/customers/escapes.ndjson",
+    });
+
+    // assert
+    expect(result.rejects()!.map((r) => [r.line, r.field, r.reason])).toEqual([
+      [1, "name", "contains a NUL character, which Postgres text cannot hold"],
+      [2, "name", expect.stringMatching(/^contains a lone UTF-16 surrogate/)],
+    ]);
+    expect(result.rows()).toBe("3,3,c@example.com,C😀,,,2026-01-02\n");
+  });
+
   it("reads the last line when the file does not end with a line break", async () => {
     // act
     const result = await stage(
@@ -45,7 +67,7 @@ describe("stageStream with NDJSON", () => {
     );
 
     // assert
-    expect(result.rows()).toBe("9,z@example.com,Zed,,,2026-02-03\n");
+    expect(result.rows()).toBe("1,9,z@example.com,Zed,,,2026-02-03\n");
   });
 });
 
@@ -72,7 +94,7 @@ describe("stageStream with fixed-width records", () => {
 
     // assert
     expect(result.rows()).toBe(
-      lines("\n", "1,00012345,2026-11-01,-12.50,rent ünïcødé", "2,00012345,2026-11-02,3.1,"),
+      lines("\n", "1,1,00012345,2026-11-01,-12.50,rent ünïcødé", "3,2,00012345,2026-11-02,3.1,"),
     );
     expect(result.rejects()).toEqual([
       { line: 4, field: "account", reason: "does not match pattern ^[0-9]{8}$", value: "ABC" },

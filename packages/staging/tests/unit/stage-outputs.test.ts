@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { RetryableError, type SluiceEvent } from "@sluice/core";
+import { contractFingerprint, RetryableError, type SluiceEvent } from "@sluice/core";
 import { stageStream } from "../../src";
 import {
   FIXED_TIME,
@@ -39,6 +39,7 @@ describe("stageStream outputs", () => {
       runId: expect.stringMatching(/^r-[0-9a-f]{32}$/),
       dataset: "orders",
       contractVersion: 1,
+      contractHash: contractFingerprint(contract),
       object: {
         bucket: RAW_BUCKET,
         key: "orders/2026/11/27/export.csv",
@@ -47,7 +48,16 @@ describe("stageStream outputs", () => {
       },
       route: "lambda",
       producer: "transform",
-      columns: ["order_id", "customer_id", "status", "amount", "currency", "ordered_at", "note"],
+      columns: [
+        "_sluice_line",
+        "order_id",
+        "customer_id",
+        "status",
+        "amount",
+        "currency",
+        "ordered_at",
+        "note",
+      ],
       format: "csv+gzip",
       counts: { rows: 3, staged: 2, rejected: 1 },
       rowsSha256: createHash("sha256").update(rowsBytes).digest("hex"),
@@ -78,9 +88,11 @@ describe("stageStream outputs", () => {
     expect(keys.map((key) => first.deps.store.bytes(STAGING_BUCKET, key))).toEqual(before);
   });
 
-  it("records the legacy wrapper as producer and parses the given format instead of the contract's", async () => {
-    // prepare: the ledger contract is fixed-width, the legacy program writes CSV
+  it("records the legacy wrapper as producer, parses the given format and writes the deployed contract's hash", async () => {
+    // prepare: the ledger contract is fixed-width; the legacy program writes CSV, read by field name
     const ledger = registry.get("ledger");
+    const csv = { type: "csv", delimiter: ",", quote: '"', header: true } as const;
+    const readFromCsv = { ...ledger, format: csv };
     const deps = testDeps();
     const event = receivedEvent(ledger, "ledger/gl.txt", { route: "container" });
     const body = Readable.from([
@@ -91,10 +103,11 @@ describe("stageStream outputs", () => {
     const outcome = await stageStream(
       {
         event,
-        contract: ledger,
+        contract: readFromCsv,
         body,
         producer: "legacy-wrapper",
-        format: { type: "csv", delimiter: ",", quote: '"', header: true },
+        format: csv,
+        contractHash: contractFingerprint(ledger),
       },
       deps,
     );
@@ -105,6 +118,8 @@ describe("stageStream outputs", () => {
     expect(outcome.manifest.producer).toBe("legacy-wrapper");
     expect(outcome.manifest.route).toBe("container");
     expect(outcome.event.source).toBe("sluice/legacy-wrapper");
+    expect(contractFingerprint(readFromCsv)).not.toBe(contractFingerprint(ledger));
+    expect(outcome.manifest.contractHash).toBe(contractFingerprint(ledger));
   });
 });
 

@@ -1,0 +1,138 @@
+import type { FieldSpec } from "./contract";
+import type { Fail, FieldCheck } from "./field-check";
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+const INVALID_DATE = "not a valid date (YYYY-MM-DD)";
+const YEAR_ZERO = "year 0000 does not exist (the year before 0001 is 1 BC); Postgres refuses it";
+const OUT_OF_RANGE = "outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z once converted to UTC";
+
+/**
+ * The instants a staged timestamp can hold. Postgres's own range is wider (4713 BC to 294276 AD),
+ * but the canonical text is `YYYY-…Z`: a 4-digit year from 0001, which is what an offset can push
+ * a written date past.
+ */
+const FIRST_INSTANT_MS = Date.parse("0001-01-01T00:00:00Z");
+const LAST_INSTANT_MS = Date.parse("9999-12-31T23:59:59.999Z");
+
+/** The decimal number of `length` digits at `offset`, or NaN when one is not a digit. */
+function digitsAt(text: string, offset: number, length: number): number {
+  let value = 0;
+  for (let i = offset; i < offset + length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) return Number.NaN;
+    value = value * 10 + (code - 48);
+  }
+  return value;
+}
+
+/**
+ * The year of the calendar date written `YYYY-MM-DD` at `offset` of `text` (0 for the year
+ * 0000, which Postgres refuses), or -1 when the text is not a real date there.
+ */
+function calendarDateYear(text: string, offset: number): number {
+  if (text.charCodeAt(offset + 4) !== 45 || text.charCodeAt(offset + 7) !== 45) return -1;
+  const year = digitsAt(text, offset, 4);
+  const month = digitsAt(text, offset + 5, 2);
+  const day = digitsAt(text, offset + 8, 2);
+  // Written so that NaN (a non-digit) fails every comparison.
+  if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1)) return -1;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!) ? year : -1;
+}
+
+/** A check of `date` fields: a real calendar date written `YYYY-MM-DD`, from 0001-01-01. */
+export function compileDate(field: FieldSpec, fail: Fail): FieldCheck {
+  const pattern = field.pattern !== undefined ? new RegExp(field.pattern, "u") : undefined;
+  return (raw) => {
+    if (typeof raw !== "string") return fail(INVALID_DATE);
+    const text = raw.trim();
+    if (text.length !== 10) return fail(INVALID_DATE);
+    const year = calendarDateYear(text, 0);
+    if (year < 1) return fail(year === 0 ? YEAR_ZERO : INVALID_DATE);
+    if (pattern !== undefined && !pattern.test(text)) return fail(`does not match pattern ${field.pattern}`);
+    return text;
+  };
+}
+
+const TIMESTAMP =
+  /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * The canonical form of `text` when it already is a UTC instant written `YYYY-MM-DDTHH:MM:SSZ`,
+ * `…SS.fffZ` or `…SS.ffffffZ`, or undefined for anything else (which takes the general path).
+ * Exports write timestamps this way, and the general path costs a regular expression, a
+ * Date.parse and a Date per value: on a timestamp per row that was most of validating it.
+ */
+function canonicalUtcTimestamp(text: string): string | undefined {
+  const length = text.length;
+  if (length !== 20 && length !== 24 && length !== 27) return undefined;
+  if (
+    text.charCodeAt(length - 1) !== 90 || // Z
+    text.charCodeAt(10) !== 84 || // T
+    text.charCodeAt(13) !== 58 || // :
+    text.charCodeAt(16) !== 58 ||
+    calendarDateYear(text, 0) < 1
+  ) {
+    return undefined;
+  }
+  // NaN (a non-digit) fails these comparisons too.
+  if (!(digitsAt(text, 11, 2) <= 23 && digitsAt(text, 14, 2) <= 59 && digitsAt(text, 17, 2) <= 59))
+    return undefined;
+  if (length === 20) return `${text.slice(0, 19)}.000Z`;
+  if (text.charCodeAt(19) !== 46 || !(digitsAt(text, 20, 3) >= 0)) return undefined;
+  if (length === 24) return text;
+  const micros = digitsAt(text, 23, 3);
+  if (micros > 0) return text;
+  return micros === 0 ? `${text.slice(0, 23)}Z` : undefined;
+}
+
+/**
+ * Microseconds (0 to 1,000,000) of a fraction of a second given as its 1 to 9 digits. Digits
+ * past the sixth are rounded to the nearest microsecond, an exact half to even, as Postgres
+ * rounds timestamp input.
+ */
+function fractionMicros(digits: string): number {
+  let micros = 0;
+  for (let i = 0; i < 6; i++) micros = micros * 10 + (i < digits.length ? digits.charCodeAt(i) - 48 : 0);
+  if (digits.length <= 6) return micros;
+  const next = digits.charCodeAt(6) - 48;
+  let beyondHalf = next > 5;
+  for (let i = 7; !beyondHalf && next === 5 && i < digits.length; i++)
+    beyondHalf = digits.charCodeAt(i) !== 48;
+  return beyondHalf || (next === 5 && micros % 2 === 1) ? micros + 1 : micros;
+}
+
+/**
+ * A check of `timestamp` fields: ISO 8601 (`T` or a space; seconds and a fraction of up to 9
+ * digits optional; `Z`, `±HH`, `±HHMM` or `±HH:MM`; no zone means UTC), normalised to the UTC
+ * instant `YYYY-MM-DDTHH:MM:SS.fffZ`, or `…SS.ffffffZ` when it is not a whole millisecond.
+ * Postgres keeps microseconds: a finer fraction is rounded to the microsecond as Postgres would.
+ */
+export function compileTimestamp(fail: Fail): FieldCheck {
+  return (raw) => {
+    if (typeof raw !== "string") return fail("not a timestamp (ISO 8601)");
+    const canonical = canonicalUtcTimestamp(raw);
+    if (canonical !== undefined) return canonical;
+    const m = TIMESTAMP.exec(raw.trim());
+    if (!m) return fail("not a timestamp (ISO 8601, e.g. 2026-11-27T10:00:00Z)");
+    const year = calendarDateYear(m[1]!, 0);
+    if (year === 0) return fail(YEAR_ZERO);
+    if (year < 0 || +m[2]! > 23 || +m[3]! > 59 || (m[4] !== undefined && +m[4] > 59)) {
+      return fail("not a valid timestamp");
+    }
+    // No zone means UTC: staged values are absolute instants, whatever the loader's TimeZone.
+    let zone = m[6] ?? "Z";
+    if (zone !== "Z" && zone.length === 3) zone += ":00";
+    else if (zone !== "Z" && zone.length === 5) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
+    // Whole seconds through Date, the fraction apart: a Date holds milliseconds only.
+    const seconds = Date.parse(`${m[1]}T${m[2]}:${m[3]}:${m[4] ?? "00"}${zone}`);
+    if (Number.isNaN(seconds)) return fail("not a valid timestamp");
+    const micros = m[5] === undefined ? 0 : fractionMicros(m[5]);
+    const instant = seconds + Math.floor(micros / 1000);
+    if (!(instant >= FIRST_INSTANT_MS && instant <= LAST_INSTANT_MS)) return fail(OUT_OF_RANGE);
+    const iso = new Date(instant).toISOString();
+    const belowMillisecond = micros % 1000;
+    return belowMillisecond === 0 ? iso : `${iso.slice(0, 23)}${String(belowMillisecond).padStart(3, "0")}Z`;
+  };
+}
