@@ -6,6 +6,7 @@ import {
   formatObjectRef,
   type ObjectStore,
   parseStagingManifest,
+  STAGED_LINE_COLUMN,
   type StagingManifest,
 } from "@sluice/core";
 import { StagedRunMismatchError } from "./errors";
@@ -33,8 +34,17 @@ export async function readManifest(store: ObjectStore, run: StagedRun): Promise<
 }
 
 /**
+ * True when the staged rows start with the raw object's line number (`_sluice_line`), as every
+ * producer writes them since lineage; runs staged before carry only the contract's fields.
+ */
+export function hasStagedLines(manifest: Pick<StagingManifest, "columns">): boolean {
+  return manifest.columns[0] === STAGED_LINE_COLUMN;
+}
+
+/**
  * Checks the manifest describes the event's run and that its columns are the deployed
- * contract's fields in order, so no value can land in the wrong column.
+ * contract's fields in order (after the line number, when the run has one), so no value can
+ * land in the wrong column.
  *
  * @throws StagedRunMismatchError (dead-letter) naming both sides when they differ.
  */
@@ -47,9 +57,8 @@ export function checkManifest(manifest: StagingManifest, run: StagedRun, contrac
     );
   }
   const expected = columnsOf(contract);
-  const same =
-    manifest.columns.length === expected.length &&
-    manifest.columns.every((column, i) => column === expected[i]);
+  const staged = hasStagedLines(manifest) ? manifest.columns.slice(1) : manifest.columns;
+  const same = staged.length === expected.length && staged.every((column, i) => column === expected[i]);
   if (!same) {
     throw new StagedRunMismatchError(
       `staged columns (${manifest.columns.join(", ")}) of ${where} (contract v${manifest.contractVersion}) do not match contract ${contract.name} v${contract.version} (${expected.join(", ")})`,

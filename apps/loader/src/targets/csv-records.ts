@@ -1,5 +1,8 @@
+import { Transform, type TransformCallback } from "node:stream";
+
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
+const COMMA = 0x2c;
 
 /**
  * Finds record boundaries in a byte stream of COPY input, so it can be cut into pieces that
@@ -51,5 +54,60 @@ export class RecordBoundaryScanner {
       at = quote + 1;
     }
     return boundary;
+  }
+}
+
+/**
+ * Drops the first field of every CSV record flowing through: the staged line number, when the
+ * rows go straight into a table that keeps no lineage (COPY cannot skip an input column). That
+ * field is a bare integer, never quoted, so it ends at the record's first comma; the rest of the
+ * record is scanned quote-aware for the newline that ends it.
+ */
+export class FirstFieldRemover extends Transform {
+  #atRecordStart = true;
+  #inQuotes = false;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const kept: Buffer[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#atRecordStart) {
+        const comma = chunk.indexOf(COMMA, at);
+        if (comma < 0) break;
+        this.#atRecordStart = false;
+        at = comma + 1;
+        continue;
+      }
+      const end = this.#recordEnd(chunk, at);
+      if (end < 0) {
+        kept.push(chunk.subarray(at));
+        break;
+      }
+      kept.push(chunk.subarray(at, end + 1));
+      this.#atRecordStart = true;
+      at = end + 1;
+    }
+    if (kept.length === 0) callback();
+    else callback(null, kept.length === 1 ? kept[0] : Buffer.concat(kept));
+  }
+
+  /** The offset of the newline ending the current record in `chunk` from `at`, or -1 when it goes on. */
+  #recordEnd(chunk: Buffer, from: number): number {
+    let at = from;
+    while (at < chunk.length) {
+      const quote = chunk.indexOf(QUOTE, at);
+      if (this.#inQuotes) {
+        if (quote < 0) return -1;
+        this.#inQuotes = false;
+        at = quote + 1;
+        continue;
+      }
+      const newline = chunk.indexOf(NEWLINE, at);
+      if (newline >= 0 && (quote < 0 || newline < quote)) return newline;
+      if (quote < 0) return -1;
+      this.#inQuotes = true;
+      at = quote + 1;
+    }
+    return -1;
   }
 }
