@@ -66,6 +66,8 @@ export function orderRow(
 export interface StageOptions {
   /** Raw object key (run id derives from it); a fresh one by default. */
   key?: string;
+  /** The raw object's eTag (with the key, it makes the run id): fixed to stage one object again. */
+  eTag?: string;
   /** The raw object's S3 sequencer (orders versions of one key). */
   sequencer?: string;
   /** Columns to claim in the manifest (default: `_sluice_line`, then the contract's). */
@@ -107,7 +109,7 @@ export async function stageRun(
     bucket: "sluice-raw-test",
     key: options.key ?? `orders/${randomUUID()}.csv`,
     size: 1234,
-    eTag: randomUUID().replace(/-/g, ""),
+    eTag: options.eTag ?? randomUUID().replace(/-/g, ""),
   };
   if (options.sequencer) object.sequencer = options.sequencer;
   const lines = options.lines ?? csvLinesOf(rows);
