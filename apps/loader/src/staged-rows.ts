@@ -73,7 +73,7 @@ export async function copyStagedRows(
   const stagedLines = hasStagedLines(manifest);
   const columns = columnsOf(ctx.contract);
   const digest = new DigestingStream();
-  const stages: Transform[] = [digest, createGunzip()];
+  const stages: Transform[] = [digest, createGunzip({ chunkSize: 64 * 1024 })];
   if (stagedLines && !options.lines) stages.push(new FirstFieldRemover());
   const rows = chain(await ctx.store.get(bucket, rowsKey), stages);
   const copyColumns = stagedLines && options.lines ? [STAGED_LINE_COLUMN, ...columns] : columns;
