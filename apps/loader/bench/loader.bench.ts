@@ -4,7 +4,8 @@
  * figure is printed beside `psql \copy` of the same uncompressed rows into an identical empty
  * table, timed in the same run:
  *
- * - append of SLUICE_BENCH_APPEND_ROWS (default 3,000,000) rows into a table without a key;
+ * - append of SLUICE_BENCH_APPEND_ROWS (default 3,000,000) rows into a table without a key, the
+ *   best of SLUICE_BENCH_REPEAT (default 2) alternating runs of each;
  * - merge with `orderBy` updating SLUICE_BENCH_ROWS (default 1,000,000) existing rows, and the
  *   merge paths of earlier benches (direct COPY into an empty table, new keys, forced upsert,
  *   all unchanged);
@@ -137,18 +138,33 @@ function line(label: string, rows: number, ms: number, copyMs?: number): string 
   return `${label.padEnd(62)} ${String(Math.round(ms)).padStart(6)} ms  ${rate.padStart(16)}${ratio}`;
 }
 
-async function appendBench(bench: Bench, rows: number): Promise<string[]> {
+async function appendBench(bench: Bench, rows: number, repeat: number): Promise<string[]> {
   const csv = generateCsv(rows);
-  const contract = ordersContract("bench_append", { primaryKey: undefined, load: { mode: "append" } });
-  const copyMs = await rawCopy(bench, contract, csv, "bench_append_raw");
-  const load = await timeLoad(bench, contract, csv, rows, "orders/append.csv");
-  expectCounts("append", load.outcome, { inserted: rows });
+  let copyMs = Number.POSITIVE_INFINITY;
+  let loadMs = Number.POSITIVE_INFINITY;
+  let redeliveryMs = Number.POSITIVE_INFINITY;
+  // Alternating runs, the best of each: other processes on the machine slow one run or the other.
+  for (let run = 1; run <= repeat; run++) {
+    const raw = ordersContract(`bench_append_raw_${run}`, {
+      primaryKey: undefined,
+      load: { mode: "append" },
+    });
+    copyMs = Math.min(copyMs, await rawCopy(bench, raw, csv, raw.table));
+    const contract = ordersContract(`bench_append_${run}`, {
+      primaryKey: undefined,
+      load: { mode: "append" },
+    });
+    const load = await timeLoad(bench, contract, csv, rows, `orders/append-${run}.csv`);
+    expectCounts("append", load.outcome, { inserted: rows });
+    loadMs = Math.min(loadMs, load.ms);
+    redeliveryMs = Math.min(redeliveryMs, load.redeliveryMs);
+  }
   const mb = (csv.length / 1e6).toFixed(0);
   return [
-    `append, ${rows.toLocaleString("en-US")} rows (${mb} MB CSV), table without a key, lineage on:`,
+    `append, ${rows.toLocaleString("en-US")} rows (${mb} MB CSV), table without a key, lineage on (best of ${repeat}):`,
     line("  psql \\copy (uncompressed)", rows, copyMs),
-    line("  loader append (COPY into the table, run id by default)", rows, load.ms, copyMs),
-    line("  redelivery (ledger no-op)", rows, load.redeliveryMs),
+    line("  loader append (COPY into the table, run id by default)", rows, loadMs, copyMs),
+    line("  redelivery (ledger no-op)", rows, redeliveryMs),
   ];
 }
 
@@ -211,6 +227,7 @@ async function main(): Promise<void> {
   }
   const rows = Number(process.env.SLUICE_BENCH_ROWS ?? 1_000_000);
   const appendRows = Number(process.env.SLUICE_BENCH_APPEND_ROWS ?? 3_000_000);
+  const repeat = Number(process.env.SLUICE_BENCH_REPEAT ?? 2);
   const database = `sluice_loader_bench_${process.pid}`;
   const admin = new Client({ connectionString: url });
   await admin.connect();
@@ -226,7 +243,7 @@ async function main(): Promise<void> {
     // SLUICE_BENCH_ONLY=append|merge|replace runs one section (e.g. to repeat it on a busy machine).
     const only = process.env.SLUICE_BENCH_ONLY;
     const report: string[] = [];
-    if (!only || only === "append") report.push(...(await appendBench(bench, appendRows)));
+    if (!only || only === "append") report.push(...(await appendBench(bench, appendRows, repeat)));
     if (!only || only === "merge") report.push(...(await mergeBench(bench, rows)));
     if (!only || only === "replace") report.push(...(await replaceBench(bench, rows)));
     console.log(report.join("\n"));
