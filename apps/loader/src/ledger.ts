@@ -1,28 +1,15 @@
 import type { SqlSession } from "@sluice/core";
 import { ensureSchema, lockDdl } from "./schema";
 import { qualifiedName, type TableName } from "./sql";
+import type { LoadCounts } from "./strategies/strategy";
 
 /** The ledger table of a schema: one row per run, the loader's exactly-once record. */
 export function ledgerTableOf(schema: string): TableName {
   return { schema, table: "load_ledger" };
 }
 
-/** What a load counted, as the ledger keeps it. */
-export interface LedgerCounts {
-  rowsStaged: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  /** Rows the load took out of the table (deleteWhen, the previous snapshot, a reload's earlier rows). */
-  deleted: number;
-  /** Rows whose key repeated an earlier row of the file. */
-  repeats: number;
-  /** Rows the loader rejected (repeats under `reject`, rows the table refused). */
-  rejected: number;
-}
-
 /** A run's row in the ledger. */
-export interface LedgerEntry extends LedgerCounts {
+export interface LedgerEntry extends LoadCounts {
   runId: string;
   status: "pending" | "loaded";
   /** The schema-qualified table the run was (or is being) loaded into. */
@@ -174,7 +161,7 @@ export async function markLoaded(
   session: SqlSession,
   ledger: TableName,
   run: LedgerRun,
-  counts: LedgerCounts,
+  counts: LoadCounts,
   skipped?: string,
 ): Promise<void> {
   await session.query(
