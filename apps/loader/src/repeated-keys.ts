@@ -1,4 +1,4 @@
-import type { Rejection } from "@sluice/core";
+import { MAX_REJECTED_VALUE_LENGTH, type Rejection } from "@sluice/core";
 import { type LoadContext, lineLabel } from "./load-context";
 import { identList, quoteIdent } from "./sql";
 import { STAGE_LINE, type StageTable } from "./staged-rows";
@@ -70,6 +70,6 @@ async function repeatRejections(
     line: Number(row.line),
     field,
     reason: `duplicate key (${field})=(${row.value}) (first at ${lineLabel(ctx, Number(row.first_line))})`,
-    value: row.value,
+    value: row.value.slice(0, MAX_REJECTED_VALUE_LENGTH),
   }));
 }
