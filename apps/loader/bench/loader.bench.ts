@@ -2,7 +2,8 @@
  * Loader throughput next to raw COPY, against the real Postgres at SLUICE_TEST_DATABASE_URL.
  * Rows are generated as transform stages them (gzip CSV, `_sluice_line` first); each loader
  * figure is printed beside `psql \copy` of the same uncompressed rows into an identical empty
- * table, timed in the same run:
+ * table, timed in the same run (with `sluice.run_id` set in its session, so the lineage column
+ * is filled as in a load and both write the same rows):
  *
  * - append of SLUICE_BENCH_APPEND_ROWS (default 3,000,000) rows into a table without a key, the
  *   best of SLUICE_BENCH_REPEAT (default 2) alternating runs of each;
@@ -32,6 +33,7 @@ import {
   type LoadOutcome,
   loadStagedRun,
   PgLoadTarget,
+  RUN_ID_SETTING,
   splitTableName,
 } from "../src";
 import { ordersContract, stageCompressedRows } from "../tests/support/staging";
@@ -68,28 +70,21 @@ interface Bench {
 }
 
 /** Times `psql \copy` of `csv` into a fresh empty table shaped like `contract`'s. */
-function rawCopy(bench: Bench, contract: DatasetContract, csv: Buffer, name: string): Promise<number> {
-  return (async () => {
-    await bench.target.query(createTableSql(contract, splitTableName(name, "public")));
-    const lineColumn = contract.load.lineage ? STAGED_LINE_COLUMN : "_raw_line";
-    if (!contract.load.lineage)
-      await bench.target.query(`ALTER TABLE ${name} ADD COLUMN ${lineColumn} bigint`);
-    const path = join(bench.dir, `${name}.csv`);
-    writeFileSync(path, csv);
-    const columns = [lineColumn, ...columnsOf(contract)].join(", ");
-    const started = performance.now();
-    execFileSync("psql", [
-      bench.url,
-      "-v",
-      "ON_ERROR_STOP=1",
-      "-q",
-      "-c",
-      `\\copy ${name} (${columns}) from '${path}' (format csv)`,
-    ]);
-    const ms = performance.now() - started;
-    rmSync(path);
-    return ms;
-  })();
+async function rawCopy(bench: Bench, contract: DatasetContract, csv: Buffer, name: string): Promise<number> {
+  await bench.target.query(createTableSql(contract, splitTableName(name, "public")));
+  const lineColumn = contract.load.lineage ? STAGED_LINE_COLUMN : "_raw_line";
+  if (!contract.load.lineage) await bench.target.query(`ALTER TABLE ${name} ADD COLUMN ${lineColumn} bigint`);
+  const path = join(bench.dir, `${name}.csv`);
+  writeFileSync(path, csv);
+  const columns = [lineColumn, ...columnsOf(contract)].join(", ");
+  // The session's run id makes the lineage default fill the column as in a load: the same rows land.
+  const env = { ...process.env, PGOPTIONS: `-c ${RUN_ID_SETTING}=r-${"0".repeat(32)}` };
+  const copy = `\\copy ${name} (${columns}) from '${path}' (format csv)`;
+  const started = performance.now();
+  execFileSync("psql", [bench.url, "-v", "ON_ERROR_STOP=1", "-q", "-c", copy], { env });
+  const ms = performance.now() - started;
+  rmSync(path);
+  return ms;
 }
 
 /** Stages `csv` as the run of `key` and times loadStagedRun of it (and of a redelivery). */
