@@ -69,38 +69,56 @@ interface Bench {
   dir: string;
 }
 
-/** Times `psql \copy` of `csv` into a fresh empty table shaped like `contract`'s. */
-async function rawCopy(bench: Bench, contract: DatasetContract, csv: Buffer, name: string): Promise<number> {
+/** Rows staged for the bench: the uncompressed CSV on disk (for `\copy`) and its gzip (for the loader). */
+interface StagedFile {
+  path: string;
+  gz: Buffer;
+  bytes: number;
+  rows: number;
+}
+
+/**
+ * Generates rows (see {@link generateCsv}) into a file and its gzip. Only the gzip stays in
+ * memory, so the timings are not disturbed by collecting a 255 MB string's garbage.
+ */
+function stagedFile(bench: Bench, name: string, rows: number, firstKey = 1, shiftMs = 0): StagedFile {
+  const csv = generateCsv(rows, firstKey, shiftMs);
+  const path = join(bench.dir, `${name}.csv`);
+  writeFileSync(path, csv);
+  return { path, gz: gzipSync(csv, { level: 6 }), bytes: csv.length, rows };
+}
+
+/** Times `psql \copy` of the file into a fresh empty table shaped like `contract`'s. */
+async function rawCopy(
+  bench: Bench,
+  contract: DatasetContract,
+  file: StagedFile,
+  name: string,
+): Promise<number> {
   await bench.target.query(createTableSql(contract, splitTableName(name, "public")));
   const lineColumn = contract.load.lineage ? STAGED_LINE_COLUMN : "_raw_line";
   if (!contract.load.lineage) await bench.target.query(`ALTER TABLE ${name} ADD COLUMN ${lineColumn} bigint`);
-  const path = join(bench.dir, `${name}.csv`);
-  writeFileSync(path, csv);
   const columns = [lineColumn, ...columnsOf(contract)].join(", ");
   // The session's run id makes the lineage default fill the column as in a load: the same rows land.
   const env = { ...process.env, PGOPTIONS: `-c ${RUN_ID_SETTING}=r-${"0".repeat(32)}` };
-  const copy = `\\copy ${name} (${columns}) from '${path}' (format csv)`;
+  const copy = `\\copy ${name} (${columns}) from '${file.path}' (format csv)`;
   const started = performance.now();
   execFileSync("psql", [bench.url, "-v", "ON_ERROR_STOP=1", "-q", "-c", copy], { env });
-  const ms = performance.now() - started;
-  rmSync(path);
-  return ms;
+  return performance.now() - started;
 }
 
-/** Stages `csv` as the run of `key` and times loadStagedRun of it (and of a redelivery). */
+/** Stages the file as the run of `key` and times loadStagedRun of it (and of a redelivery). */
 async function timeLoad(
   bench: Bench,
   contract: DatasetContract,
-  csv: Buffer,
-  rows: number,
+  file: StagedFile,
   key: string,
   config: Partial<LoaderConfig> = {},
 ): Promise<{ ms: number; redeliveryMs: number; outcome: LoadOutcome }> {
   const store = new MemoryObjectStore();
   store.chunkSize = 256 * 1024;
-  const gz = gzipSync(csv, { level: 6 });
-  const object = { bucket: "sluice-raw-bench", key, size: csv.length, eTag: "bench" };
-  const event = await stageCompressedRows(store, contract, object, gz, rows);
+  const object = { bucket: "sluice-raw-bench", key, size: file.bytes, eTag: "bench" };
+  const event = await stageCompressedRows(store, contract, object, file.gz, file.rows);
   const deps = {
     store,
     target: bench.target,
@@ -134,7 +152,7 @@ function line(label: string, rows: number, ms: number, copyMs?: number): string 
 }
 
 async function appendBench(bench: Bench, rows: number, repeat: number): Promise<string[]> {
-  const csv = generateCsv(rows);
+  const file = stagedFile(bench, "append", rows);
   let copyMs = Number.POSITIVE_INFINITY;
   let loadMs = Number.POSITIVE_INFINITY;
   let redeliveryMs = Number.POSITIVE_INFINITY;
@@ -144,17 +162,17 @@ async function appendBench(bench: Bench, rows: number, repeat: number): Promise<
       primaryKey: undefined,
       load: { mode: "append" },
     });
-    copyMs = Math.min(copyMs, await rawCopy(bench, raw, csv, raw.table));
+    copyMs = Math.min(copyMs, await rawCopy(bench, raw, file, raw.table));
     const contract = ordersContract(`bench_append_${run}`, {
       primaryKey: undefined,
       load: { mode: "append" },
     });
-    const load = await timeLoad(bench, contract, csv, rows, `orders/append-${run}.csv`);
+    const load = await timeLoad(bench, contract, file, `orders/append-${run}.csv`);
     expectCounts("append", load.outcome, { inserted: rows });
     loadMs = Math.min(loadMs, load.ms);
     redeliveryMs = Math.min(redeliveryMs, load.redeliveryMs);
   }
-  const mb = (csv.length / 1e6).toFixed(0);
+  const mb = (file.bytes / 1e6).toFixed(0);
   return [
     `append, ${rows.toLocaleString("en-US")} rows (${mb} MB CSV), table without a key, lineage on (best of ${repeat}):`,
     line("  psql \\copy (uncompressed)", rows, copyMs),
@@ -164,24 +182,30 @@ async function appendBench(bench: Bench, rows: number, repeat: number): Promise<
 }
 
 async function mergeBench(bench: Bench, rows: number): Promise<string[]> {
-  const csv = generateCsv(rows);
+  const file = stagedFile(bench, "merge", rows);
   const plain = ordersContract("bench_merge");
-  const copyMs = await rawCopy(bench, plain, csv, "bench_merge_raw");
-  const direct = await timeLoad(bench, plain, csv, rows, "orders/direct.csv");
+  const copyMs = await rawCopy(bench, plain, file, "bench_merge_raw");
+  const direct = await timeLoad(bench, plain, file, "orders/direct.csv");
   expectCounts("direct copy", direct.outcome, { inserted: rows });
-  const appended = await timeLoad(bench, plain, generateCsv(rows, rows + 1), rows, "orders/new-keys.csv");
+  const appended = await timeLoad(
+    bench,
+    plain,
+    stagedFile(bench, "new-keys", rows, rows + 1),
+    "orders/new-keys.csv",
+  );
   expectCounts("new keys", appended.outcome, { inserted: rows });
-  const unchanged = await timeLoad(bench, plain, csv, rows, "orders/again.csv");
+  const unchanged = await timeLoad(bench, plain, file, "orders/again.csv");
   expectCounts("unchanged", unchanged.outcome, { unchanged: rows });
-  const forced = await timeLoad(bench, ordersContract("bench_merge_forced"), csv, rows, "orders/forced.csv", {
+  const forced = await timeLoad(bench, ordersContract("bench_merge_forced"), file, "orders/forced.csv", {
     directCopyIntoEmptyTable: false,
     insertNewKeysFirst: false,
   });
   expectCounts("forced merge", forced.outcome, { inserted: rows });
 
   const ordered = ordersContract("bench_merge_ordered", { load: { orderBy: "ordered_at" } });
-  await timeLoad(bench, ordered, csv, rows, "orders/ordered-1.csv");
-  const newer = await timeLoad(bench, ordered, generateCsv(rows, 1, DAY_MS), rows, "orders/ordered-2.csv");
+  await timeLoad(bench, ordered, file, "orders/ordered-1.csv");
+  const later = stagedFile(bench, "later", rows, 1, DAY_MS);
+  const newer = await timeLoad(bench, ordered, later, "orders/ordered-2.csv");
   expectCounts("orderBy merge", newer.outcome, { updated: rows });
   return [
     `merge, ${rows.toLocaleString("en-US")} orders rows (key order_id):`,
@@ -195,8 +219,8 @@ async function mergeBench(bench: Bench, rows: number): Promise<string[]> {
 }
 
 async function replaceBench(bench: Bench, rows: number): Promise<string[]> {
-  const first = generateCsv(rows);
-  const snapshot = generateCsv(rows, 1, DAY_MS);
+  const first = stagedFile(bench, "snapshot-1", rows);
+  const snapshot = stagedFile(bench, "snapshot-2", rows, 1, DAY_MS);
   const lines = [
     `replace, a ${rows.toLocaleString("en-US")}-row snapshot over ${rows.toLocaleString("en-US")} rows (no key, lineage on):`,
   ];
@@ -206,8 +230,8 @@ async function replaceBench(bench: Bench, rows: number): Promise<string[]> {
   for (const replaceBy of ["delete", "truncate"] as const) {
     const table = `bench_replace_${replaceBy}`;
     const shaped = ordersContract(table, { primaryKey: undefined, load: { mode: "replace" } });
-    await timeLoad(bench, shaped, first, rows, `orders/${table}-1.csv`, { replaceBy });
-    const load = await timeLoad(bench, shaped, snapshot, rows, `orders/${table}-2.csv`, { replaceBy });
+    await timeLoad(bench, shaped, first, `orders/${table}-1.csv`, { replaceBy });
+    const load = await timeLoad(bench, shaped, snapshot, `orders/${table}-2.csv`, { replaceBy });
     expectCounts(`replace by ${replaceBy}`, load.outcome, { inserted: rows, deleted: rows });
     lines.push(line(`  loader replace, replaceBy ${replaceBy}`, rows, load.ms, copyMs));
   }
