@@ -2,7 +2,7 @@ import { loadStagedRun, qualifiedName, splitTableName, tombstoneTableOf } from "
 import { feedContract, feedRow, permutations } from "../support/contracts";
 import { useLoadFixture } from "../support/load-fixture";
 import { stageRun } from "../support/staging";
-import { targetKinds } from "../support/targets";
+import { MANY_LOADS_TIMEOUT_MS, targetKinds } from "../support/targets";
 
 const COLUMNS = ["id", "version", "op", "value"];
 
@@ -95,51 +95,66 @@ describe.each(targetKinds("load_order_deletes"))(
       expect(kept.rows).toEqual([{ id: "3", version: "1" }]);
     });
 
-    test("the same files applied in every order give the same table (upserts, deletes, ties, resurrections)", async () => {
-      const files = [
-        [feedRow(1, 1), feedRow(2, 1), feedRow(3, 1), feedRow(4, 2), feedRow(6, 5, "delete"), feedRow(7, 2)],
-        [feedRow(1, 2), feedRow(2, 3, "delete"), feedRow(5, 1), feedRow(6, 4), feedRow(7, 2, "delete")],
-        [feedRow(1, 3, "delete"), feedRow(2, 2), feedRow(4, 1), feedRow(5, 2, "delete"), feedRow(6, 6)],
-      ];
-      const tables: (string | null)[][][] = [];
+    test(
+      "the same files applied in every order give the same table (upserts, deletes, ties, resurrections)",
+      async () => {
+        const files = [
+          [
+            feedRow(1, 1),
+            feedRow(2, 1),
+            feedRow(3, 1),
+            feedRow(4, 2),
+            feedRow(6, 5, "delete"),
+            feedRow(7, 2),
+          ],
+          [feedRow(1, 2), feedRow(2, 3, "delete"), feedRow(5, 1), feedRow(6, 4), feedRow(7, 2, "delete")],
+          [feedRow(1, 3, "delete"), feedRow(2, 2), feedRow(4, 1), feedRow(5, 2, "delete"), feedRow(6, 6)],
+        ];
+        const tables: (string | null)[][][] = [];
 
-      for (const order of permutations([0, 1, 2])) {
-        const contract = feedContract(fx.freshTable("feed"));
-        const { store, deps } = fx.ports(contract);
-        for (const file of order) await loadStagedRun(await stageRun(store, contract, files[file]!), deps);
-        tables.push(await fx.valuesOf(contract.table, COLUMNS));
-      }
+        for (const order of permutations([0, 1, 2])) {
+          const contract = feedContract(fx.freshTable("feed"));
+          const { store, deps } = fx.ports(contract);
+          for (const file of order) await loadStagedRun(await stageRun(store, contract, files[file]!), deps);
+          tables.push(await fx.valuesOf(contract.table, COLUMNS));
+        }
 
-      expect(tables[0]).toEqual([
-        ["3", "1", "upsert", "v1"],
-        ["4", "2", "upsert", "v2"],
-        ["6", "6", "upsert", "v6"],
-      ]);
-      for (const table of tables) expect(table).toEqual(tables[0]);
-    });
+        expect(tables[0]).toEqual([
+          ["3", "1", "upsert", "v1"],
+          ["4", "2", "upsert", "v2"],
+          ["6", "6", "upsert", "v6"],
+        ]);
+        for (const table of tables) expect(table).toEqual(tables[0]);
+      },
+      MANY_LOADS_TIMEOUT_MS,
+    );
 
-    test("the same files without deletes give the same table in every order, with orderBy alone", async () => {
-      const files = [
-        [feedRow(1, 1), feedRow(2, 9), feedRow(3, 2)],
-        [feedRow(1, 4), feedRow(2, 3)],
-        [feedRow(1, 2), feedRow(3, 5), feedRow(4, 1)],
-      ];
-      const tables: (string | null)[][][] = [];
+    test(
+      "the same files without deletes give the same table in every order, with orderBy alone",
+      async () => {
+        const files = [
+          [feedRow(1, 1), feedRow(2, 9), feedRow(3, 2)],
+          [feedRow(1, 4), feedRow(2, 3)],
+          [feedRow(1, 2), feedRow(3, 5), feedRow(4, 1)],
+        ];
+        const tables: (string | null)[][][] = [];
 
-      for (const order of permutations([0, 1, 2])) {
-        const contract = feedContract(fx.freshTable("feed"), { orderBy: "version" });
-        const { store, deps } = fx.ports(contract);
-        for (const file of order) await loadStagedRun(await stageRun(store, contract, files[file]!), deps);
-        tables.push(await fx.valuesOf(contract.table, ["id", "version"]));
-      }
+        for (const order of permutations([0, 1, 2])) {
+          const contract = feedContract(fx.freshTable("feed"), { orderBy: "version" });
+          const { store, deps } = fx.ports(contract);
+          for (const file of order) await loadStagedRun(await stageRun(store, contract, files[file]!), deps);
+          tables.push(await fx.valuesOf(contract.table, ["id", "version"]));
+        }
 
-      expect(tables[0]).toEqual([
-        ["1", "4"],
-        ["2", "9"],
-        ["3", "5"],
-        ["4", "1"],
-      ]);
-      for (const table of tables) expect(table).toEqual(tables[0]);
-    });
+        expect(tables[0]).toEqual([
+          ["1", "4"],
+          ["2", "9"],
+          ["3", "5"],
+          ["4", "1"],
+        ]);
+        for (const table of tables) expect(table).toEqual(tables[0]);
+      },
+      MANY_LOADS_TIMEOUT_MS,
+    );
   },
 );
