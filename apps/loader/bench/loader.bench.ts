@@ -1,33 +1,58 @@
 /**
- * Loader throughput next to raw COPY: generates N orders rows (SLUICE_BENCH_ROWS, default
- * 1,000,000) as a staged gzip CSV, then against the real Postgres at SLUICE_TEST_DATABASE_URL
- * times (1) `psql \copy` of the same uncompressed rows into an identical empty table and
- * (2) `loadStagedRun` of the staged run into an empty target, and prints rows/s and the ratio.
+ * Loader throughput next to raw COPY, against the real Postgres at SLUICE_TEST_DATABASE_URL.
+ * Rows are generated as transform stages them (gzip CSV, `_sluice_line` first); each loader
+ * figure is printed beside `psql \copy` of the same uncompressed rows into an identical empty
+ * table, timed in the same run (with `sluice.run_id` set in its session, so the lineage column
+ * is filled as in a load and both write the same rows):
+ *
+ * - append of SLUICE_BENCH_APPEND_ROWS (default 3,000,000) rows into a table without a key, the
+ *   best of SLUICE_BENCH_REPEAT (default 2) alternating runs of each;
+ * - merge with `orderBy` updating SLUICE_BENCH_ROWS (default 1,000,000) existing rows, and the
+ *   merge paths of earlier benches (direct COPY into an empty table, new keys, forced upsert,
+ *   all unchanged);
+ * - replace of a SLUICE_BENCH_ROWS-row snapshot (`replaceBy` delete, the default, and truncate).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { createLogger, DatasetRegistry, encodeCsvRow } from "@sluice/core";
+import {
+  columnsOf,
+  createLogger,
+  type DatasetContract,
+  DatasetRegistry,
+  encodeCsvRow,
+  STAGED_LINE_COLUMN,
+} from "@sluice/core";
 import { MemoryEventPublisher, MemoryObjectStore } from "@sluice/local";
 import { Client, Pool } from "pg";
-import { createTableSql, type LoaderConfig, loadStagedRun, PgLoadTarget, splitTableName } from "../src";
+import {
+  createTableSql,
+  type LoaderConfig,
+  type LoadOutcome,
+  loadStagedRun,
+  PgLoadTarget,
+  RUN_ID_SETTING,
+  splitTableName,
+} from "../src";
 import { ordersContract, stageCompressedRows } from "../tests/support/staging";
 
 const STATUSES = ["new", "paid", "shipped", "cancelled"];
+const DAY_MS = 86_400_000;
 
-/** Orders rows as CSV; `staged` leads each with its line (`_sluice_line`), as staging writes them. */
-function generateCsv(rows: number, firstKey = 1, staged = true): Buffer {
+/** Staged orders rows (`_sluice_line` first) for keys firstKey…, `shiftMs` later and another status when shifted. */
+function generateCsv(rows: number, firstKey = 1, shiftMs = 0): Buffer {
   const parts: string[] = [];
-  const base = Date.UTC(2026, 0, 1);
+  const base = Date.UTC(2026, 0, 1) + shiftMs;
+  const turn = shiftMs === 0 ? 0 : 1;
   for (let i = firstKey; i < firstKey + rows; i++) {
     parts.push(
       encodeCsvRow([
-        ...(staged ? [String(i - firstKey + 2)] : []),
+        String(i - firstKey + 2),
         String(i),
         String(1 + (i % 50_000)),
-        STATUSES[i % 4]!,
+        STATUSES[(i + turn) % 4]!,
         `${(i % 100_000) / 100 + 1}`,
         "EUR",
         new Date(base + i * 1000).toISOString(),
@@ -38,50 +63,179 @@ function generateCsv(rows: number, firstKey = 1, staged = true): Buffer {
   return Buffer.from(parts.join(""));
 }
 
-function pct(copyMs: number, loadMs: number): string {
-  return `${((copyMs / loadMs) * 100).toFixed(0)}%`;
+interface Bench {
+  target: PgLoadTarget;
+  url: string;
+  dir: string;
 }
 
-/** Stages `gz` as a run of `key` and times loadStagedRun of it into `table` (and a redelivery). */
+/** Rows staged for the bench: the uncompressed CSV on disk (for `\copy`) and its gzip (for the loader). */
+interface StagedFile {
+  path: string;
+  gz: Buffer;
+  bytes: number;
+  rows: number;
+}
+
+/**
+ * Generates rows (see {@link generateCsv}) into a file and its gzip. Only the gzip stays in
+ * memory, so the timings are not disturbed by collecting a 255 MB string's garbage.
+ */
+function stagedFile(bench: Bench, name: string, rows: number, firstKey = 1, shiftMs = 0): StagedFile {
+  const csv = generateCsv(rows, firstKey, shiftMs);
+  const path = join(bench.dir, `${name}.csv`);
+  writeFileSync(path, csv);
+  return { path, gz: gzipSync(csv, { level: 6 }), bytes: csv.length, rows };
+}
+
+/** Times `psql \copy` of the file into a fresh empty table shaped like `contract`'s. */
+async function rawCopy(
+  bench: Bench,
+  contract: DatasetContract,
+  file: StagedFile,
+  name: string,
+): Promise<number> {
+  await bench.target.query(createTableSql(contract, splitTableName(name, "public")));
+  const lineColumn = contract.load.lineage ? STAGED_LINE_COLUMN : "_raw_line";
+  if (!contract.load.lineage) await bench.target.query(`ALTER TABLE ${name} ADD COLUMN ${lineColumn} bigint`);
+  const columns = [lineColumn, ...columnsOf(contract)].join(", ");
+  // The session's run id makes the lineage default fill the column as in a load: the same rows land.
+  const env = { ...process.env, PGOPTIONS: `-c ${RUN_ID_SETTING}=r-${"0".repeat(32)}` };
+  const copy = `\\copy ${name} (${columns}) from '${file.path}' (format csv)`;
+  const started = performance.now();
+  execFileSync("psql", [bench.url, "-v", "ON_ERROR_STOP=1", "-q", "-c", copy], { env });
+  return performance.now() - started;
+}
+
+/** Stages the file as the run of `key` and times loadStagedRun of it (and of a redelivery). */
 async function timeLoad(
-  target: PgLoadTarget,
-  rows: number,
-  size: number,
-  gz: Buffer,
-  table: string,
+  bench: Bench,
+  contract: DatasetContract,
+  file: StagedFile,
   key: string,
-  config: Partial<LoaderConfig>,
-  expectInserts = true,
-): Promise<{ ms: number; redeliveryMs: number }> {
-  const contract = ordersContract(table);
+  config: Partial<LoaderConfig> = {},
+): Promise<{ ms: number; redeliveryMs: number; outcome: LoadOutcome }> {
   const store = new MemoryObjectStore();
   store.chunkSize = 256 * 1024;
-  const object = { bucket: "sluice-raw-bench", key, size, eTag: "bench" };
-  const event = await stageCompressedRows(store, contract, object, gz, rows);
+  const object = { bucket: "sluice-raw-bench", key, size: file.bytes, eTag: "bench" };
+  const event = await stageCompressedRows(store, contract, object, file.gz, file.rows);
   const deps = {
     store,
-    target,
+    target: bench.target,
     registry: new DatasetRegistry([contract]),
     publisher: new MemoryEventPublisher(),
     logger: createLogger("loader", { level: "ERROR" }),
     config,
   };
   // Create the table first (like the raw COPY's), so the timing measures loading, not DDL.
-  await target.query(createTableSql(contract, splitTableName(contract.table, "public")));
+  await bench.target.query(createTableSql(contract, splitTableName(contract.table, "public")));
   const started = performance.now();
   const outcome = await loadStagedRun(event, deps);
   const ms = performance.now() - started;
-  const expected = expectInserts ? { inserted: rows, unchanged: 0 } : { inserted: 0, unchanged: rows };
-  if (outcome.inserted !== expected.inserted || outcome.unchanged !== expected.unchanged) {
-    throw new Error(`unexpected counts in ${table}: ${JSON.stringify(outcome)}`);
-  }
   const again = performance.now();
   await loadStagedRun(event, deps);
-  return { ms, redeliveryMs: performance.now() - again };
+  return { ms, redeliveryMs: performance.now() - again, outcome };
 }
 
-function rate(rows: number, ms: number): string {
-  return `${Math.round(rows / (ms / 1000)).toLocaleString("en-US")} rows/s`;
+function expectCounts(what: string, outcome: LoadOutcome, expected: Partial<LoadOutcome>): void {
+  for (const [name, value] of Object.entries(expected)) {
+    if (outcome[name as keyof LoadOutcome] !== value) {
+      throw new Error(`${what}: expected ${name} ${value}, got ${JSON.stringify(outcome)}`);
+    }
+  }
+}
+
+function line(label: string, rows: number, ms: number, copyMs?: number): string {
+  const rate = `${Math.round(rows / (ms / 1000)).toLocaleString("en-US")} rows/s`;
+  const ratio = copyMs === undefined ? "" : `  = ${((copyMs / ms) * 100).toFixed(0)}% of \\copy`;
+  return `${label.padEnd(62)} ${String(Math.round(ms)).padStart(6)} ms  ${rate.padStart(16)}${ratio}`;
+}
+
+async function appendBench(bench: Bench, rows: number, repeat: number): Promise<string[]> {
+  const file = stagedFile(bench, "append", rows);
+  let copyMs = Number.POSITIVE_INFINITY;
+  let loadMs = Number.POSITIVE_INFINITY;
+  let redeliveryMs = Number.POSITIVE_INFINITY;
+  // Alternating runs, the best of each: other processes on the machine slow one run or the other.
+  for (let run = 1; run <= repeat; run++) {
+    const raw = ordersContract(`bench_append_raw_${run}`, {
+      primaryKey: undefined,
+      load: { mode: "append" },
+    });
+    copyMs = Math.min(copyMs, await rawCopy(bench, raw, file, raw.table));
+    const contract = ordersContract(`bench_append_${run}`, {
+      primaryKey: undefined,
+      load: { mode: "append" },
+    });
+    const load = await timeLoad(bench, contract, file, `orders/append-${run}.csv`);
+    expectCounts("append", load.outcome, { inserted: rows });
+    loadMs = Math.min(loadMs, load.ms);
+    redeliveryMs = Math.min(redeliveryMs, load.redeliveryMs);
+  }
+  const mb = (file.bytes / 1e6).toFixed(0);
+  return [
+    `append, ${rows.toLocaleString("en-US")} rows (${mb} MB CSV), table without a key, lineage on (best of ${repeat}):`,
+    line("  psql \\copy (uncompressed)", rows, copyMs),
+    line("  loader append (COPY into the table, run id by default)", rows, loadMs, copyMs),
+    line("  redelivery (ledger no-op)", rows, redeliveryMs),
+  ];
+}
+
+async function mergeBench(bench: Bench, rows: number): Promise<string[]> {
+  const file = stagedFile(bench, "merge", rows);
+  const plain = ordersContract("bench_merge");
+  const copyMs = await rawCopy(bench, plain, file, "bench_merge_raw");
+  const direct = await timeLoad(bench, plain, file, "orders/direct.csv");
+  expectCounts("direct copy", direct.outcome, { inserted: rows });
+  const appended = await timeLoad(
+    bench,
+    plain,
+    stagedFile(bench, "new-keys", rows, rows + 1),
+    "orders/new-keys.csv",
+  );
+  expectCounts("new keys", appended.outcome, { inserted: rows });
+  const unchanged = await timeLoad(bench, plain, file, "orders/again.csv");
+  expectCounts("unchanged", unchanged.outcome, { unchanged: rows });
+  const forced = await timeLoad(bench, ordersContract("bench_merge_forced"), file, "orders/forced.csv", {
+    directCopyIntoEmptyTable: false,
+    insertNewKeysFirst: false,
+  });
+  expectCounts("forced merge", forced.outcome, { inserted: rows });
+
+  const ordered = ordersContract("bench_merge_ordered", { load: { orderBy: "ordered_at" } });
+  await timeLoad(bench, ordered, file, "orders/ordered-1.csv");
+  const later = stagedFile(bench, "later", rows, 1, DAY_MS);
+  const newer = await timeLoad(bench, ordered, later, "orders/ordered-2.csv");
+  expectCounts("orderBy merge", newer.outcome, { updated: rows });
+  return [
+    `merge, ${rows.toLocaleString("en-US")} orders rows (key order_id):`,
+    line("  psql \\copy (uncompressed, into a keyed table)", rows, copyMs),
+    line("  merge with orderBy, updating every existing row", rows, newer.ms, copyMs),
+    line("  empty table (direct COPY, line numbers cut off)", rows, direct.ms, copyMs),
+    line("  new keys into the full table (temp table + plain insert)", rows, appended.ms, copyMs),
+    line("  empty table, forced temp table + upsert merge", rows, forced.ms, copyMs),
+    line("  same rows again into the full table (all unchanged)", rows, unchanged.ms, copyMs),
+  ];
+}
+
+async function replaceBench(bench: Bench, rows: number): Promise<string[]> {
+  const first = stagedFile(bench, "snapshot-1", rows);
+  const snapshot = stagedFile(bench, "snapshot-2", rows, 1, DAY_MS);
+  const lines = [
+    `replace, a ${rows.toLocaleString("en-US")}-row snapshot over ${rows.toLocaleString("en-US")} rows (no key, lineage on):`,
+  ];
+  const contract = ordersContract("bench_replace", { primaryKey: undefined, load: { mode: "replace" } });
+  const copyMs = await rawCopy(bench, contract, snapshot, "bench_replace_raw");
+  lines.push(line("  psql \\copy (uncompressed, into an empty table)", rows, copyMs));
+  for (const replaceBy of ["delete", "truncate"] as const) {
+    const table = `bench_replace_${replaceBy}`;
+    const shaped = ordersContract(table, { primaryKey: undefined, load: { mode: "replace" } });
+    await timeLoad(bench, shaped, first, `orders/${table}-1.csv`, { replaceBy });
+    const load = await timeLoad(bench, shaped, snapshot, `orders/${table}-2.csv`, { replaceBy });
+    expectCounts(`replace by ${replaceBy}`, load.outcome, { inserted: rows, deleted: rows });
+    lines.push(line(`  loader replace, replaceBy ${replaceBy}`, rows, load.ms, copyMs));
+  }
+  return lines;
 }
 
 async function main(): Promise<void> {
@@ -91,82 +245,32 @@ async function main(): Promise<void> {
     return;
   }
   const rows = Number(process.env.SLUICE_BENCH_ROWS ?? 1_000_000);
+  const appendRows = Number(process.env.SLUICE_BENCH_APPEND_ROWS ?? 3_000_000);
+  const repeat = Number(process.env.SLUICE_BENCH_REPEAT ?? 2);
   const database = `sluice_loader_bench_${process.pid}`;
   const admin = new Client({ connectionString: url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
   const benchUrl = new URL(url);
   benchUrl.pathname = `/${database}`;
-  const dir = mkdtempSync(join(tmpdir(), "sluice-loader-bench-"));
-  const target = new PgLoadTarget(new Pool({ connectionString: benchUrl.toString(), max: 2 }));
+  const bench: Bench = {
+    target: new PgLoadTarget(new Pool({ connectionString: benchUrl.toString(), max: 2 })),
+    url: benchUrl.toString(),
+    dir: mkdtempSync(join(tmpdir(), "sluice-loader-bench-")),
+  };
   try {
-    const started = performance.now();
-    const csv = generateCsv(rows, 1, false);
-    const gz = gzipSync(generateCsv(rows), { level: 6 });
-    const csvPath = join(dir, "rows.csv");
-    writeFileSync(csvPath, csv);
-    console.log(
-      `generated ${rows.toLocaleString("en-US")} orders rows: ${(csv.length / 1e6).toFixed(1)} MB CSV, ${(gz.length / 1e6).toFixed(1)} MB gzip, in ${Math.round(performance.now() - started)} ms`,
-    );
-
-    // (1) raw COPY of the uncompressed rows into an identical, empty table.
-    const raw = ordersContract("bench_raw_copy");
-    await target.query(createTableSql(raw, splitTableName(raw.table, "public")));
-    const copyStarted = performance.now();
-    execFileSync("psql", [
-      benchUrl.toString(),
-      "-v",
-      "ON_ERROR_STOP=1",
-      "-q",
-      "-c",
-      `\\copy bench_raw_copy from '${csvPath}' (format csv)`,
-    ]);
-    const copyMs = performance.now() - copyStarted;
-
-    // (2) loadStagedRun of rows staged as transform stages them: (2a) into an empty table with
-    // the defaults (a direct COPY); (2b) as many new keys into that now full table (temp table +
-    // plain insert, what an append takes); (2c) into an empty table forcing the upsert merge;
-    // (2d) the first rows again into the full table (every row compared, none rewritten); then
-    // (3) a redelivery (ledger no-op).
-    const direct = await timeLoad(target, rows, csv.length, gz, "bench_orders", "orders/direct.csv", {});
-    const fresh = gzipSync(generateCsv(rows, rows + 1), { level: 6 });
-    const appended = await timeLoad(target, rows, csv.length, fresh, "bench_orders", "orders/append.csv", {});
-    const merged = await timeLoad(target, rows, csv.length, gz, "bench_orders_merged", "orders/merged.csv", {
-      directCopyIntoEmptyTable: false,
-      insertNewKeysFirst: false,
-    });
-    const unchanged = await timeLoad(
-      target,
-      rows,
-      csv.length,
-      gz,
-      "bench_orders",
-      "orders/again.csv",
-      {},
-      false,
-    );
-
-    console.log(
-      `psql \\copy (raw, uncompressed):             ${Math.round(copyMs)} ms  ${rate(rows, copyMs)}`,
-    );
-    console.log(
-      `loadStagedRun, empty table (direct COPY):    ${Math.round(direct.ms)} ms  ${rate(rows, direct.ms)}  = ${pct(copyMs, direct.ms)} of raw COPY (aim >= 60%)`,
-    );
-    console.log(
-      `loadStagedRun, new keys into a full table (temp + insert): ${Math.round(appended.ms)} ms  ${rate(rows, appended.ms)}  = ${pct(copyMs, appended.ms)} of raw COPY`,
-    );
-    console.log(
-      `loadStagedRun, empty table (temp + forced upsert merge): ${Math.round(merged.ms)} ms  ${rate(rows, merged.ms)}  = ${pct(copyMs, merged.ms)} of raw COPY`,
-    );
-    console.log(
-      `loadStagedRun, same rows again (all unchanged, merge): ${Math.round(unchanged.ms)} ms  ${rate(rows, unchanged.ms)}  = ${pct(copyMs, unchanged.ms)} of raw COPY`,
-    );
-    console.log(`redelivery (already loaded, no-op):          ${Math.round(direct.redeliveryMs)} ms`);
+    // SLUICE_BENCH_ONLY=append|merge|replace runs one section (e.g. to repeat it on a busy machine).
+    const only = process.env.SLUICE_BENCH_ONLY;
+    const report: string[] = [];
+    if (!only || only === "append") report.push(...(await appendBench(bench, appendRows, repeat)));
+    if (!only || only === "merge") report.push(...(await mergeBench(bench, rows)));
+    if (!only || only === "replace") report.push(...(await replaceBench(bench, rows)));
+    console.log(report.join("\n"));
   } finally {
-    await target.close();
+    await bench.target.close();
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(bench.dir, { recursive: true, force: true });
   }
 }
 

@@ -24,8 +24,27 @@ export interface LoaderConfig {
    * run is merged. A file whose only overlap comes late pays for the attempt.
    */
   insertNewKeysFirst: boolean;
-  /** Schema of the ledger table (`<schema>.load_ledger`). */
+  /**
+   * Schema of the loader's own tables: the ledger (`<schema>.load_ledger`), the replace
+   * snapshots' watermarks and the tombstones of deleted keys.
+   */
   ledgerSchema: string;
+  /**
+   * How a `replace` load empties the table before the snapshot goes in. `delete` (the default)
+   * takes only row locks: readers keep seeing the previous rows until the load commits, at the
+   * cost of dead rows for vacuum. `truncate` is faster and leaves no dead rows, but holds an
+   * ACCESS EXCLUSIVE lock until commit, so every reader of the table waits for the whole load.
+   */
+  replaceBy: "delete" | "truncate";
+  /**
+   * Rows per chunk when a move the table refused is retried piece by piece to find the rows at
+   * fault: each chunk under its own savepoint, a refused chunk halved down to the single row.
+   */
+  isolationChunkRows: number;
+  /** Loader rejections kept (written to `load-rejects.ndjson`); more are counted, not listed. */
+  maxRejectionsKept: number;
+  /** Rejections quoted in a `sluice.object.quarantined` event, so readers see why without the file. */
+  firstRejections: number;
 }
 
 /** The loader's defaults. */
@@ -35,6 +54,10 @@ export const DEFAULT_LOADER_CONFIG: LoaderConfig = {
   directCopyIntoEmptyTable: true,
   insertNewKeysFirst: true,
   ledgerSchema: "sluice",
+  replaceBy: "delete",
+  isolationChunkRows: 10_000,
+  maxRejectionsKept: 100_000,
+  firstRejections: 10,
 };
 
 /** The defaults overridden by `overrides`. */

@@ -6,14 +6,13 @@ export {
   StagedRunMismatchError,
 } from "./errors";
 export { type LedgerEntry, ledgerTableOf, readLedgerEntry } from "./ledger";
-export {
-  LOADER_SOURCE,
-  type LoaderDeps,
-  type LoadOutcome,
-  loadStagedRun,
-} from "./load-staged-run";
+export { LINEAGE_RUN_ID_DEFAULT, RUN_ID_SETTING } from "./lineage";
+export { LOADER_SOURCE, type LoaderDeps, type LoadOutcome } from "./load-outcome";
+export { BAD_ROW_RATIO, loadRejectsKeyOf } from "./load-rejects";
+export { loadStagedRun } from "./load-staged-run";
 export { createLoaderHandler, LOADER_BATCH_MODE, loadRecord } from "./loader-handler";
 export { columnTypeOf, createTableSql, ensureTargetTable, type TargetTable } from "./schema";
+export { OLDER_SNAPSHOT, watermarkTableOf } from "./snapshots";
 export { displayName, qualifiedName, quoteIdent, splitTableName, type TableName } from "./sql";
 export { type CreateLoadTargetOptions, createLoadTarget, isServerUrl } from "./targets/create";
 export { PgLoadTarget } from "./targets/pg";
@@ -23,3 +22,4 @@ export {
   type PgliteLoadTargetOptions,
   toBlobCopy,
 } from "./targets/pglite";
+export { tombstoneTableOf } from "./tombstones";

@@ -1,6 +1,7 @@
 import type { SqlSession } from "@sluice/core";
 import { ensureSchema, lockDdl } from "./schema";
 import { qualifiedName, type TableName } from "./sql";
+import type { LoadCounts } from "./strategies/strategy";
 
 /** The ledger table of a schema: one row per run, the loader's exactly-once record. */
 export function ledgerTableOf(schema: string): TableName {
@@ -8,15 +9,17 @@ export function ledgerTableOf(schema: string): TableName {
 }
 
 /** A run's row in the ledger. */
-export interface LedgerEntry {
+export interface LedgerEntry extends LoadCounts {
   runId: string;
   status: "pending" | "loaded";
   /** The schema-qualified table the run was (or is being) loaded into. */
   table: string;
-  rowsStaged: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
+  /** Version of the contract the run was last loaded under. */
+  contractVersion: number;
+  /** Fingerprint of that contract; `null` for runs loaded before fingerprints were kept. */
+  contractHash: string | null;
+  /** Why the last load put nothing in on purpose (e.g. `older-snapshot`), else `null`. */
+  skipped: string | null;
   attempts: number;
   loadedAt: Date | null;
 }
@@ -31,19 +34,41 @@ export interface LedgerRun {
   objectETag?: string;
   table: string;
   contractVersion: number;
+  /** Fingerprint of the contract the run is loaded under. */
+  contractHash: string;
 }
+
+type Count = string | number | null;
 
 interface LedgerRow {
   run_id: string;
   status: "pending" | "loaded";
   target_table: string;
-  rows_staged: string | number | null;
-  inserted: string | number | null;
-  updated: string | number | null;
-  unchanged: string | number | null;
+  contract_version: number;
+  contract_hash: string | null;
+  skipped: string | null;
+  rows_staged: Count;
+  inserted: Count;
+  updated: Count;
+  unchanged: Count;
+  deleted: Count;
+  repeats: Count;
+  rejected: Count;
   attempts: number;
   loaded_at: Date | string | null;
 }
+
+const ENTRY_COLUMNS =
+  "run_id, status, target_table, contract_version, contract_hash, skipped, rows_staged, inserted, updated, unchanged, deleted, repeats, rejected, attempts, loaded_at";
+
+/** Columns added after the ledger's first version: a ledger created before gets them on first use. */
+const LATER_COLUMNS: readonly [name: string, type: string][] = [
+  ["contract_hash", "text"],
+  ["deleted", "bigint"],
+  ["repeats", "bigint"],
+  ["rejected", "bigint"],
+  ["skipped", "text"],
+];
 
 function ledgerDdl(ledger: TableName): string {
   return `CREATE TABLE IF NOT EXISTS ${qualifiedName(ledger)} (
@@ -62,19 +87,29 @@ function ledgerDdl(ledger: TableName): string {
     unchanged bigint,
     attempts integer NOT NULL DEFAULT 0,
     first_seen_at timestamptz NOT NULL DEFAULT now(),
-    loaded_at timestamptz
+    loaded_at timestamptz,
+    ${LATER_COLUMNS.map(([name, type]) => `${name} ${type}`).join(",\n    ")}
   )`;
 }
 
-/** Creates the ledger (and its schema) when missing; a no-op catalogue read otherwise. */
+/**
+ * Creates the ledger (and its schema) when missing, and adds the columns a ledger of an
+ * earlier version lacks; a no-op catalogue read otherwise.
+ */
 export async function ensureLedger(session: SqlSession, ledger: TableName): Promise<void> {
-  const exists = await session.query<{ found: string | null }>("SELECT to_regclass($1)::text AS found", [
-    qualifiedName(ledger),
-  ]);
-  if (exists.rows[0]?.found) return;
+  const names = LATER_COLUMNS.map(([name]) => name);
+  const found = await session.query<{ columns: string | number }>(
+    `SELECT count(*) AS columns FROM pg_attribute
+      WHERE attrelid = to_regclass($1) AND attname = ANY($2::text[]) AND NOT attisdropped`,
+    [qualifiedName(ledger), names],
+  );
+  if (Number(found.rows[0]?.columns ?? 0) === names.length) return;
   await lockDdl(session);
   await ensureSchema(session, ledger.schema);
   await session.query(ledgerDdl(ledger));
+  for (const [name, type] of LATER_COLUMNS) {
+    await session.query(`ALTER TABLE ${qualifiedName(ledger)} ADD COLUMN IF NOT EXISTS ${name} ${type}`);
+  }
 }
 
 /**
@@ -85,8 +120,8 @@ export async function ensureLedger(session: SqlSession, ledger: TableName): Prom
 export async function lockRun(session: SqlSession, ledger: TableName, run: LedgerRun): Promise<LedgerEntry> {
   const table = qualifiedName(ledger);
   await session.query(
-    `INSERT INTO ${table} (run_id, dataset, object_bucket, object_key, object_version_id, object_etag, target_table, contract_version, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')
+    `INSERT INTO ${table} (run_id, dataset, object_bucket, object_key, object_version_id, object_etag, target_table, contract_version, contract_hash, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')
      ON CONFLICT (run_id) DO NOTHING`,
     [
       run.runId,
@@ -97,13 +132,13 @@ export async function lockRun(session: SqlSession, ledger: TableName, run: Ledge
       run.objectETag ?? null,
       run.table,
       run.contractVersion,
+      run.contractHash,
     ],
   );
   // UPDATE locks the row exactly as SELECT … FOR UPDATE would (and, under READ COMMITTED,
   // re-reads it after a concurrent delivery commits), and counts this delivery in one round trip.
   const locked = await session.query<LedgerRow>(
-    `UPDATE ${table} SET attempts = attempts + 1 WHERE run_id = $1
-     RETURNING run_id, status, target_table, rows_staged, inserted, updated, unchanged, attempts, loaded_at`,
+    `UPDATE ${table} SET attempts = attempts + 1 WHERE run_id = $1 RETURNING ${ENTRY_COLUMNS}`,
     [run.runId],
   );
   const row = locked.rows[0];
@@ -111,17 +146,29 @@ export async function lockRun(session: SqlSession, ledger: TableName, run: Ledge
   return toEntry(row);
 }
 
-/** Marks the locked run loaded with its counts. */
+/**
+ * True when the locked run was loaded under the same contract as this delivery's, so the
+ * delivery changes nothing. A ledger row from before fingerprints compares contract versions.
+ */
+export function loadedUnderSameContract(entry: LedgerEntry, run: LedgerRun): boolean {
+  if (entry.status !== "loaded") return false;
+  if (entry.contractHash === null) return entry.contractVersion === run.contractVersion;
+  return entry.contractHash === run.contractHash;
+}
+
+/** Marks the locked run loaded with its counts (and, when it put nothing in on purpose, why). */
 export async function markLoaded(
   session: SqlSession,
   ledger: TableName,
   run: LedgerRun,
-  counts: { rowsStaged: number; inserted: number; updated: number; unchanged: number },
+  counts: LoadCounts,
+  skipped?: string,
 ): Promise<void> {
   await session.query(
     `UPDATE ${qualifiedName(ledger)}
         SET status = 'loaded', rows_staged = $2, inserted = $3, updated = $4, unchanged = $5,
-            target_table = $6, contract_version = $7, loaded_at = now()
+            deleted = $6, repeats = $7, rejected = $8, skipped = $9,
+            target_table = $10, contract_version = $11, contract_hash = $12, loaded_at = now()
       WHERE run_id = $1`,
     [
       run.runId,
@@ -129,8 +176,13 @@ export async function markLoaded(
       counts.inserted,
       counts.updated,
       counts.unchanged,
+      counts.deleted,
+      counts.repeats,
+      counts.rejected,
+      skipped ?? null,
       run.table,
       run.contractVersion,
+      run.contractHash,
     ],
   );
 }
@@ -142,8 +194,7 @@ export async function readLedgerEntry(
   runId: string,
 ): Promise<LedgerEntry | undefined> {
   const result = await query<LedgerRow>(
-    `SELECT run_id, status, target_table, rows_staged, inserted, updated, unchanged, attempts, loaded_at
-       FROM ${qualifiedName(ledger)} WHERE run_id = $1`,
+    `SELECT ${ENTRY_COLUMNS} FROM ${qualifiedName(ledger)} WHERE run_id = $1`,
     [runId],
   );
   const row = result.rows[0];
@@ -155,10 +206,16 @@ function toEntry(row: LedgerRow): LedgerEntry {
     runId: row.run_id,
     status: row.status,
     table: row.target_table,
+    contractVersion: Number(row.contract_version),
+    contractHash: row.contract_hash,
+    skipped: row.skipped,
     rowsStaged: Number(row.rows_staged ?? 0),
     inserted: Number(row.inserted ?? 0),
     updated: Number(row.updated ?? 0),
     unchanged: Number(row.unchanged ?? 0),
+    deleted: Number(row.deleted ?? 0),
+    repeats: Number(row.repeats ?? 0),
+    rejected: Number(row.rejected ?? 0),
     attempts: Number(row.attempts),
     loadedAt: row.loaded_at === null ? null : new Date(row.loaded_at),
   };

@@ -1,13 +1,15 @@
 import type { DatasetContract, Logger, ObjectStore, SqlSession, StagingManifest } from "@sluice/core";
 import type { LoaderConfig } from "./config";
-import type { StagedRun } from "./manifest";
+import type { LoaderRejections } from "./load-rejects";
+import { hasStagedLines, type StagedRun } from "./manifest";
 import type { TargetTable } from "./schema";
 import { copyIntoStageTable, type StageTable } from "./staged-rows";
 
 /**
  * Everything one load works with, inside its transaction: the run, its checked manifest, the
- * contract, the target table (created or checked), the session, and where the rows are read
- * from. Each load strategy takes this one value.
+ * contract (its `load` policy included), the target table (created or checked), the session,
+ * where the rows are read from, and where rejected rows are collected. Each load strategy takes
+ * this one value.
  */
 export interface LoadContext {
   /** The staged run, as its `sluice.object.staged` event announces it. */
@@ -24,6 +26,13 @@ export interface LoadContext {
   readonly config: LoaderConfig;
   readonly logger: Logger;
   /**
+   * True when the staged rows carry the raw object's line numbers (`_sluice_line`); runs
+   * staged before that are numbered by staged row instead, and keep no line in lineage.
+   */
+  readonly stagedLines: boolean;
+  /** The rows this load rejected so far. */
+  readonly rejections: LoaderRejections;
+  /**
    * The staged rows in the transaction's temporary table, copied there (and verified against
    * the manifest) on the first call; later calls share that copy.
    */
@@ -31,13 +40,19 @@ export interface LoadContext {
 }
 
 /** A {@link LoadContext} over `parts`; the temporary table is made when a strategy first asks. */
-export function createLoadContext(parts: Omit<LoadContext, "stageTable">): LoadContext {
+export function createLoadContext(parts: Omit<LoadContext, "stageTable" | "stagedLines">): LoadContext {
   let staged: Promise<StageTable> | undefined;
   return {
     ...parts,
+    stagedLines: hasStagedLines(parts.manifest),
     stageTable() {
       staged ??= copyIntoStageTable(parts);
       return staged;
     },
   };
+}
+
+/** `line 12`, or `staged row 12` for a run staged without line numbers. */
+export function lineLabel(ctx: Pick<LoadContext, "stagedLines">, line: number): string {
+  return ctx.stagedLines ? `line ${line}` : `staged row ${line}`;
 }

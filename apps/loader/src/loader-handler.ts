@@ -6,7 +6,8 @@ import {
   unwrapSqsBody,
 } from "@sluice/core";
 import type { SQSRecord } from "aws-lambda";
-import { type LoaderDeps, type LoadOutcome, loadStagedRun } from "./load-staged-run";
+import type { LoaderDeps, LoadOutcome } from "./load-outcome";
+import { loadStagedRun } from "./load-staged-run";
 
 /**
  * The loader loads the records of an SQS batch one after another: each holds the instance's one

@@ -6,8 +6,8 @@ import {
   formatObjectRef,
   type ObjectStore,
   parseStagingManifest,
+  STAGED_LINE_COLUMN,
   type StagingManifest,
-  stagedColumnsOf,
 } from "@sluice/core";
 import { StagedRunMismatchError } from "./errors";
 
@@ -34,9 +34,17 @@ export async function readManifest(store: ObjectStore, run: StagedRun): Promise<
 }
 
 /**
- * Checks the manifest describes the event's run and that its columns are `_sluice_line` and the
- * deployed contract's fields in order, so no value can land in the wrong column. A run staged
- * before rows carried their line lists the fields alone, and still loads.
+ * True when the staged rows start with the raw object's line number (`_sluice_line`), as every
+ * producer writes them since lineage; runs staged before carry only the contract's fields.
+ */
+export function hasStagedLines(manifest: Pick<StagingManifest, "columns">): boolean {
+  return manifest.columns[0] === STAGED_LINE_COLUMN;
+}
+
+/**
+ * Checks the manifest describes the event's run and that its columns are the deployed
+ * contract's fields in order (after the line number, when the run has one), so no value can
+ * land in the wrong column.
  *
  * @throws StagedRunMismatchError (dead-letter) naming both sides when they differ.
  */
@@ -48,11 +56,10 @@ export function checkManifest(manifest: StagingManifest, run: StagedRun, contrac
       { manifestRunId: manifest.runId, runId: run.runId },
     );
   }
-  const expected = stagedColumnsOf(contract);
-  const matches = (columns: string[]) =>
-    manifest.columns.length === columns.length &&
-    manifest.columns.every((column, i) => column === columns[i]);
-  if (!matches(expected) && !matches(columnsOf(contract))) {
+  const expected = columnsOf(contract);
+  const staged = hasStagedLines(manifest) ? manifest.columns.slice(1) : manifest.columns;
+  const same = staged.length === expected.length && staged.every((column, i) => column === expected[i]);
+  if (!same) {
     throw new StagedRunMismatchError(
       `staged columns (${manifest.columns.join(", ")}) of ${where} (contract v${manifest.contractVersion}) do not match contract ${contract.name} v${contract.version} (${expected.join(", ")})`,
       { staged: manifest.columns, contract: expected, dataset: contract.name },

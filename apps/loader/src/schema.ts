@@ -1,5 +1,12 @@
-import { type DatasetContract, FIELD_TYPES, type FieldSpec, type SqlSession } from "@sluice/core";
+import {
+  type DatasetContract,
+  FIELD_TYPES,
+  type FieldSpec,
+  LINEAGE_RUN_ID_COLUMN,
+  type SqlSession,
+} from "@sluice/core";
 import { SchemaMismatchError } from "./errors";
+import { lineageColumnDefinitions } from "./lineage";
 import { displayName, identList, qualifiedName, quoteIdent, splitTableName, type TableName } from "./sql";
 
 /**
@@ -40,12 +47,16 @@ interface ColumnRow {
   column_default: string | null;
 }
 
-/** The `CREATE TABLE` statement of a contract's table: typed columns, NOT NULL for required, PRIMARY KEY. */
+/**
+ * The `CREATE TABLE` statement of a contract's table: typed columns, NOT NULL for required, the
+ * PRIMARY KEY when the contract has one, and the lineage columns when its load policy keeps lineage.
+ */
 export function createTableSql(contract: DatasetContract, name: TableName): string {
   const columns = contract.fields.map(
     (field) => `${quoteIdent(field.name)} ${columnTypeOf(field)}${field.required ? " NOT NULL" : ""}`,
   );
-  columns.push(`PRIMARY KEY (${identList(contract.primaryKey ?? [])})`);
+  if (contract.load.lineage) columns.push(...lineageColumnDefinitions());
+  if (contract.primaryKey) columns.push(`PRIMARY KEY (${identList(contract.primaryKey)})`);
   return `CREATE TABLE IF NOT EXISTS ${qualifiedName(name)} (${columns.join(", ")})`;
 }
 
@@ -112,7 +123,13 @@ export async function ensureTargetTable(
     }
   }
   const addedColumns = await reconcileColumns(session, contract, name, columns);
-  await checkPrimaryKey(session, contract, name);
+  // ALTER TABLE locks the table even when the column is there: only when one is missing.
+  if (contract.load.lineage && !columns.some((column) => column.column_name === LINEAGE_RUN_ID_COLUMN)) {
+    for (const definition of lineageColumnDefinitions()) {
+      await session.query(`ALTER TABLE ${qualifiedName(name)} ADD COLUMN IF NOT EXISTS ${definition}`);
+    }
+  }
+  if (contract.primaryKey) await checkPrimaryKey(session, contract, name);
   return { name, addedColumns, created: false };
 }
 

@@ -1,15 +1,18 @@
 import { createHash } from "node:crypto";
 import { type Readable, Transform } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { columnsOf, formatObjectRef, STAGED_LINE_COLUMN } from "@sluice/core";
+import { columnsOf, FIELD_TYPES, formatObjectRef, STAGED_LINE_COLUMN } from "@sluice/core";
 import { ChecksumMismatchError } from "./errors";
 import type { LoadContext } from "./load-context";
-import { columnTypeOf } from "./schema";
+import { hasStagedLines } from "./manifest";
 import { identList, quoteIdent } from "./sql";
-import { dropStagedLineColumn } from "./staged-line-column";
+import { FirstFieldRemover } from "./targets/csv-records";
 
 /** Name of the per-transaction temporary table staged rows are copied into. */
 const STAGE_TABLE = "sluice_staged_rows";
+
+/** The quoted line-number column of the stage table. */
+export const STAGE_LINE = quoteIdent(STAGED_LINE_COLUMN);
 
 /** The staged rows in the transaction's temporary table. */
 export interface StageTable {
@@ -23,18 +26,21 @@ export interface StageTable {
 type StagedRowsSource = Pick<LoadContext, "run" | "manifest" | "contract" | "session" | "store">;
 
 /**
- * Creates the transaction's temporary table with the staged line (`_sluice_line`, NULL for runs
- * staged before rows carried it) and the contract's columns, and COPYs the staged rows into it
- * (see {@link copyStagedRows}).
+ * Creates the transaction's temporary table and COPYs the staged rows into it (see
+ * {@link copyStagedRows}). Its first column is `_sluice_line`, the row's line in the raw object
+ * (runs staged before line numbers are numbered 1..n in file order instead), then the
+ * contract's fields with their base types: a constraint of the target column (a decimal's
+ * precision, a CHECK) is met when the rows move on, where a refused row can be told apart.
  */
 export async function copyIntoStageTable(ctx: StagedRowsSource): Promise<StageTable> {
   const name = quoteIdent(STAGE_TABLE);
-  const columns = ctx.contract.fields.map((field) => `${quoteIdent(field.name)} ${columnTypeOf(field)}`);
+  const line = hasStagedLines(ctx.manifest)
+    ? `${STAGE_LINE} bigint NOT NULL`
+    : `${STAGE_LINE} bigint GENERATED ALWAYS AS IDENTITY`;
+  const columns = ctx.contract.fields.map((field) => `${quoteIdent(field.name)} ${FIELD_TYPES[field.type]}`);
   // Temporary tables skip the WAL; ON COMMIT DROP (and rollback) removes it with the transaction.
-  await ctx.session.query(
-    `CREATE TEMP TABLE ${name} (${quoteIdent(STAGED_LINE_COLUMN)} bigint, ${columns.join(", ")}) ON COMMIT DROP`,
-  );
-  return { name, rows: await copyStagedRows(ctx, name, { hasLineColumn: true }) };
+  await ctx.session.query(`CREATE TEMP TABLE ${name} (${[line, ...columns].join(", ")}) ON COMMIT DROP`);
+  return { name, rows: await copyStagedRows(ctx, name, { lines: true }) };
 }
 
 /** Counts and hashes the bytes flowing through, without changing them. */
@@ -51,28 +57,28 @@ class DigestingStream extends Transform {
 
 /**
  * COPYs the staged rows into `into` (a quoted table name) while hashing the compressed bytes,
- * then checks SHA-256, size and row count against the manifest. Into a table without a
- * `_sluice_line` column (`hasLineColumn` false), the rows' leading line is dropped on the way.
+ * then checks SHA-256, size and row count against the manifest. `lines` says whether `into`
+ * has a `_sluice_line` column to take the staged line numbers; when it has none they are cut
+ * off on the way.
  *
  * @throws ChecksumMismatchError (retry) when the rows object is not the one the manifest describes.
  */
 export async function copyStagedRows(
   ctx: StagedRowsSource,
   into: string,
-  { hasLineColumn }: { hasLineColumn: boolean },
+  options: { lines: boolean },
 ): Promise<number> {
   const { manifest } = ctx;
   const { bucket, rowsKey } = ctx.run.staged;
-  const source = await ctx.store.get(bucket, rowsKey);
+  const stagedLines = hasStagedLines(manifest);
+  const columns = columnsOf(ctx.contract);
   const digest = new DigestingStream();
-  const stagedWithLine = manifest.columns[0] === STAGED_LINE_COLUMN;
-  const gunzip = createGunzip();
-  const rows = stagedWithLine && !hasLineColumn ? gunzip.pipe(dropStagedLineColumn()) : gunzip;
-  source.pipe(digest).pipe(gunzip);
-  linkLifetimes(source, digest, rows, gunzip);
-  const columns = hasLineColumn ? manifest.columns : columnsOf(ctx.contract);
+  const stages: Transform[] = [digest, createGunzip({ chunkSize: 64 * 1024 })];
+  if (stagedLines && !options.lines) stages.push(new FirstFieldRemover());
+  const rows = chain(await ctx.store.get(bucket, rowsKey), stages);
+  const copyColumns = stagedLines && options.lines ? [STAGED_LINE_COLUMN, ...columns] : columns;
   const copied = await ctx.session.copyFrom(
-    `COPY ${into} (${identList(columns)}) FROM STDIN (FORMAT csv)`,
+    `COPY ${into} (${identList(copyColumns)}) FROM STDIN (FORMAT csv)`,
     rows,
   );
   const where = formatObjectRef({ bucket, key: rowsKey });
@@ -100,16 +106,18 @@ export async function copyStagedRows(
 }
 
 /**
- * `pipe` alone neither forwards errors nor closes upstream: a failing download must fail the
- * COPY (not hang it), and a failed COPY must release the download's socket.
+ * Pipes `source` through `stages` and returns the last. `pipe` alone neither forwards errors nor
+ * closes upstream: a failing download must fail the COPY (not hang it), and a failed COPY must
+ * release the download's socket.
  */
-function linkLifetimes(source: Readable, digest: Transform, rows: Readable, gunzip: Transform): void {
-  source.once("error", (error) => rows.destroy(error));
-  digest.once("error", (error) => rows.destroy(error));
-  if (gunzip !== rows) gunzip.once("error", (error) => rows.destroy(error));
-  rows.once("close", () => {
-    gunzip.destroy();
-    digest.destroy();
-    source.destroy();
+function chain(source: Readable, stages: Transform[]): Readable {
+  const upstream: Readable[] = [source, ...stages];
+  const last = upstream.pop() as Readable;
+  let piped: Readable = source;
+  for (const stage of stages) piped = piped.pipe(stage);
+  for (const stream of upstream) stream.once("error", (error) => last.destroy(error));
+  last.once("close", () => {
+    for (const stream of upstream) stream.destroy();
   });
+  return last;
 }

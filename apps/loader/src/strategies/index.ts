@@ -1,23 +1,31 @@
+import type { DatasetContract } from "@sluice/core";
 import type { LoaderConfig } from "../config";
 import type { LoadContext } from "../load-context";
 import { directCopy } from "./direct-copy";
 import { merge } from "./merge";
 import { plainInsert } from "./plain-insert";
+import { stagedInsert } from "./staged-insert";
 import type { LoadCounts, LoadStrategy } from "./strategy";
 
 export type { LoadCounts, LoadStrategy } from "./strategy";
 
 /**
- * The strategies a load tries, in order, cheapest first: straight COPY into an empty table,
- * then a plain insert of new keys, then the merge, which fits every run and so ends the list.
- * The config switches leave a strategy out.
+ * The strategies a load tries, in order, cheapest first; the last one fits every run.
+ * - `append` and `replace` (after emptying the table): straight COPY into the table, then the
+ *   staged insert, which rejects the rows the table refuses.
+ * - `merge`: straight COPY into an empty table, a plain insert of new keys, then the merge. The
+ *   config switches leave the first two out, and so does `deleteWhen`: its rows must never be
+ *   inserted, and its tombstones must be consulted.
  */
-export function strategiesFor(config: LoaderConfig): LoadStrategy[] {
-  return [
-    ...(config.directCopyIntoEmptyTable ? [directCopy] : []),
-    ...(config.insertNewKeysFirst ? [plainInsert] : []),
-    merge,
-  ];
+export function strategiesFor(contract: DatasetContract, config: LoaderConfig): LoadStrategy[] {
+  if (contract.load.mode !== "merge") return [directCopy, stagedInsert];
+  const fast = contract.load.deleteWhen
+    ? []
+    : [
+        ...(config.directCopyIntoEmptyTable ? [directCopy] : []),
+        ...(config.insertNewKeysFirst ? [plainInsert] : []),
+      ];
+  return [...fast, merge];
 }
 
 /** Loads the run with the first of `strategies` that fits it; `method` names that strategy. */

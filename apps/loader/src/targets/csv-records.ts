@@ -1,5 +1,8 @@
+import { Transform, type TransformCallback } from "node:stream";
+
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
+const COMMA = 0x2c;
 
 /**
  * Finds record boundaries in a byte stream of COPY input, so it can be cut into pieces that
@@ -25,31 +28,72 @@ export class RecordBoundaryScanner {
     }
     const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let boundary = -1;
-    let at = 0;
-    while (at < buffer.length) {
+    for (;;) {
+      const end = this.recordEnd(buffer, Math.max(boundary, 0));
+      if (end < 0) return boundary;
+      boundary = end + 1;
+      // Every newline before the next quote ends a record too: jump to the last of them.
+      const quote = buffer.indexOf(QUOTE, boundary);
+      const last = buffer.lastIndexOf(NEWLINE, (quote < 0 ? buffer.length : quote) - 1);
+      if (last >= boundary) boundary = last + 1;
+    }
+  }
+
+  /**
+   * The offset of the newline that ends the current CSV record, searching `chunk` from `from`
+   * (continuing the quote state of what was scanned before), or -1 when the record goes on.
+   */
+  recordEnd(chunk: Buffer, from: number): number {
+    let at = from;
+    while (at < chunk.length) {
+      const quote = chunk.indexOf(QUOTE, at);
       if (this.#inQuotes) {
-        const quote = buffer.indexOf(QUOTE, at);
-        if (quote < 0) break;
+        if (quote < 0) return -1;
         this.#inQuotes = false;
         at = quote + 1;
         continue;
       }
-      const quote = buffer.indexOf(QUOTE, at);
-      const newline = buffer.indexOf(NEWLINE, at);
-      if (newline >= 0 && (quote < 0 || newline < quote)) {
-        boundary = newline + 1;
-        // Jump to the last newline before the next quote: every one of them is a boundary.
-        const stop = quote < 0 ? buffer.length : quote;
-        const last = buffer.lastIndexOf(NEWLINE, stop - 1);
-        if (last > newline) boundary = last + 1;
-        if (quote < 0) break;
-        at = quote;
-        continue;
-      }
-      if (quote < 0) break;
+      const newline = chunk.indexOf(NEWLINE, at);
+      if (newline >= 0 && (quote < 0 || newline < quote)) return newline;
+      if (quote < 0) return -1;
       this.#inQuotes = true;
       at = quote + 1;
     }
-    return boundary;
+    return -1;
+  }
+}
+
+/**
+ * Drops the first field of every CSV record flowing through: the staged line number, when the
+ * rows go straight into a table that keeps no lineage (COPY cannot skip an input column). That
+ * field is a bare integer, never quoted, so it ends at the record's first comma; the rest of the
+ * record is scanned quote-aware for the newline that ends it.
+ */
+export class FirstFieldRemover extends Transform {
+  #atRecordStart = true;
+  readonly #records = new RecordBoundaryScanner({ csv: true });
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const kept: Buffer[] = [];
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#atRecordStart) {
+        const comma = chunk.indexOf(COMMA, at);
+        if (comma < 0) break;
+        this.#atRecordStart = false;
+        at = comma + 1;
+        continue;
+      }
+      const end = this.#records.recordEnd(chunk, at);
+      if (end < 0) {
+        kept.push(chunk.subarray(at));
+        break;
+      }
+      kept.push(chunk.subarray(at, end + 1));
+      this.#atRecordStart = true;
+      at = end + 1;
+    }
+    if (kept.length === 0) callback();
+    else callback(null, kept.length === 1 ? kept[0] : Buffer.concat(kept));
   }
 }

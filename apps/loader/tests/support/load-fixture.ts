@@ -11,6 +11,7 @@ import {
   type LoaderDeps,
   ledgerTableOf,
   qualifiedName,
+  quoteIdent,
   readLedgerEntry,
   splitTableName,
 } from "../../src";
@@ -36,7 +37,11 @@ export interface LoadFixture {
   freshTable(prefix?: string): string;
   /** Every row of `table`, with its `xmin` (to tell rewritten rows from untouched ones), by first column. */
   rowsOf(table: string): Promise<Record<string, unknown>[]>;
+  /** The text of `columns` in every row of `table`, ordered by those columns. */
+  valuesOf(table: string, columns: string[]): Promise<(string | null)[][]>;
   tableExists(table: string): Promise<boolean>;
+  /** The column names of `table`, in order. */
+  tableColumns(table: string): Promise<string[]>;
   /** The run's row in the `sluice` ledger, or `undefined`. */
   ledgerEntry(runId: string): Promise<LedgerEntry | undefined>;
 }
@@ -83,6 +88,15 @@ export function useLoadFixture(kind: TargetKind): LoadFixture {
       const result = await fixture.target.query(`SELECT *, xmin::text AS xmin FROM ${name} ORDER BY 1`);
       return result.rows;
     },
+    async valuesOf(table, columns) {
+      const name = qualifiedName(splitTableName(table, "public"));
+      const list = columns.map((column) => `${quoteIdent(column)}::text`).join(", ");
+      const order = columns.map((_, i) => String(i + 1)).join(", ");
+      const result = await fixture.target.query<Record<string, string | null>>(
+        `SELECT ${list} FROM ${name} ORDER BY ${order}`,
+      );
+      return result.rows.map((row) => Object.values(row));
+    },
     async tableExists(table) {
       const name = splitTableName(table, "public");
       const result = await fixture.target.query(
@@ -90,6 +104,14 @@ export function useLoadFixture(kind: TargetKind): LoadFixture {
         [name.schema, name.table],
       );
       return result.rowCount > 0;
+    },
+    async tableColumns(table) {
+      const name = splitTableName(table, "public");
+      const result = await fixture.target.query<{ column_name: string }>(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+        [name.schema, name.table],
+      );
+      return result.rows.map((row) => row.column_name);
     },
     ledgerEntry(runId) {
       const target = fixture.target;

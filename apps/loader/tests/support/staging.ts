@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import {
+  columnsOf,
+  contractFingerprint,
   createEvent,
   type DatasetContract,
   type DatasetContractInput,
@@ -11,8 +13,8 @@ import {
   parseDatasetContract,
   runIdOf,
   type SluiceEvent,
+  STAGED_LINE_COLUMN,
   type StagingManifest,
-  stagedColumnsOf,
   stagingKeysOf,
 } from "@sluice/core";
 
@@ -64,14 +66,38 @@ export function orderRow(
 export interface StageOptions {
   /** Raw object key (run id derives from it); a fresh one by default. */
   key?: string;
-  /** Columns to claim in the manifest (default: `_sluice_line`, then the contract's fields). */
+  /** The raw object's eTag (with the key, it makes the run id): fixed to stage one object again. */
+  eTag?: string;
+  /** The raw object's S3 sequencer (orders versions of one key). */
+  sequencer?: string;
+  /** Columns to claim in the manifest (default: `_sluice_line`, then the contract's). */
   manifestColumns?: string[];
+  /**
+   * The raw line of each row; by default as a CSV file with a header would have them (the
+   * first record on line 2, a record spanning the lines its values' newlines add).
+   */
+  lines?: number[];
+  /** Stage as producers did before line numbers: no `_sluice_line` column, no contract hash. */
+  withoutLines?: boolean;
+  /** The manifest's `contractHash` (default: the contract's fingerprint). */
+  contractHash?: string;
+  /** Rows the transform rejected (counted in the manifest's `rows` and `rejected`). */
+  transformRejected?: number;
+}
+
+/** The raw lines of `rows` as a CSV file with a header puts them. */
+export function csvLinesOf(rows: (string | null)[][]): number[] {
+  let line = 2;
+  return rows.map((row) => {
+    const at = line;
+    line += 1 + row.reduce((n, value) => n + (value?.split("\n").length ?? 1) - 1, 0);
+    return at;
+  });
 }
 
 /**
- * Stages `rows` the way transform does (gzip CSV, each row led by its line as if read from a CSV
- * with a header: 2, 3, …; manifest written last) and returns the `sluice.object.staged` event
- * that announces them.
+ * Stages `rows` the way transform does (gzip CSV, `_sluice_line` first, manifest written last)
+ * and returns the `sluice.object.staged` event that announces them.
  */
 export async function stageRun(
   store: ObjectStore,
@@ -79,19 +105,29 @@ export async function stageRun(
   rows: (string | null)[][],
   options: StageOptions = {},
 ): Promise<SluiceEvent<"sluice.object.staged">> {
-  const object = {
+  const object: ObjectRef = {
     bucket: "sluice-raw-test",
     key: options.key ?? `orders/${randomUUID()}.csv`,
     size: 1234,
-    eTag: randomUUID().replace(/-/g, ""),
+    eTag: options.eTag ?? randomUUID().replace(/-/g, ""),
   };
-  const gz = gzipSync(Buffer.from(rows.map((row, i) => encodeCsvRow([String(i + 2), ...row])).join("")));
-  return stageCompressedRows(store, contract, object, gz, rows.length, options.manifestColumns);
+  if (options.sequencer) object.sequencer = options.sequencer;
+  const lines = options.lines ?? csvLinesOf(rows);
+  const staged = options.withoutLines ? rows : rows.map((row, i) => [String(lines[i]), ...row]);
+  const gz = gzipSync(Buffer.from(staged.map((row) => encodeCsvRow(row)).join("")));
+  return stageCompressedRows(store, contract, object, gz, rows.length, {
+    manifestColumns:
+      options.manifestColumns ??
+      (options.withoutLines ? columnsOf(contract) : [STAGED_LINE_COLUMN, ...columnsOf(contract)]),
+    contractHash: options.withoutLines ? null : (options.contractHash ?? contractFingerprint(contract)),
+    transformRejected: options.transformRejected ?? 0,
+  });
 }
 
 /**
  * Stages already gzipped CSV rows of `object` (rows object, then the manifest) and returns the
- * `sluice.object.staged` event that announces them.
+ * `sluice.object.staged` event that announces them. The rows carry `_sluice_line` first unless
+ * `manifestColumns` says otherwise.
  */
 export async function stageCompressedRows(
   store: ObjectStore,
@@ -99,12 +135,18 @@ export async function stageCompressedRows(
   object: ObjectRef,
   gz: Buffer,
   rowCount: number,
-  manifestColumns: string[] = stagedColumnsOf(contract),
+  options: {
+    manifestColumns?: string[];
+    /** The manifest's `contractHash`: the contract's fingerprint by default, none when `null`. */
+    contractHash?: string | null;
+    transformRejected?: number;
+  } = {},
 ): Promise<SluiceEvent<"sluice.object.staged">> {
   const runId = runIdOf(object);
   const keys = stagingKeysOf(contract.name, runId);
   await store.put(STAGING_BUCKET, keys.rowsKey, gz);
-  const counts = { rows: rowCount, staged: rowCount, rejected: 0 };
+  const rejected = options.transformRejected ?? 0;
+  const counts = { rows: rowCount + rejected, staged: rowCount, rejected };
   const manifest: StagingManifest = {
     runId,
     dataset: contract.name,
@@ -112,13 +154,16 @@ export async function stageCompressedRows(
     object,
     route: "lambda",
     producer: "transform",
-    columns: manifestColumns,
+    columns: options.manifestColumns ?? [STAGED_LINE_COLUMN, ...columnsOf(contract)],
     format: "csv+gzip",
     counts,
     rowsSha256: createHash("sha256").update(gz).digest("hex"),
     rowsBytes: gz.length,
     createdAt: new Date().toISOString(),
   };
+  const contractHash =
+    options.contractHash === undefined ? contractFingerprint(contract) : options.contractHash;
+  if (contractHash !== null) manifest.contractHash = contractHash;
   await store.put(STAGING_BUCKET, keys.manifestKey, formatStagingManifest(manifest));
   return createEvent("sluice.object.staged", "sluice/transform", {
     runId,

@@ -19,6 +19,13 @@ export const OPEN_TARGET_TIMEOUT_MS = 60_000;
  */
 export const PGLITE_INITDB_TIMEOUT_MS = 90_000;
 
+/**
+ * How long a test that loads many runs one after another may take (the every-order tests load
+ * 18 files): each load is a transaction of a dozen statements, ~30-150 ms alone and several times
+ * that while other suites load both cores. Far above that, so only a hang fails here.
+ */
+export const MANY_LOADS_TIMEOUT_MS = 120_000;
+
 /** A kind of load target the suites run against. */
 export interface TargetKind {
   name: "postgres" | "pglite";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { encodeCsvRow } from "@sluice/core";
 import { createLoadTarget, PgLoadTarget, PgliteLoadTarget, quoteIdent, toBlobCopy } from "../../src";
-import { RecordBoundaryScanner } from "../../src/targets/csv-records";
+import { FirstFieldRemover, RecordBoundaryScanner } from "../../src/targets/csv-records";
 import { openTestPglite } from "../support/pglite-template";
 import { OPEN_TARGET_TIMEOUT_MS, PGLITE_INITDB_TIMEOUT_MS } from "../support/targets";
 
@@ -41,6 +41,27 @@ describe("RecordBoundaryScanner", () => {
   test("treats every newline as a boundary in text format", () => {
     const scanner = new RecordBoundaryScanner({ csv: false });
     expect(scanner.scan(Buffer.from('a\t"b\nc'))).toBe(5);
+  });
+});
+
+describe("FirstFieldRemover", () => {
+  test("drops the leading line number of every record, however the records are cut into chunks", async () => {
+    const records = [
+      ["2", "a", 'multi\nline, "quoted"'],
+      ["4", "", null],
+      ["5", "x,y", "z"],
+    ];
+    const csv = records.map((row) => encodeCsvRow(row)).join("");
+    const expected = records.map((row) => encodeCsvRow(row.slice(1))).join("");
+
+    for (const size of [1, 2, 3, 7, csv.length]) {
+      const chunks = Array.from({ length: Math.ceil(csv.length / size) }, (_, i) =>
+        Buffer.from(csv.slice(i * size, (i + 1) * size)),
+      );
+      const out: Buffer[] = [];
+      for await (const chunk of Readable.from(chunks).pipe(new FirstFieldRemover())) out.push(chunk);
+      expect(Buffer.concat(out).toString("utf8")).toBe(expected);
+    }
   });
 });
 

@@ -163,4 +163,75 @@ describe.each(targetKinds("load_exactly_once"))("loadStagedRun, exactly once, ag
     expect(await fx.ledgerEntry(event.data.runId)).toBeUndefined();
     expect(publisher.events).toHaveLength(0);
   });
+
+  test("a replay under a changed contract merges the run again, and the event says it was reloaded", async () => {
+    const table = fx.freshTable();
+    const v1 = ordersContract(table);
+    const first = fx.ports(v1);
+    const rows = [orderRow(1), orderRow(2)];
+    const event = await stageRun(first.store, v1, rows, { key: "orders/replayed.csv", eTag: "r1" });
+    await loadStagedRun(event, first.deps);
+    const v2 = ordersContract(table, {
+      version: 2,
+      fields: [...v1.fields, { name: "channel", type: "string" }],
+    });
+    const second = fx.ports(v2);
+    const replay = await stageRun(
+      second.store,
+      v2,
+      [
+        [...orderRow(1), "web"],
+        [...orderRow(2), null],
+      ],
+      {
+        key: "orders/replayed.csv",
+        eTag: "r1",
+      },
+    );
+
+    const outcome = await loadStagedRun(replay, second.deps);
+    const redelivered = await loadStagedRun(replay, second.deps);
+
+    expect(outcome).toMatchObject({ reloaded: true, alreadyLoaded: false, updated: 1, unchanged: 1 });
+    expect(second.publisher.events[0]).toMatchObject({
+      data: { reloaded: true, previousContractVersion: 1 },
+    });
+    expect(redelivered).toMatchObject({ alreadyLoaded: true, reloaded: false });
+    expect(await fx.ledgerEntry(event.data.runId)).toMatchObject({ status: "loaded", contractVersion: 2 });
+    expect(await fx.valuesOf(table, ["order_id", "channel"])).toEqual([
+      ["1", "web"],
+      ["2", null],
+    ]);
+  });
+
+  test("a ledger written before contract fingerprints gains its new columns, and its loaded runs stay loaded", async () => {
+    const schema = `old_ledger_${fx.nextTableNumber()}`;
+    await fx.target.query(`CREATE SCHEMA ${schema}`);
+    await fx.target.query(`CREATE TABLE ${schema}.load_ledger (
+      run_id text PRIMARY KEY, dataset text NOT NULL, object_bucket text NOT NULL, object_key text NOT NULL,
+      object_version_id text, object_etag text, target_table text NOT NULL, contract_version integer NOT NULL,
+      status text NOT NULL CHECK (status IN ('pending', 'loaded')), rows_staged bigint, inserted bigint,
+      updated bigint, unchanged bigint, attempts integer NOT NULL DEFAULT 0,
+      first_seen_at timestamptz NOT NULL DEFAULT now(), loaded_at timestamptz)`);
+    const table = fx.freshTable();
+    const contract = ordersContract(table);
+    const { store, deps } = fx.ports(contract);
+    const event = await stageRun(store, contract, [orderRow(1)]);
+    await fx.target.query(
+      `INSERT INTO ${schema}.load_ledger (run_id, dataset, object_bucket, object_key, target_table, contract_version, status, rows_staged, inserted, updated, unchanged, attempts, loaded_at)
+       VALUES ($1, 'orders', 'b', 'k', $2, 1, 'loaded', 1, 1, 0, 0, 1, now())`,
+      [event.data.runId, `public.${table}`],
+    );
+
+    const outcome = await loadStagedRun(event, { ...deps, config: { ledgerSchema: schema } });
+
+    expect(outcome).toMatchObject({ alreadyLoaded: true, inserted: 1 });
+    const columns = await fx.target.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'load_ledger'",
+      [schema],
+    );
+    expect(columns.rows.map((row) => row.column_name)).toEqual(
+      expect.arrayContaining(["contract_hash", "deleted", "repeats", "rejected", "skipped"]),
+    );
+  });
 });

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { columnsOf, encodeCsvRow } from "@sluice/core";
 import { loadStagedRun } from "../../src";
-import { dropStagedLineColumn } from "../../src/staged-line-column";
+import { FirstFieldRemover } from "../../src/targets/csv-records";
 import { useLoadFixture } from "../support/load-fixture";
 import { orderRow, ordersContract, stageCompressedRows } from "../support/staging";
 import { targetKinds } from "../support/targets";
@@ -21,11 +21,11 @@ async function dropped(staged: string, chunkSize: number): Promise<string> {
   for (let at = 0; at < bytes.length; at += chunkSize)
     chunks.push(Buffer.from(bytes.subarray(at, at + chunkSize)));
   const out: Buffer[] = [];
-  for await (const chunk of Readable.from(chunks).pipe(dropStagedLineColumn())) out.push(chunk as Buffer);
+  for await (const chunk of Readable.from(chunks).pipe(new FirstFieldRemover())) out.push(chunk as Buffer);
   return Buffer.concat(out).toString("utf8");
 }
 
-describe("dropStagedLineColumn", () => {
+describe("FirstFieldRemover on staged rows", () => {
   it("drops the leading line of every record, however the chunks cut quotes and line breaks", async () => {
     const staged = ROWS.map((row, i) => encodeCsvRow([String(i * 997 + 2), ...row])).join("");
     const expected = ROWS.map((row) => encodeCsvRow(row)).join("");
@@ -55,7 +55,9 @@ describe.each(targetKinds("staged_line_column"))(
           eTag: randomUUID(),
         };
         const gz = gzipSync(rows.map((row) => encodeCsvRow(row)).join(""));
-        return stageCompressedRows(store, contract, object, gz, rows.length, columnsOf(contract));
+        return stageCompressedRows(store, contract, object, gz, rows.length, {
+          manifestColumns: columnsOf(contract),
+        });
       };
 
       const first = await loadStagedRun(await stageOld([orderRow(1), orderRow(2)]), deps);

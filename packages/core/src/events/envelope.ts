@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import * as z from "zod/mini";
+import { LOAD_MODES } from "../datasets/load-policy";
 import { MalformedEventError } from "../errors";
 import { firstIssueOf } from "../zod-config";
 
@@ -85,6 +86,25 @@ export const eventDataSchemas = {
     unchanged: count(),
     /** True when this delivery found the run already loaded and changed nothing. */
     alreadyLoaded: z.boolean(),
+    /** The contract's load mode the run was loaded with (`merge`, `append`, `replace`). */
+    mode: z.optional(z.enum(LOAD_MODES)),
+    /**
+     * Rows this load took out of the table: keyed rows a `deleteWhen` row removed (merge), the
+     * previous snapshot (replace), or the run's own earlier rows on a reload (append).
+     */
+    deleted: z.optional(count()),
+    /** Rows whose key repeated an earlier row of the same file, whatever `onDuplicateKey` did with them. */
+    repeats: z.optional(count()),
+    /** Rows the loader rejected (a repeat under `onDuplicateKey: reject`, or a row the table refused). */
+    rejected: z.optional(count()),
+    /** Where the loader's rejections are (`load-rejects.ndjson` beside the run), when there are any. */
+    loadRejectsKey: z.optional(z.string()),
+    /** True when the run had been loaded under another contract and was loaded again under this one. */
+    reloaded: z.optional(z.boolean()),
+    /** The contract version of the earlier load, on a reload. */
+    previousContractVersion: z.optional(z.int().check(z.positive())),
+    /** Why this delivery loaded nothing (e.g. `older-snapshot`), when it was skipped on purpose. */
+    skipped: z.optional(z.object({ reason: nonEmpty(), message: z.string() })),
   }),
   "sluice.object.quarantined": z.object({
     ...common,

@@ -69,6 +69,36 @@ describe("pipeline events", () => {
     ).toThrow(/data\.route/);
   });
 
+  it("of object.loaded carry the load's mode and counts when given, and parse without them", () => {
+    const base = {
+      runId: received.runId,
+      object: received.object,
+      dataset: "orders",
+      table: "public.orders",
+      inserted: 3,
+      updated: 0,
+      unchanged: 1,
+      alreadyLoaded: false,
+    };
+    const full = createEvent("sluice.object.loaded", "sluice/loader", {
+      ...base,
+      mode: "append",
+      deleted: 2,
+      repeats: 1,
+      rejected: 1,
+      loadRejectsKey: "staged/orders/r-1/load-rejects.ndjson",
+      reloaded: true,
+      previousContractVersion: 1,
+      skipped: { reason: "older-snapshot", message: "a newer snapshot is loaded" },
+    });
+
+    expect(parseEvent(JSON.stringify(full), "sluice.object.loaded")).toEqual(full);
+    expect(parseEvent(createEvent("sluice.object.loaded", "sluice/loader", base)).data).toEqual(base);
+    expect(() =>
+      createEvent("sluice.object.loaded", "sluice/loader", { ...base, mode: "upsert" as "merge" }),
+    ).toThrow(/data\.mode/);
+  });
+
   it("carry type, dataset and route as SNS message attributes", () => {
     const event = createEvent("sluice.object.received", "sluice/listener", {
       ...received,
