@@ -35,8 +35,9 @@ export class SchemaMismatchError extends ContractError {
       contractNeeds?: string;
       dataset?: string;
     },
+    options?: ErrorOptions,
   ) {
-    super(message, { ...detail });
+    super(message, { ...detail }, options);
     this.table = detail.table;
     this.kind = detail.kind;
     if (detail.column !== undefined) this.column = detail.column;

@@ -149,6 +149,13 @@ export async function loadStagedRun(
         columns: result.target.addedColumns,
       });
     }
+    if (result.target.widenedColumns.length > 0) {
+      deps.logger.warn("widened columns of the target table", {
+        ...log,
+        table: outcome.table,
+        columns: result.target.widenedColumns,
+      });
+    }
     deps.logger.info("loaded", { ...log, table: outcome.table, ...result.counts });
   }
 
