@@ -1,4 +1,4 @@
-import { ContractError, RetryableError } from "@sluice/core";
+import { ContractError, RetryableError, SluiceError } from "@sluice/core";
 
 /** What a {@link SchemaMismatchError} found wrong with the target table. */
 export type SchemaMismatchKind =
@@ -62,5 +62,23 @@ export class StagedRunMismatchError extends ContractError {
 export class ChecksumMismatchError extends RetryableError {
   constructor(message: string, context: Record<string, unknown> = {}) {
     super("checksum-mismatch", message, context);
+  }
+}
+
+/** Why `unloadRun` refused: nothing in the ledger, nothing loaded, or rows that cannot be told apart. */
+export type UnloadRefusal = "unknown-run" | "not-loaded" | "no-table" | "no-lineage";
+
+/**
+ * An unload that cannot be done as asked: the ledger knows no such run or key, its runs are not
+ * loaded (pending, or unloaded already), its table is gone, or the table has no lineage column to
+ * find the run's rows by. Asking again gives the same answer, so it is never retried; `code` is
+ * the {@link UnloadRefusal}.
+ */
+export class UnloadRefusedError extends SluiceError {
+  readonly disposition = "dead-letter" as const;
+  declare readonly code: UnloadRefusal;
+
+  constructor(code: UnloadRefusal, message: string, context: Record<string, unknown> = {}) {
+    super(code, message, context);
   }
 }

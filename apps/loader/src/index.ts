@@ -4,8 +4,16 @@ export {
   SchemaMismatchError,
   type SchemaMismatchKind,
   StagedRunMismatchError,
+  type UnloadRefusal,
+  UnloadRefusedError,
 } from "./errors";
-export { type LedgerEntry, ledgerTableOf, readLedgerEntry } from "./ledger";
+export {
+  LEDGER_STATUSES,
+  type LedgerEntry,
+  type LedgerStatus,
+  ledgerTableOf,
+  readLedgerEntry,
+} from "./ledger";
 export {
   LOADER_SOURCE,
   type LoaderDeps,
@@ -13,7 +21,15 @@ export {
   loadStagedRun,
 } from "./load-staged-run";
 export { createLoaderHandler, LOADER_BATCH_MODE, loadRecord } from "./loader-handler";
-export { columnTypeOf, createTableSql, ensureTargetTable, type TargetTable } from "./schema";
+export {
+  columnTypeOf,
+  createTableSql,
+  ensureTargetTable,
+  lineageIndexSql,
+  readTableColumns,
+  type TargetTable,
+  type WidenedColumn,
+} from "./schema";
 export { displayName, qualifiedName, quoteIdent, splitTableName, type TableName } from "./sql";
 export { type CreateLoadTargetOptions, createLoadTarget, isServerUrl } from "./targets/create";
 export { PgLoadTarget } from "./targets/pg";
@@ -23,3 +39,4 @@ export {
   type PgliteLoadTargetOptions,
   toBlobCopy,
 } from "./targets/pglite";
+export { type UnloadDeps, type UnloadedRun, unloadRun } from "./unload";
