@@ -2,7 +2,7 @@ import { type DatasetRegistry, runIdOf } from "@sluice/core";
 import type { CommandHandler } from "../context";
 import { CliError } from "../errors";
 import { EXIT, exitCodeOfRuns } from "../exit-codes";
-import { runsTable } from "../report/runs-text";
+import { problemLines, runsTable } from "../report/runs-text";
 import { readLocalStatus, runtimeRunStatuses } from "../status/local-status";
 import type { RunState, RunStatus } from "../status/object-status";
 import { followWithProgress, withRuntime } from "./support/runtime-session";
@@ -77,7 +77,7 @@ export const replay: CommandHandler<ReplayOptions> = async (options, context) =>
     });
     const replayedKeys = new Set(keys);
     const runs = (await runtimeRunStatuses(runtime, startedAt)).filter((run) => replayedKeys.has(run.key));
-    reporter.result({ replayed: keys, outcome, runs }, () => runsTable(runs));
+    reporter.result({ replayed: keys, outcome, runs }, () => [runsTable(runs), ...problemLines(runs)]);
     if (outcome === "timeout") return EXIT.timeout;
     return exitCodeOfRuns(runs);
   });

@@ -26,7 +26,10 @@ export function runsTable(runs: readonly RunStatus[]): string {
       run.route ?? "-",
       stateText(run),
       run.rows ? String(run.rows.total) : "-",
-      run.load ? String(run.load.alreadyLoaded ? 0 : run.load.inserted + run.load.updated) : "-",
+      // Only what the latest attempt loaded: an earlier load shows in the status text and details.
+      run.load && run.state === "loaded"
+        ? String(run.load.alreadyLoaded ? 0 : run.load.inserted + run.load.updated)
+        : "-",
       run.rows ? String(run.rows.rejected) : "-",
       formatMs(run.durations.stageMs),
       formatMs(run.durations.loadMs),

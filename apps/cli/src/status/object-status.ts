@@ -190,7 +190,7 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
     }
     case "sluice.object.loaded": {
       const loaded = event.data as EventData<"sluice.object.loaded">;
-      delete run.earlierLoadedRunId;
+      forgetFailure(run);
       run.load = {
         table: loaded.table,
         inserted: loaded.inserted,
@@ -218,11 +218,18 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
     }
     case "sluice.object.unloaded": {
       const unloaded = event.data as EventData<"sluice.object.unloaded">;
-      delete run.earlierLoadedRunId;
+      forgetFailure(run);
       run.unload = { table: unloaded.table, deleted: unloaded.deleted };
       break;
     }
   }
+}
+
+/** A load or unload ends the run's story so far: an earlier failure and earlier load no longer apply. */
+function forgetFailure(run: RunStatus): void {
+  delete run.reason;
+  delete run.message;
+  delete run.earlierLoadedRunId;
 }
 
 /** Reconciles a run's events with the ledger and the DLQs. */
@@ -233,15 +240,13 @@ function settle(run: RunStatus): void {
   if (ledger?.status === "loaded" && run.state !== "loaded") {
     if (newer(ledger.loadedAt)) {
       run.state = "loaded";
-      delete run.reason;
-      delete run.message;
-      delete run.earlierLoadedRunId;
+      forgetFailure(run);
     } else if (run.state !== "unloaded") {
       run.earlierLoadedRunId ??= run.runId;
     }
   } else if (ledger?.status === "unloaded" && run.state !== "unloaded" && newer(ledger.unloadedAt)) {
     run.state = "unloaded";
-    delete run.earlierLoadedRunId;
+    forgetFailure(run);
   }
   if (run.deadLetters.length > 0 && run.state !== "loaded" && run.state !== "unloaded") {
     const where = `in ${run.deadLetters.map((d) => d.queue).join(", ")}`;

@@ -179,6 +179,24 @@ describe("collectRunStatuses: a run's state is its latest attempt's outcome, by 
     ]);
   });
 
+  it("a failed load redriven after a fix shows loaded, without the failure's reason", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(
+      run,
+      "sluice.object.received",
+      "sluice.object.staged",
+      "sluice.object.failed",
+      "sluice.object.loaded",
+    );
+
+    const runs = await collectRunStatuses({ events: line.entries });
+
+    expect(runs[0]).toMatchObject({ state: "loaded" });
+    expect([runs[0]!.reason, runs[0]!.message]).toEqual([undefined, undefined]);
+    expect(problemLines(runs)).toEqual([]);
+  });
+
   it("an unloaded run shows unloaded (from its event, or from the ledger), and a later replay loads it again", async () => {
     const run = objectVersion(JAN, "v1");
     const line = new Timeline();
