@@ -6,7 +6,8 @@ export type SchemaMismatchKind =
   | "column-missing"
   | "column-not-null"
   | "primary-key-changed"
-  | "no-primary-key";
+  | "no-primary-key"
+  | "column-default";
 
 /**
  * The target table cannot take the dataset's contract as it is (a column's type changed, a

@@ -13,12 +13,15 @@ import {
   typeFit,
 } from "./column-types";
 import { SchemaMismatchError, type SchemaMismatchKind } from "./errors";
+import { LINEAGE_RUN_ID_DEFAULT } from "./lineage";
 
 /** A column the contract needs in its table: one per field, plus the lineage columns. */
 export interface ExpectedColumn {
   name: string;
   type: ColumnType;
   notNull: boolean;
+  /** Its DEFAULT expression (the lineage run id's: the loading run, from a transaction setting). */
+  default?: string;
   /** What asks for it, for messages: `decimal (numeric(12,2))`, `lineage (text)`. */
   declared: string;
   /** The field, absent for lineage columns. */
@@ -48,13 +51,16 @@ export interface SchemaChanges {
   add: ExpectedColumn[];
   /** Columns whose type becomes the contract's (`ALTER COLUMN … TYPE`). */
   widen: (WidenedColumn & { expected: ExpectedColumn })[];
+  /** Columns that lack the DEFAULT they need (`ALTER COLUMN … SET DEFAULT`). */
+  setDefault: ExpectedColumn[];
 }
 
 /**
  * The columns a contract's table has: its fields (NOT NULL when required), then, when the
- * contract's load policy keeps lineage, `_sluice_run_id text` (the run that wrote the row) and
- * `_sluice_line bigint` (its line in the raw object), both nullable so rows that were there
- * before lineage was switched on stay valid.
+ * contract's load policy keeps lineage, `_sluice_run_id text` (the run that wrote the row; its
+ * default reads the loading run from the transaction, see `lineage.ts`) and `_sluice_line
+ * bigint` (its line in the raw object), both nullable so rows that were there before lineage
+ * was switched on stay valid.
  */
 export function expectedColumns(contract: DatasetContract): ExpectedColumn[] {
   const columns: ExpectedColumn[] = contract.fields.map((field) => {
@@ -68,12 +74,16 @@ export function expectedColumns(contract: DatasetContract): ExpectedColumn[] {
     };
   });
   if (contract.load.lineage) {
-    for (const [name, base] of [
-      [LINEAGE_RUN_ID_COLUMN, "text"],
-      [STAGED_LINE_COLUMN, "bigint"],
-    ] as const) {
-      columns.push({ name, type: { base }, notNull: false, declared: `lineage (${base})` });
-    }
+    columns.push(
+      {
+        name: LINEAGE_RUN_ID_COLUMN,
+        type: { base: "text" },
+        notNull: false,
+        default: LINEAGE_RUN_ID_DEFAULT,
+        declared: "lineage (text)",
+      },
+      { name: STAGED_LINE_COLUMN, type: { base: "bigint" }, notNull: false, declared: "lineage (bigint)" },
+    );
   }
   return columns;
 }
@@ -85,7 +95,7 @@ export function expectedColumns(contract: DatasetContract): ExpectedColumn[] {
  * lacks; a column whose type cannot become the contract's without changing existing values; a
  * NOT NULL column the contract makes optional; a NOT NULL column without a default the contract
  * does not fill. Under `evolve` the rest is changed: missing optional fields and lineage columns
- * are added (nullable), types are widened (integer → decimal, a longer `character varying`,
+ * are added (nullable), a lineage run id column without its default gets it, types are widened (integer → decimal, a longer `character varying`,
  * more digits of `numeric`). Under `freeze` any such change is refused too. A column that
  * already takes every value the contract allows (a `text` column for a field with `maxLength`, a
  * wider `numeric`) is left as it is under both: that is no change.
@@ -98,7 +108,7 @@ export function planSchemaChanges(
   const refuse = refusal(contract, table);
   const byName = new Map(columns.map((column) => [column.name, column]));
   const keyColumns = new Set(contract.primaryKey ?? []);
-  const changes: SchemaChanges = { add: [], widen: [] };
+  const changes: SchemaChanges = { add: [], widen: [], setDefault: [] };
   const expected = expectedColumns(contract);
   for (const wanted of expected) {
     const column = byName.get(wanted.name);
@@ -120,6 +130,7 @@ export function planSchemaChanges(
       );
     if (fit === "widen")
       changes.widen.push({ column: wanted.name, from: column.type, to: needs, expected: wanted });
+    if (wanted.default !== undefined && !column.hasDefault) changes.setDefault.push(wanted);
     if (column.notNull && !wanted.notNull && !keyColumns.has(wanted.name))
       throw refuse(
         `table ${table} column ${wanted.name} is NOT NULL but contract ${contract.name} v${contract.version} makes it optional; rows without it would fail to load`,
@@ -181,5 +192,16 @@ function refuseFrozenChanges(
     throw refuse(
       `table ${table} column ${widened.column} is ${widened.from} but contract ${contract.name} v${contract.version} declares ${widened.expected.declared}; ${frozen}`,
       { kind: "type-changed", column: widened.column, tableHas: widened.from, contractNeeds: widened.to },
+    );
+  const [undefaulted] = changes.setDefault;
+  if (undefaulted)
+    throw refuse(
+      `table ${table} column ${undefaulted.name} has no default, which ${undefaulted.declared} needs (${undefaulted.default}); ${frozen}`,
+      {
+        kind: "column-default",
+        column: undefaulted.name,
+        tableHas: "no default",
+        contractNeeds: `default ${undefaulted.default}`,
+      },
     );
 }

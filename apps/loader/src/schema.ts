@@ -55,7 +55,8 @@ export function lineageIndexSql(name: TableName): string {
 }
 
 function columnDefinition(column: ExpectedColumn): string {
-  return `${quoteIdent(column.name)} ${formatColumnType(column.type)}${column.notNull ? " NOT NULL" : ""}`;
+  const defaultClause = column.default === undefined ? "" : ` DEFAULT ${column.default}`;
+  return `${quoteIdent(column.name)} ${formatColumnType(column.type)}${defaultClause}${column.notNull ? " NOT NULL" : ""}`;
 }
 
 /** Takes the DDL advisory lock until the transaction ends. */
@@ -121,7 +122,7 @@ export async function ensureTargetTable(
   const table = displayName(name);
   let columns = await readTableColumns(session, name);
   let changes = columns.length === 0 ? undefined : planSchemaChanges(contract, table, columns);
-  if (!changes || changes.add.length > 0 || changes.widen.length > 0) {
+  if (!changes || changes.add.length + changes.widen.length + changes.setDefault.length > 0) {
     // Decide again under the lock: a concurrent load may have created or changed the table.
     await lockDdl(session);
     columns = await readTableColumns(session, name);
@@ -153,6 +154,10 @@ async function applyChanges(session: SqlSession, name: TableName, changes: Schem
     if (changes.add.some((column) => column.name === LINEAGE_RUN_ID_COLUMN))
       await session.query(lineageIndexSql(name));
   }
+  for (const column of changes.setDefault)
+    await session.query(
+      `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column.name)} SET DEFAULT ${column.default}`,
+    );
   for (const widened of changes.widen) {
     try {
       await session.query(

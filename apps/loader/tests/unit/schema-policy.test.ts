@@ -6,6 +6,7 @@ import {
   splitTableName,
   type TargetTable,
 } from "../../src";
+import { RUN_ID_SETTING } from "../../src/lineage";
 import { useLoadFixture } from "../support/load-fixture";
 import { ordersContract } from "../support/staging";
 import { targetKinds } from "../support/targets";
@@ -52,6 +53,18 @@ describe.each(targetKinds("schema_policy"))("ensureTargetTable against $name", (
     await fx.target.query(`INSERT INTO ${qualifiedName(splitTableName(table, "public"))} VALUES ${values}`);
   }
 
+  /** The run id a row of an events table inserted during a load of `runId` gets (the loader sets it for the transaction). */
+  async function stampedRunId(table: string, runId: string): Promise<unknown> {
+    return fx.target.transaction(async (session) => {
+      await session.query("SELECT set_config($1, $2, true)", [RUN_ID_SETTING, runId]);
+      const name = qualifiedName(splitTableName(table, "public"));
+      await session.query(`DELETE FROM ${name}`);
+      await session.query(`INSERT INTO ${name} (happened_at) VALUES (now())`);
+      return (await session.query<{ run: unknown }>(`SELECT _sluice_run_id AS run FROM ${name}`)).rows[0]
+        ?.run;
+    });
+  }
+
   test("a contract without a primary key gets a table without one, with lineage columns and an index on the run id", async () => {
     const table = fx.freshTable("events");
     const contract = eventsContract(table, [
@@ -73,6 +86,7 @@ describe.each(targetKinds("schema_policy"))("ensureTargetTable against $name", (
     const indexes = await indexesOf(table);
     expect(indexes).toHaveLength(1);
     expect(indexes[0]).toMatch(/USING btree \(_sluice_run_id\)/);
+    expect(await stampedRunId(table, "r-loading")).toBe("r-loading");
   });
 
   test("a merge contract keeps its primary key and has no lineage columns unless it asks for them", async () => {
@@ -130,6 +144,27 @@ describe.each(targetKinds("schema_policy"))("ensureTargetTable against $name", (
 
     expect(evolved.addedColumns).toEqual(["_sluice_run_id", "_sluice_line"]);
     expect((await indexesOf(table)).some((index) => /\(_sluice_run_id\)/.test(index))).toBe(true);
+  });
+
+  test("a lineage run id column without its default gets it under evolve and is refused under freeze", async () => {
+    const table = fx.freshTable("events");
+    const contract = eventsContract(table, EVENT_FIELDS);
+    await ensure(contract);
+    await fx.target.query(
+      `ALTER TABLE ${qualifiedName(splitTableName(table, "public"))} ALTER COLUMN _sluice_run_id DROP DEFAULT`,
+    );
+
+    const frozen = await ensure(eventsContract(table, EVENT_FIELDS, { load: { schema: "freeze" } })).catch(
+      (e: unknown) => e,
+    );
+    await ensure(contract);
+
+    expect(frozen).toMatchObject({
+      kind: "column-default",
+      column: "_sluice_run_id",
+      tableHas: "no default",
+    });
+    expect(await stampedRunId(table, "r-after")).toBe("r-after");
   });
 
   test("freeze refuses any change, naming table, column and both types, and leaves the table as it was", async () => {
