@@ -60,8 +60,11 @@ export function parseColumnType(formatted: string): ColumnType {
 /**
  * How a table column's type meets the type the contract declares:
  * - `same`: identical;
- * - `holds`: the column takes every value the contract allows as it is (a `text` column for a
- *   field with `maxLength`, a wider `numeric`): nothing to change;
+ * - `holds`: nothing to change: the column takes every value the contract allows (a `text`
+ *   column for a field with `maxLength`, a wider `numeric`), or the contract states no limit and
+ *   the column has one of its own (`character varying(n)` for a field without `maxLength`,
+ *   `numeric(p,s)` for a decimal without `precision`), which stays: a value over it is the
+ *   table's refusal of that row;
  * - `widen`: the column must become the contract's type, and that conversion keeps every
  *   existing value (integer → decimal, a longer `character varying`, more digits of `numeric`);
  *   integer → `numeric(p,s)` with fewer integer digits than the column's is a widening Postgres
@@ -74,8 +77,8 @@ export type TypeFit = "same" | "holds" | "widen" | "incompatible";
 export function typeFit(table: ColumnType, contract: ColumnType): TypeFit {
   if (formatColumnType(table) === formatColumnType(contract)) return "same";
   if (TEXT_TYPES.has(table.base) && TEXT_TYPES.has(contract.base)) {
-    if (table.length === undefined) return "holds";
-    return contract.length !== undefined && contract.length <= table.length ? "holds" : "widen";
+    if (table.length === undefined || contract.length === undefined) return "holds";
+    return contract.length <= table.length ? "holds" : "widen";
   }
   if (contract.base === "bigint") {
     if (table.base in INTEGER_DIGITS) return "widen";
@@ -86,7 +89,7 @@ export function typeFit(table: ColumnType, contract: ColumnType): TypeFit {
   if (contract.base === "numeric") {
     if (table.base in INTEGER_DIGITS) return "widen";
     if (table.base !== "numeric") return "incompatible";
-    if (contract.precision === undefined) return table.precision === undefined ? "same" : "widen";
+    if (contract.precision === undefined || table.precision === undefined) return "holds";
     const integerDigits = contract.precision - (contract.scale ?? 0);
     if (holdsDigits(table, integerDigits, contract.scale ?? 0)) return "holds";
     return holdsDigits(contract, digitsBeforePoint(table), table.scale ?? 0) ? "widen" : "incompatible";

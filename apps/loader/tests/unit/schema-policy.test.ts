@@ -223,6 +223,26 @@ describe.each(targetKinds("schema_policy"))("ensureTargetTable against $name", (
     expect((await columnsOf(table)).summary).toBe("text");
   });
 
+  test("a limit of the table's own (varchar(n), numeric(p,s)) stays when the contract states none", async () => {
+    const table = fx.freshTable("events");
+    await ensure(
+      eventsContract(table, [...EVENT_FIELDS, { name: "damage", type: "decimal", precision: 8, scale: 2 }]),
+    );
+
+    const kept = await ensure(
+      eventsContract(table, [
+        ...EVENT_FIELDS.map((field) => ({ ...field, maxLength: undefined })),
+        { name: "damage", type: "decimal", scale: 2 },
+      ]),
+    );
+
+    expect(kept).toMatchObject({ addedColumns: [], widenedColumns: [] });
+    expect(await columnsOf(table)).toMatchObject({
+      summary: "character varying(20)",
+      damage: "numeric(8,2)",
+    });
+  });
+
   test("conversions that could change existing values are refused under evolve too", async () => {
     const table = fx.freshTable("events");
     const withDamage = (precision: number, scale: number) =>
