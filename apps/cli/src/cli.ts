@@ -8,6 +8,7 @@ import { type ReplayState, replay } from "./commands/replay";
 import { run } from "./commands/run";
 import { sql } from "./commands/sql";
 import { status } from "./commands/status";
+import { unload } from "./commands/unload";
 import { watch } from "./commands/watch";
 import type { CommandHandler, GlobalOptions } from "./context";
 import { reportFailure } from "./errors";
@@ -60,7 +61,7 @@ function declareCommands(io: CliIo, setExit: (code: ExitCode) => void): Command 
       "after",
       `
 Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was quarantined or is in a DLQ
-            4 not found · 5 timed out before the pipeline drained · 6 state directory in use`,
+            4 not found · 5 timed out before the pipeline drained · 6 state directory in use · 7 refused`,
     );
   /** Runs `handler` with its options and this run's context; its exit code becomes the CLI's. */
   const dispatch = async <O>(handler: CommandHandler<O>, options: O, flags: { json?: boolean } = {}) => {
@@ -122,8 +123,11 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
 
   program
     .command("replay")
-    .description("re-emit objects already in the raw bucket, without re-uploading (backfill, or after a fix)")
-    .requiredOption("--prefix <prefix>", "objects whose key starts with this ('' for all)")
+    .description(
+      "re-emit objects already in the raw bucket, without re-uploading (backfill, after a fix or a contract change)",
+    )
+    .option("--prefix <prefix>", "objects whose key starts with this ('' for all)")
+    .option("--dataset <name>", "objects whose key this dataset's contract claims")
     .option("--since <time>", "only objects written at or after this ISO time")
     .addOption(
       new Option("--state <state>", "which objects, by their latest run")
@@ -135,7 +139,8 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
     .option("--json", "print JSON")
     .action(
       (opts: {
-        prefix: string;
+        prefix?: string;
+        dataset?: string;
         since?: string;
         state: ReplayState;
         wait: boolean;
@@ -145,7 +150,8 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
         dispatch(
           replay,
           {
-            prefix: opts.prefix,
+            ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
+            ...(opts.dataset ? { dataset: opts.dataset } : {}),
             ...(opts.since ? { since: opts.since } : {}),
             state: opts.state,
             wait: opts.wait,
@@ -154,6 +160,15 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
           opts,
         ),
     );
+
+  program
+    .command("unload")
+    .description(
+      "take an object's rows back out of its table (by lineage), mark it unloaded in the ledger; replay loads it again",
+    )
+    .argument("<key-or-run-id>", "an object key (each loaded run of it) or a run id")
+    .option("--json", "print JSON")
+    .action((which: string, opts: { json?: boolean }) => dispatch(unload, { which }, opts));
 
   const dlq = program.command("dlq").description("dead-letter queues: what is parked, and sending it back");
   withAwsOptions(

@@ -18,6 +18,8 @@ export const EXIT = {
   timeout: 5,
   /** Another sluice runtime is using the state directory. */
   busy: 6,
+  /** The command was refused as asked: an unload of a run that is not loaded, or of a table without lineage. */
+  refused: 7,
 } as const;
 
 /** One of {@link EXIT}'s values. */

@@ -1,4 +1,4 @@
-import { ContractError, RetryableError } from "@sluice/core";
+import { ContractError, RetryableError, SluiceError } from "@sluice/core";
 
 /** What a {@link SchemaMismatchError} found wrong with the target table. */
 export type SchemaMismatchKind =
@@ -6,7 +6,8 @@ export type SchemaMismatchKind =
   | "column-missing"
   | "column-not-null"
   | "primary-key-changed"
-  | "no-primary-key";
+  | "no-primary-key"
+  | "column-default";
 
 /**
  * The target table cannot take the dataset's contract as it is (a column's type changed, a
@@ -35,8 +36,9 @@ export class SchemaMismatchError extends ContractError {
       contractNeeds?: string;
       dataset?: string;
     },
+    options?: ErrorOptions,
   ) {
-    super(message, { ...detail });
+    super(message, { ...detail }, options);
     this.table = detail.table;
     this.kind = detail.kind;
     if (detail.column !== undefined) this.column = detail.column;
@@ -61,5 +63,23 @@ export class StagedRunMismatchError extends ContractError {
 export class ChecksumMismatchError extends RetryableError {
   constructor(message: string, context: Record<string, unknown> = {}) {
     super("checksum-mismatch", message, context);
+  }
+}
+
+/** Why `unloadRun` refused: nothing in the ledger, nothing loaded, or rows that cannot be told apart. */
+export type UnloadRefusal = "unknown-run" | "not-loaded" | "no-table" | "no-lineage";
+
+/**
+ * An unload that cannot be done as asked: the ledger knows no such run or key, its runs are not
+ * loaded (pending, or unloaded already), its table is gone, or the table has no lineage column to
+ * find the run's rows by. Asking again gives the same answer, so it is never retried; `code` is
+ * the {@link UnloadRefusal}.
+ */
+export class UnloadRefusedError extends SluiceError {
+  readonly disposition = "dead-letter" as const;
+  declare readonly code: UnloadRefusal;
+
+  constructor(code: UnloadRefusal, message: string, context: Record<string, unknown> = {}) {
+    super(code, message, context);
   }
 }

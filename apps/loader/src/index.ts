@@ -4,14 +4,30 @@ export {
   SchemaMismatchError,
   type SchemaMismatchKind,
   StagedRunMismatchError,
+  type UnloadRefusal,
+  UnloadRefusedError,
 } from "./errors";
-export { type LedgerEntry, ledgerTableOf, readLedgerEntry } from "./ledger";
+export {
+  LEDGER_STATUSES,
+  type LedgerEntry,
+  type LedgerStatus,
+  ledgerTableOf,
+  readLedgerEntry,
+} from "./ledger";
 export { LINEAGE_RUN_ID_DEFAULT, RUN_ID_SETTING } from "./lineage";
 export { LOADER_SOURCE, type LoaderDeps, type LoadOutcome } from "./load-outcome";
 export { BAD_ROW_RATIO, loadRejectsKeyOf } from "./load-rejects";
 export { loadStagedRun } from "./load-staged-run";
 export { createLoaderHandler, LOADER_BATCH_MODE, loadRecord } from "./loader-handler";
-export { columnTypeOf, createTableSql, ensureTargetTable, type TargetTable } from "./schema";
+export {
+  columnTypeOf,
+  createTableSql,
+  ensureTargetTable,
+  lineageIndexSql,
+  readTableColumns,
+  type TargetTable,
+  type WidenedColumn,
+} from "./schema";
 export { OLDER_SNAPSHOT, watermarkTableOf } from "./snapshots";
 export { displayName, qualifiedName, quoteIdent, splitTableName, type TableName } from "./sql";
 export { type CreateLoadTargetOptions, createLoadTarget, isServerUrl } from "./targets/create";
@@ -23,3 +39,4 @@ export {
   toBlobCopy,
 } from "./targets/pglite";
 export { tombstoneTableOf } from "./tombstones";
+export { type UnloadDeps, type UnloadedRun, unloadRun } from "./unload";

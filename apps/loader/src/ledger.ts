@@ -8,10 +8,26 @@ export function ledgerTableOf(schema: string): TableName {
   return { schema, table: "load_ledger" };
 }
 
+/**
+ * A run's status in the ledger: `pending` while its first load is under way (or rolled back),
+ * `loaded`, or `unloaded` (its rows were taken back out; a later delivery loads it again).
+ */
+export const LEDGER_STATUSES = ["pending", "loaded", "unloaded"] as const;
+/** One of {@link LEDGER_STATUSES}. */
+export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
+
+/** Name of the ledger's CHECK constraint on `status` (Postgres's own name for it). */
+export const LEDGER_STATUS_CHECK = "load_ledger_status_check";
+
+/** The CHECK constraint clause that keeps `status` one of {@link LEDGER_STATUSES}. */
+export function ledgerStatusCheckSql(): string {
+  return `CONSTRAINT ${LEDGER_STATUS_CHECK} CHECK (status IN (${LEDGER_STATUSES.map((s) => `'${s}'`).join(", ")}))`;
+}
+
 /** A run's row in the ledger. */
 export interface LedgerEntry extends LoadCounts {
   runId: string;
-  status: "pending" | "loaded";
+  status: LedgerStatus;
   /** The schema-qualified table the run was (or is being) loaded into. */
   table: string;
   /** Version of the contract the run was last loaded under. */
@@ -42,7 +58,7 @@ type Count = string | number | null;
 
 interface LedgerRow {
   run_id: string;
-  status: "pending" | "loaded";
+  status: LedgerStatus;
   target_table: string;
   contract_version: number;
   contract_hash: string | null;
@@ -80,7 +96,7 @@ function ledgerDdl(ledger: TableName): string {
     object_etag text,
     target_table text NOT NULL,
     contract_version integer NOT NULL,
-    status text NOT NULL CHECK (status IN ('pending', 'loaded')),
+    status text NOT NULL ${ledgerStatusCheckSql()},
     rows_staged bigint,
     inserted bigint,
     updated bigint,
@@ -88,6 +104,8 @@ function ledgerDdl(ledger: TableName): string {
     attempts integer NOT NULL DEFAULT 0,
     first_seen_at timestamptz NOT NULL DEFAULT now(),
     loaded_at timestamptz,
+    unloaded_at timestamptz,
+    rows_unloaded bigint,
     ${LATER_COLUMNS.map(([name, type]) => `${name} ${type}`).join(",\n    ")}
   )`;
 }

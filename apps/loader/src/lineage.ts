@@ -19,14 +19,6 @@ export const LINEAGE_RUN_ID_DEFAULT = `nullif(current_setting('${RUN_ID_SETTING}
 /** The lineage column holding the row's line in the raw object (the staged `_sluice_line`). */
 export const LINEAGE_LINE_COLUMN = STAGED_LINE_COLUMN;
 
-/** Column definitions a table with lineage has besides the contract's fields. */
-export function lineageColumnDefinitions(): string[] {
-  return [
-    `${quoteIdent(LINEAGE_RUN_ID_COLUMN)} text DEFAULT ${LINEAGE_RUN_ID_DEFAULT}`,
-    `${quoteIdent(LINEAGE_LINE_COLUMN)} bigint`,
-  ];
-}
-
 /** Puts `runId` in {@link RUN_ID_SETTING} until the transaction ends. */
 export async function setLoadingRun(session: SqlSession, runId: string): Promise<void> {
   await session.query("SELECT set_config($1, $2, true)", [RUN_ID_SETTING, runId]);

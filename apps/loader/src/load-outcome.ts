@@ -123,6 +123,13 @@ export async function publishLoaded(
         columns: result.target.addedColumns,
       });
     }
+    if (result.target.widenedColumns.length > 0) {
+      deps.logger.warn("widened columns of the target table", {
+        ...log,
+        table,
+        columns: result.target.widenedColumns,
+      });
+    }
     if (result.skipped) {
       deps.logger.warn("skipped: this delivery loaded nothing", { ...log, ...result.skipped });
     } else {

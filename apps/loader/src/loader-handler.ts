@@ -1,12 +1,16 @@
 import {
   type BatchMode,
+  createEvent,
   createSqsBatchHandler,
+  dispositionOf,
   parseEvent,
+  SluiceError,
+  type SluiceEvent,
   type SqsBatchHandler,
   unwrapSqsBody,
 } from "@sluice/core";
 import type { SQSRecord } from "aws-lambda";
-import type { LoaderDeps, LoadOutcome } from "./load-outcome";
+import { LOADER_SOURCE, type LoaderDeps, type LoadOutcome } from "./load-outcome";
 import { loadStagedRun } from "./load-staged-run";
 
 /**
@@ -22,11 +26,46 @@ export const LOADER_BATCH_MODE: BatchMode = "sequential";
  * dataset are appended to `deps.logger`, the record's own logger (the batch handler makes one per
  * record), so every line of the load, a failure's included, carries them. Throws what
  * {@link loadStagedRun} throws (and a `MalformedEventError` for a body that is not such an event).
+ *
+ * A failure that retrying cannot fix (a dead-letter one: the table refuses the contract, the
+ * staged run does not fit it) is also published as `sluice.object.failed`, once per delivery,
+ * with its code as the reason and its message (table, column, both types), so `sluice status`
+ * and the alerts show why without the logs; the record still fails, so the message reaches the
+ * DLQ and can be redriven after a fix.
  */
 export async function loadRecord(record: SQSRecord, deps: LoaderDeps): Promise<LoadOutcome> {
   const event = parseEvent(unwrapSqsBody(record.body), "sluice.object.staged");
   deps.logger.appendKeys({ runId: event.data.runId, dataset: event.data.dataset });
-  return loadStagedRun(event, deps);
+  try {
+    return await loadStagedRun(event, deps);
+  } catch (error) {
+    if (error instanceof SluiceError && dispositionOf(error) === "dead-letter")
+      await publishFailure(event, error, deps);
+    throw error;
+  }
+}
+
+async function publishFailure(
+  staged: SluiceEvent<"sluice.object.staged">,
+  error: SluiceError,
+  deps: LoaderDeps,
+): Promise<void> {
+  const { runId, object, dataset } = staged.data;
+  const failed = createEvent("sluice.object.failed", LOADER_SOURCE, {
+    runId,
+    object,
+    dataset,
+    phase: "loader",
+    reason: error.code,
+    message: error.message,
+    retryable: false,
+  });
+  try {
+    await deps.publisher.publish(failed);
+  } catch (publishError) {
+    // The record fails either way; the log line of its failure still says why.
+    deps.logger.warn("could not publish sluice.object.failed", { error: publishError });
+  }
 }
 
 /**
@@ -34,7 +73,7 @@ export async function loadRecord(record: SQSRecord, deps: LoaderDeps): Promise<L
  * {@link LOADER_BATCH_MODE}. Every record that fails is reported in `batchItemFailures` so SQS
  * redelivers just those: retryable failures succeed later, dead-letter ones (malformed event,
  * schema mismatch) exhaust the queue's receive limit and land in its DLQ, where `sluice status`
- * shows them.
+ * shows them with the reason their `sluice.object.failed` gave.
  */
 export function createLoaderHandler(deps: LoaderDeps): SqsBatchHandler {
   return createSqsBatchHandler({

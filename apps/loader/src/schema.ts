@@ -1,63 +1,62 @@
-import {
-  type DatasetContract,
-  FIELD_TYPES,
-  type FieldSpec,
-  LINEAGE_RUN_ID_COLUMN,
-  type SqlSession,
-} from "@sluice/core";
+import { type DatasetContract, LINEAGE_RUN_ID_COLUMN, type SqlSession } from "@sluice/core";
+import { formatColumnType } from "./column-types";
 import { SchemaMismatchError } from "./errors";
-import { lineageColumnDefinitions } from "./lineage";
+import {
+  type ExpectedColumn,
+  expectedColumns,
+  planSchemaChanges,
+  type SchemaChanges,
+  type TableColumn,
+  type WidenedColumn,
+} from "./schema-plan";
 import { displayName, identList, qualifiedName, quoteIdent, splitTableName, type TableName } from "./sql";
+
+export { columnTypeOf } from "./column-types";
+export type { WidenedColumn } from "./schema-plan";
 
 /**
  * Key of the transaction-scoped advisory lock every Sluice DDL statement (creating the ledger,
- * a schema or a table) runs under, so two first loads cannot race to create the same object.
- * Only loads that find something missing take it; ordinary loads never wait on it.
+ * a schema or a table, changing a table's columns) runs under, so two loads cannot race to
+ * create or change the same object. Only loads that find something to create or change take it;
+ * ordinary loads never wait on it.
  */
 export const DDL_LOCK_KEY = 0x51_1c_e0_01;
 
-/** How `information_schema.columns.data_type` spells each Postgres type a contract uses. */
-const INFORMATION_SCHEMA_TYPES: Record<string, string> = {
-  text: "text",
-  bigint: "bigint",
-  numeric: "numeric",
-  boolean: "boolean",
-  date: "date",
-  timestamptz: "timestamp with time zone",
-};
-
-/** The Postgres type of a contract field (core's {@link FIELD_TYPES}). */
-export function columnTypeOf(field: FieldSpec): string {
-  return FIELD_TYPES[field.type];
-}
+/** SQLSTATE of a value out of a numeric type's range (an `ALTER COLUMN … TYPE numeric(p,s)`). */
+const NUMERIC_VALUE_OUT_OF_RANGE = "22003";
 
 /** The target table of a contract, resolved against the session's schema. */
 export interface TargetTable {
   name: TableName;
-  /** Columns added to an existing table by this load (nullable contract fields it lacked). */
+  /** Columns added to an existing table by this load (optional fields it lacked, lineage columns). */
   addedColumns: string[];
+  /** Columns whose type this load widened to the contract's (schema policy `evolve`). */
+  widenedColumns: WidenedColumn[];
   /** True when this load created the table. */
   created: boolean;
 }
 
-interface ColumnRow {
-  column_name: string;
-  data_type: string;
-  is_nullable: "YES" | "NO";
-  column_default: string | null;
-}
-
 /**
- * The `CREATE TABLE` statement of a contract's table: typed columns, NOT NULL for required, the
- * PRIMARY KEY when the contract has one, and the lineage columns when its load policy keeps lineage.
+ * The `CREATE TABLE` statement of a contract's table: typed columns (see `columnTypeOf`), NOT
+ * NULL for required fields, the lineage columns when the load policy keeps lineage, and a
+ * PRIMARY KEY only when the contract has one (append and replace tables may have none).
  */
 export function createTableSql(contract: DatasetContract, name: TableName): string {
-  const columns = contract.fields.map(
-    (field) => `${quoteIdent(field.name)} ${columnTypeOf(field)}${field.required ? " NOT NULL" : ""}`,
-  );
-  if (contract.load.lineage) columns.push(...lineageColumnDefinitions());
-  if (contract.primaryKey) columns.push(`PRIMARY KEY (${identList(contract.primaryKey)})`);
+  const columns = expectedColumns(contract).map(columnDefinition);
+  const key = contract.primaryKey ?? [];
+  if (key.length > 0) columns.push(`PRIMARY KEY (${identList(key)})`);
   return `CREATE TABLE IF NOT EXISTS ${qualifiedName(name)} (${columns.join(", ")})`;
+}
+
+/** The index that finds a run's rows (unload, and an append reload), on the lineage run id column. */
+export function lineageIndexSql(name: TableName): string {
+  // Unnamed: Postgres picks a name that cannot collide with another index of the schema.
+  return `CREATE INDEX ON ${qualifiedName(name)} (${quoteIdent(LINEAGE_RUN_ID_COLUMN)})`;
+}
+
+function columnDefinition(column: ExpectedColumn): string {
+  const defaultClause = column.default === undefined ? "" : ` DEFAULT ${column.default}`;
+  return `${quoteIdent(column.name)} ${formatColumnType(column.type)}${defaultClause}${column.notNull ? " NOT NULL" : ""}`;
 }
 
 /** Takes the DDL advisory lock until the transaction ends. */
@@ -71,40 +70,48 @@ export async function ensureSchema(session: SqlSession, schema: string): Promise
   if (found.rowCount === 0) await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
 }
 
-async function readColumns(session: SqlSession, name: TableName): Promise<ColumnRow[]> {
-  const result = await session.query<ColumnRow>(
-    `SELECT column_name, data_type, is_nullable, column_default
-       FROM information_schema.columns
-      WHERE table_schema = $1 AND table_name = $2
-      ORDER BY ordinal_position`,
-    [name.schema, name.table],
+/** The columns of a table (none when it does not exist), from the catalogue. */
+export async function readTableColumns(
+  session: Pick<SqlSession, "query">,
+  name: TableName,
+): Promise<TableColumn[]> {
+  const result = await session.query<{ name: string; type: string; not_null: boolean; has_default: boolean }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+            (a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') AS has_default
+       FROM pg_attribute a
+      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [qualifiedName(name)],
   );
-  return result.rows;
+  return result.rows.map((row) => ({
+    name: row.name,
+    type: row.type,
+    notNull: row.not_null,
+    hasDefault: row.has_default,
+  }));
 }
 
 async function readPrimaryKey(session: SqlSession, name: TableName): Promise<string[]> {
-  const result = await session.query<{ column_name: string }>(
-    `SELECT kcu.column_name
-       FROM information_schema.table_constraints tc
-       JOIN information_schema.key_column_usage kcu
-         ON kcu.constraint_schema = tc.constraint_schema
-        AND kcu.constraint_name = tc.constraint_name
-        AND kcu.table_name = tc.table_name
-      WHERE tc.table_schema = $1 AND tc.table_name = $2 AND tc.constraint_type = 'PRIMARY KEY'
-      ORDER BY kcu.ordinal_position`,
-    [name.schema, name.table],
+  const result = await session.query<{ name: string }>(
+    `SELECT a.attname AS name
+       FROM pg_index i
+       JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) ON true
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = to_regclass($1) AND i.indisprimary
+      ORDER BY k.position`,
+    [qualifiedName(name)],
   );
-  return result.rows.map((row) => row.column_name);
+  return result.rows.map((row) => row.name);
 }
 
 /**
  * Makes sure the contract's table exists and can take the contract's rows:
- * - missing: created from the contract (schema too);
- * - exists: compared with `information_schema`. A nullable contract field the table lacks is
- *   added (`ALTER TABLE … ADD COLUMN`, NULL in existing rows); a type change, a missing required
- *   column, a table column the load would leave NULL but which is NOT NULL, a NOT NULL column
- *   the contract makes optional, or another primary key throw a {@link SchemaMismatchError}
- *   naming table, column, and both types. Extra nullable table columns are left alone.
+ * - missing: created from the contract (schema too; see {@link createTableSql}), with an index
+ *   on the lineage run id when the load policy keeps lineage;
+ * - exists: compared with the catalogue ({@link planSchemaChanges}); under schema policy
+ *   `evolve` missing optional fields and lineage columns are added and types widened, under
+ *   `freeze` any change is refused. A refusal is a {@link SchemaMismatchError} naming table,
+ *   column and both types. When the contract has a primary key, the table must have the same one.
  */
 export async function ensureTargetTable(
   session: SqlSession,
@@ -112,109 +119,65 @@ export async function ensureTargetTable(
 ): Promise<TargetTable> {
   const current = await session.query<{ schema: string }>("SELECT current_schema() AS schema");
   const name = splitTableName(contract.table, current.rows[0]?.schema ?? "public");
-  let columns = await readColumns(session, name);
-  if (columns.length === 0) {
+  const table = displayName(name);
+  let columns = await readTableColumns(session, name);
+  let changes = columns.length === 0 ? undefined : planSchemaChanges(contract, table, columns);
+  if (!changes || changes.add.length + changes.widen.length + changes.setDefault.length > 0) {
+    // Decide again under the lock: a concurrent load may have created or changed the table.
     await lockDdl(session);
-    columns = await readColumns(session, name);
+    columns = await readTableColumns(session, name);
     if (columns.length === 0) {
       await ensureSchema(session, name.schema);
       await session.query(createTableSql(contract, name));
-      return { name, addedColumns: [], created: true };
+      if (contract.load.lineage) await session.query(lineageIndexSql(name));
+      return { name, addedColumns: [], widenedColumns: [], created: true };
     }
+    changes = planSchemaChanges(contract, table, columns);
+    await applyChanges(session, name, changes);
   }
-  const addedColumns = await reconcileColumns(session, contract, name, columns);
-  // ALTER TABLE locks the table even when the column is there: only when one is missing.
-  if (contract.load.lineage && !columns.some((column) => column.column_name === LINEAGE_RUN_ID_COLUMN)) {
-    for (const definition of lineageColumnDefinitions()) {
-      await session.query(`ALTER TABLE ${qualifiedName(name)} ADD COLUMN IF NOT EXISTS ${definition}`);
-    }
-  }
-  if (contract.primaryKey) await checkPrimaryKey(session, contract, name);
-  return { name, addedColumns, created: false };
+  await checkPrimaryKey(session, contract, name);
+  return {
+    name,
+    addedColumns: changes.add.map((column) => column.name),
+    widenedColumns: changes.widen.map(({ column, from, to }) => ({ column, from, to })),
+    created: false,
+  };
 }
 
-async function reconcileColumns(
-  session: SqlSession,
-  contract: DatasetContract,
-  name: TableName,
-  columns: ColumnRow[],
-): Promise<string[]> {
-  const table = displayName(name);
-  const byName = new Map(columns.map((column) => [column.column_name, column]));
-  const missing: FieldSpec[] = [];
-  for (const field of contract.fields) {
-    const column = byName.get(field.name);
-    const needs = columnTypeOf(field);
-    if (!column) {
-      if (field.required) {
-        throw new SchemaMismatchError(
-          `table ${table} has no column ${field.name}, which contract ${contract.name} v${contract.version} requires (${needs} NOT NULL); add it to the table (with a default for existing rows) or make the field optional`,
-          {
-            table,
-            kind: "column-missing",
-            column: field.name,
-            contractNeeds: `${needs} not null`,
-            dataset: contract.name,
-          },
-        );
-      }
-      missing.push(field);
-      continue;
-    }
-    const expected = INFORMATION_SCHEMA_TYPES[needs] ?? needs;
-    if (column.data_type !== expected) {
-      throw new SchemaMismatchError(
-        `table ${table} column ${field.name} is ${column.data_type} but contract ${contract.name} v${contract.version} declares ${field.type} (${expected}); refusing to load rather than convert existing data`,
-        {
-          table,
-          kind: "type-changed",
-          column: field.name,
-          tableHas: column.data_type,
-          contractNeeds: expected,
-          dataset: contract.name,
-        },
-      );
-    }
-    if (column.is_nullable === "NO" && !field.required && !(contract.primaryKey ?? []).includes(field.name)) {
-      throw new SchemaMismatchError(
-        `table ${table} column ${field.name} is NOT NULL but contract ${contract.name} v${contract.version} makes it optional; rows without it would fail to load`,
-        {
-          table,
-          kind: "column-not-null",
-          column: field.name,
-          tableHas: `${column.data_type} not null`,
-          contractNeeds: `${expected} nullable`,
-          dataset: contract.name,
-        },
-      );
-    }
-  }
-  const fieldNames = new Set(contract.fields.map((field) => field.name));
-  for (const column of columns) {
-    if (
-      !fieldNames.has(column.column_name) &&
-      column.is_nullable === "NO" &&
-      column.column_default === null
-    ) {
-      throw new SchemaMismatchError(
-        `table ${table} column ${column.column_name} is NOT NULL without a default, but contract ${contract.name} v${contract.version} has no such field, so new rows could not be inserted`,
-        {
-          table,
-          kind: "column-not-null",
-          column: column.column_name,
-          tableHas: `${column.data_type} not null`,
-          contractNeeds: "absent",
-          dataset: contract.name,
-        },
-      );
-    }
-  }
-  for (const field of missing) {
-    await session.query(
-      `ALTER TABLE ${qualifiedName(name)} ADD COLUMN IF NOT EXISTS ${quoteIdent(field.name)} ${columnTypeOf(field)}`,
+async function applyChanges(session: SqlSession, name: TableName, changes: SchemaChanges): Promise<void> {
+  const table = qualifiedName(name);
+  if (changes.add.length > 0) {
+    const clauses = changes.add.map(
+      (column) => `ADD COLUMN IF NOT EXISTS ${columnDefinition({ ...column, notNull: false })}`,
     );
+    await session.query(`ALTER TABLE ${table} ${clauses.join(", ")}`);
+    if (changes.add.some((column) => column.name === LINEAGE_RUN_ID_COLUMN))
+      await session.query(lineageIndexSql(name));
   }
-  return missing.map((field) => field.name);
+  for (const column of changes.setDefault)
+    await session.query(
+      `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column.name)} SET DEFAULT ${column.default}`,
+    );
+  for (const widened of changes.widen) {
+    try {
+      await session.query(
+        `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(widened.column)} TYPE ${widened.to}`,
+      );
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== NUMERIC_VALUE_OUT_OF_RANGE) throw error;
+      throw new SchemaMismatchError(
+        `table ${displayName(name)} column ${widened.column} is ${widened.from} and holds values ${widened.to} cannot (more integer digits); widen the contract's precision or migrate the table`,
+        {
+          table: displayName(name),
+          kind: "type-changed",
+          column: widened.column,
+          tableHas: widened.from,
+          contractNeeds: widened.to,
+        },
+        { cause: error },
+      );
+    }
+  }
 }
 
 async function checkPrimaryKey(
@@ -222,30 +185,24 @@ async function checkPrimaryKey(
   contract: DatasetContract,
   name: TableName,
 ): Promise<void> {
+  const wanted = contract.primaryKey ?? [];
+  if (wanted.length === 0) return;
   const table = displayName(name);
   const key = await readPrimaryKey(session, name);
   if (key.length === 0) {
     throw new SchemaMismatchError(
-      `table ${table} has no primary key; contract ${contract.name} merges on (${(contract.primaryKey ?? []).join(", ")})`,
-      {
-        table,
-        kind: "no-primary-key",
-        contractNeeds: (contract.primaryKey ?? []).join(", "),
-        dataset: contract.name,
-      },
+      `table ${table} has no primary key; contract ${contract.name} keys rows on (${wanted.join(", ")})`,
+      { table, kind: "no-primary-key", contractNeeds: wanted.join(", "), dataset: contract.name },
     );
   }
-  const same =
-    key.length === (contract.primaryKey ?? []).length &&
-    (contract.primaryKey ?? []).every((column) => key.includes(column));
-  if (!same) {
+  if (key.length !== wanted.length || !wanted.every((column) => key.includes(column))) {
     throw new SchemaMismatchError(
-      `table ${table} has primary key (${key.join(", ")}) but contract ${contract.name} v${contract.version} declares (${(contract.primaryKey ?? []).join(", ")})`,
+      `table ${table} has primary key (${key.join(", ")}) but contract ${contract.name} v${contract.version} declares (${wanted.join(", ")})`,
       {
         table,
         kind: "primary-key-changed",
         tableHas: key.join(", "),
-        contractNeeds: (contract.primaryKey ?? []).join(", "),
+        contractNeeds: wanted.join(", "),
         dataset: contract.name,
       },
     );

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ConfigError } from "@sluice/core";
 import type { CommandHandler, GlobalOptions } from "../context";
 import { EXIT } from "../exit-codes";
-import { runsTable } from "../report/runs-text";
+import { problemLines, runsTable } from "../report/runs-text";
 import { runtimeRunStatuses } from "../status/local-status";
 import type { RunState } from "../status/object-status";
 import { filesToIngest, ingestFiles } from "./support/files";
@@ -61,9 +61,7 @@ export const demo: CommandHandler<DemoOptions> = async ({ timeoutMs }, context) 
           `${alreadyLoaded} of ${runs.length} objects were already loaded by an earlier run: nothing was loaded twice.`,
         );
       }
-      for (const run of runs.filter((r) => r.state === "quarantined")) {
-        lines.push(`quarantined ${run.key}: ${run.message ?? run.reason}`);
-      }
+      lines.push(...problemLines(runs));
       if (outcome !== "drained")
         lines.push(`The pipeline did not finish (${outcome}); run the demo again to resume.`);
       for (const run of unexpected)

@@ -1,7 +1,7 @@
 import type { CommandHandler } from "../context";
 import { CliError } from "../errors";
 import { EXIT, exitCodeOfRuns } from "../exit-codes";
-import { runsTable } from "../report/runs-text";
+import { problemLines, runsTable } from "../report/runs-text";
 import { runtimeRunStatuses } from "../status/local-status";
 import { filesToIngest, ingestFiles } from "./support/files";
 import { followWithProgress, withRuntime } from "./support/runtime-session";
@@ -37,7 +37,7 @@ export const run: CommandHandler<RunOptions> = async ({ paths, prefix, timeoutMs
     const runs = (await runtimeRunStatuses(runtime, since)).filter(
       (r) => paths.length === 0 || runIds.has(r.runId),
     );
-    reporter.result({ outcome, runs }, () => runsTable(runs));
+    reporter.result({ outcome, runs }, () => [runsTable(runs), ...problemLines(runs)]);
     if (outcome === "timeout") return EXIT.timeout;
     if (outcome === "interrupted") return EXIT.attention;
     return exitCodeOfRuns(runs);

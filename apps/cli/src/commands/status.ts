@@ -2,9 +2,10 @@ import { isRunId } from "@sluice/core";
 import type { CommandHandler } from "../context";
 import { CliError } from "../errors";
 import { EXIT, exitCodeOfRuns } from "../exit-codes";
-import { describeRun, runsTable } from "../report/runs-text";
+import { describeRun, problemLines, runsTable } from "../report/runs-text";
 import { type AwsOptions, readDeployedStatus, wantsAws } from "../status/aws-sources";
 import { readLocalStatus } from "../status/local-status";
+import { latestRunPerObject } from "../status/object-status";
 
 /** Options of `sluice status`. */
 export interface StatusOptions extends AwsOptions {
@@ -19,7 +20,8 @@ export interface StatusOptions extends AwsOptions {
 }
 
 /**
- * `sluice status`: each run's lifecycle, from the state directory or a deployed environment.
+ * `sluice status`: each object's latest run and its lifecycle (a run id: that run), from the
+ * state directory or a deployed environment.
  * Exit `attention` when a run shown is failed, quarantined or dead-lettered, `notFound` when
  * `which` names nothing known.
  */
@@ -30,21 +32,23 @@ export const status: CommandHandler<StatusOptions> = async (options, { globals, 
     ? await readDeployedStatus(options, { ...globals, note })
     : await readLocalStatus({ ...globals, ...(since ? { since } : {}) }, note);
   if (dataset) runs = runs.filter((run) => run.dataset === dataset);
-  if (which !== undefined) {
-    // Not narrowed by isRunId: a key can look like anything.
-    const key: string = which;
-    runs = isRunId(which)
-      ? runs.filter((run) => run.runId === which)
-      : runs.filter((run) => run.key === key || (key.endsWith("/") && run.key.startsWith(key)));
-    if (runs.length === 0) {
-      reporter.result(runs, () => undefined);
-      throw new CliError(`no run known for ${which}`, EXIT.notFound);
-    }
+  if (which !== undefined && isRunId(which)) {
+    runs = runs.filter((run) => run.runId === which);
+  } else {
+    // A key (or key prefix) is not narrowed by isRunId: a key can look like anything.
+    const key: string | undefined = options.which;
+    if (key !== undefined)
+      runs = runs.filter((run) => run.key === key || (key.endsWith("/") && run.key.startsWith(key)));
+    runs = latestRunPerObject(runs);
+  }
+  if (which !== undefined && runs.length === 0) {
+    reporter.result(runs, () => undefined);
+    throw new CliError(`no run known for ${which}`, EXIT.notFound);
   }
   reporter.result(runs, () => {
     if (runs.length === 0) return "no objects yet: try `sluice demo` or `sluice run <files>`";
     if (which !== undefined && runs.length <= 3) return runs.map(describeRun);
-    return runsTable(runs);
+    return [runsTable(runs), ...problemLines(runs)];
   });
   return exitCodeOfRuns(runs);
 };

@@ -1,11 +1,19 @@
-import type { RunStatus } from "../status/object-status";
+import { BAD_STATES, type RunStatus } from "../status/object-status";
 import { formatMs, formatTable } from "./table";
 
 /** The status text of a run, as a person reads it. */
 export function stateText(run: RunStatus): string {
+  const earlier = run.earlierLoadedRunId ? " (an earlier run is loaded)" : "";
   if (run.state === "loaded") return run.load?.alreadyLoaded ? "already loaded (no change)" : "loaded";
-  if (run.reason) return `${run.state}: ${run.reason}`;
-  return run.state;
+  if (run.reason) return `${run.state}: ${run.reason}${earlier}`;
+  return `${run.state}${earlier}`;
+}
+
+/** Why each run that needs attention does, one line each (the table shows only the reason code). */
+export function problemLines(runs: readonly RunStatus[]): string[] {
+  return runs
+    .filter((run) => BAD_STATES.has(run.state) && (run.message ?? run.reason))
+    .map((run) => `${run.state} ${run.key}: ${run.message ?? run.reason}`);
 }
 
 /** The per-object summary table. */
@@ -18,7 +26,10 @@ export function runsTable(runs: readonly RunStatus[]): string {
       run.route ?? "-",
       stateText(run),
       run.rows ? String(run.rows.total) : "-",
-      run.load ? String(run.load.alreadyLoaded ? 0 : run.load.inserted + run.load.updated) : "-",
+      // Only what the latest attempt loaded: an earlier load shows in the status text and details.
+      run.load && run.state === "loaded"
+        ? String(run.load.alreadyLoaded ? 0 : run.load.inserted + run.load.updated)
+        : "-",
       run.rows ? String(run.rows.rejected) : "-",
       formatMs(run.durations.stageMs),
       formatMs(run.durations.loadMs),
@@ -47,9 +58,14 @@ export function describeRun(run: RunStatus): string {
       `  loaded     into ${run.load.table}: ${run.load.inserted} inserted, ${run.load.updated} updated, ${run.load.unchanged} unchanged${run.load.alreadyLoaded ? " (already loaded)" : ""}`,
     );
   }
+  if (run.earlierLoadedRunId)
+    lines.push(
+      `  earlier    ${run.earlierLoadedRunId === run.runId ? "an earlier load of this run" : `run ${run.earlierLoadedRunId}`} is loaded: its rows are in the table`,
+    );
+  if (run.unload) lines.push(`  unloaded   from ${run.unload.table}: ${run.unload.deleted} rows deleted`);
   if (run.ledger)
     lines.push(
-      `  ledger     ${run.ledger.status}, ${run.ledger.attempts} deliveries, loaded at ${run.ledger.loadedAt ?? "-"}`,
+      `  ledger     ${run.ledger.status}, ${run.ledger.attempts} deliveries, loaded at ${run.ledger.loadedAt ?? "-"}${run.ledger.unloadedAt ? `, unloaded at ${run.ledger.unloadedAt}` : ""}`,
     );
   for (const parked of run.deadLetters) {
     lines.push(

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
-import { type LoadTarget, type ObjectHead, runIdOf } from "@sluice/core";
+import { type DatasetRegistry, type LoadTarget, type ObjectHead, runIdOf } from "@sluice/core";
+import { type UnloadedRun, unloadRun } from "@sluice/loader";
 import type { JournalEntry, LocalQueue } from "@sluice/local";
 import {
   type DrainOptions,
@@ -38,12 +39,19 @@ export interface LocalRuntime {
   readonly settings: LocalPipelineSettings;
   /** The database the loader writes to (PGlite in the state directory, or Postgres). */
   readonly database: LoadTarget;
+  /** The dataset contracts the pipeline runs with. */
+  readonly registry: DatasetRegistry;
   /** Writes a file into the raw bucket: its notification starts a run. */
   ingest(key: string, body: Readable | Buffer | string): Promise<IngestedObject>;
   /** The objects in the raw bucket whose key starts with `prefix`. */
   rawObjects(prefix: string): AsyncIterable<ObjectHead>;
   /** Re-sends the notification of an object already in the raw bucket (replay without re-upload). */
   replay(key: string): Promise<boolean>;
+  /**
+   * Takes loaded rows back out of their table: a run id, or an object key (each loaded run of it),
+   * with the loader's `unloadRun` (ledger `unloaded`, `sluice.object.unloaded` on the bus).
+   */
+  unload(which: string): Promise<UnloadedRun[]>;
   /** The dead-letter queues (`listener-dlq`, `transform-dlq`, …). */
   deadLetterQueues(): readonly LocalQueue[];
   /** Moves the messages of one dead-letter queue back to its queue; resolves how many. */
@@ -91,12 +99,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 function runtimeOf(wiring: Wiring, releaseLock: () => Promise<void>): LocalRuntime {
   const { layout, settings, store, bus, queues, journal, events, host, tasks, taskWatch, relay, target } =
     wiring;
+  const { publisher, registry, loaderLogger } = wiring;
   const raw = settings.buckets.raw;
   let closing: Promise<void> | undefined;
   const runtime: LocalRuntime = {
     stateDir: layout.root,
     settings,
     database: target,
+    registry,
     async ingest(key, body) {
       const put = await store.put(raw, key, body);
       const head = await store.head(raw, key);
@@ -109,6 +119,7 @@ function runtimeOf(wiring: Wiring, releaseLock: () => Promise<void>): LocalRunti
     },
     rawObjects: (prefix) => store.list(raw, prefix),
     replay: (key) => store.renotify(raw, key),
+    unload: (which) => unloadRun(which, { target, publisher, logger: loaderLogger }),
     deadLetterQueues: () => bus.deadLetterQueues(),
     redrive: (deadLetterQueue) => bus.redrive(deadLetterQueue),
     drain: (options) =>

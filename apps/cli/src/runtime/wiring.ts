@@ -4,9 +4,11 @@ import {
   CONSUMER_FILTERS,
   ConfigError,
   createLogger,
+  type DatasetRegistry,
   ENV,
   type EventPublisher,
   type LoadTarget,
+  type Logger,
   parseEvent,
 } from "@sluice/core";
 import { loadRegistry, resolveContractsDir } from "@sluice/datasets";
@@ -86,6 +88,12 @@ export interface Wiring {
   relay: OutboxRelay;
   taskLog: TaskLog;
   target: LoadTarget;
+  /** Publishes on the events topic, as the phases do. */
+  publisher: EventPublisher;
+  /** The dataset contracts the phases run with. */
+  registry: DatasetRegistry;
+  /** The loader's logger at the phases' level, for the loader work the runtime does itself (an unload). */
+  loaderLogger: Logger;
 }
 
 /** Passes each published event to the listeners subscribed at that moment. */
@@ -211,6 +219,9 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     relay,
     taskLog,
     target,
+    publisher,
+    registry: loadRegistry(contractsDir),
+    loaderLogger: createLogger("loader", { level: logLevel }),
   };
 }
 

@@ -1,21 +1,22 @@
-import {
-  type EventData,
-  type LoadTarget,
-  parseEvent,
-  parseS3EventMessage,
-  type Route,
-  runIdOf,
-  type SluiceEvent,
-  unwrapSqsBody,
-} from "@sluice/core";
-import { ledgerTableOf, qualifiedName } from "@sluice/loader";
+import type { EventData, LoadTarget, Route, SluiceEvent } from "@sluice/core";
 import type { JournalEntry } from "@sluice/local";
+import { type LedgerView, readLedgerViews, runsInMessage } from "./status-inputs";
 
 /** Where a run is in its lifecycle. */
-export type RunState = "received" | "staged" | "loaded" | "quarantined" | "failed" | "dead-lettered";
+export type RunState =
+  | "received"
+  | "staged"
+  | "loaded"
+  | "quarantined"
+  | "failed"
+  | "dead-lettered"
+  | "unloaded";
 
 /** States that need a person (or a replay / redrive). */
 export const BAD_STATES: ReadonlySet<RunState> = new Set(["quarantined", "failed", "dead-lettered"]);
+
+/** The steps whose events status reads, one per event type. */
+type Step = Exclude<RunState, "dead-lettered">;
 
 /** One run's lifecycle: one version of one object, from received to loaded (or parked). */
 export interface RunStatus {
@@ -24,19 +25,28 @@ export interface RunStatus {
   key: string;
   dataset?: string;
   route?: Route;
+  /** The outcome of the run's latest attempt (a replay or redelivery is a new attempt). */
   state: RunState;
   /** Why it is quarantined, failed or dead-lettered. */
   reason?: string;
   message?: string;
+  /**
+   * When the latest attempt did not load: the run whose rows are in the table from an earlier
+   * load — this run (loaded, then replayed under a changed contract) or an earlier run of the
+   * same object.
+   */
+  earlierLoadedRunId?: string;
   rows?: { total: number; staged: number; rejected: number };
   load?: { table: string; inserted: number; updated: number; unchanged: number; alreadyLoaded: boolean };
+  /** What `sluice unload` took out. */
+  unload?: { table: string; deleted: number };
   /** The ledger's row for the run, when the database was readable. */
-  ledger?: { status: string; attempts: number; loadedAt: string | null; inserted: number; updated: number };
+  ledger?: LedgerView;
   /** Messages of this run sitting in dead-letter queues now. */
   deadLetters: { queue: string; messageId: string; receiveCount: number }[];
   firstRejections?: EventData<"sluice.object.quarantined">["firstRejections"];
   /** When each step's event was published (the latest of each). */
-  times: Partial<Record<"received" | "staged" | "loaded" | "quarantined" | "failed", string>>;
+  times: Partial<Record<Step, string>>;
   /** Milliseconds spent staging (received → staged/quarantined) and loading (staged → loaded). */
   durations: { stageMs?: number; loadMs?: number };
 }
@@ -71,18 +81,22 @@ export interface StatusSources {
   since?: string;
 }
 
-const STATE_OF: Record<SluiceEvent["type"], RunState> = {
+const STEP_OF: Record<SluiceEvent["type"], Step> = {
   "sluice.object.received": "received",
   "sluice.object.staged": "staged",
   "sluice.object.loaded": "loaded",
   "sluice.object.quarantined": "quarantined",
   "sluice.object.failed": "failed",
+  "sluice.object.unloaded": "unloaded",
 };
 
 /**
- * Every run's status, newest activity last. Events give the lifecycle; the ledger is the
- * database's own word on what was loaded (it wins: a load is only true when committed); a
- * message in a DLQ means the run is stuck there until redriven.
+ * Every run's status, newest activity last. Events, in the order they were published, give the
+ * lifecycle: a run's state is the outcome of its LATEST attempt (a replay under a changed
+ * contract that is quarantined is quarantined, and says an earlier load is in the table). The
+ * ledger is the database's own word: a load (or unload) it committed after the run's latest
+ * event wins, since that event may be lost or not archived yet. A message in a DLQ means the
+ * run's latest attempt is stuck there until redriven, unless the run is loaded.
  */
 export async function collectRunStatuses(sources: StatusSources): Promise<RunStatus[]> {
   const runs = new Map<string, RunStatus>();
@@ -111,21 +125,40 @@ export async function collectRunStatuses(sources: StatusSources): Promise<RunSta
       }
     }
   }
-  if (sources.target && runs.size > 0)
-    await applyLedger(runs, sources.target, sources.ledgerSchema ?? "sluice");
-  for (const run of runs.values()) {
-    if (run.ledger?.status === "loaded" && run.state !== "loaded") {
-      run.state = "loaded";
-      delete run.reason;
-      delete run.message;
-    } else if (run.deadLetters.length > 0 && run.state !== "loaded") {
-      run.state = "dead-lettered";
-      run.reason = `in ${run.deadLetters.map((d) => d.queue).join(", ")}`;
+  if (sources.target && runs.size > 0) {
+    const ledger = await readLedgerViews(sources.target, sources.ledgerSchema ?? "sluice", [...runs.keys()]);
+    for (const [runId, view] of ledger) {
+      const run = runs.get(runId);
+      if (run) run.ledger = view;
     }
   }
+  for (const run of runs.values()) settle(run);
   return [...runs.values()].sort((a, b) =>
     (lastActivity.get(a.runId) ?? "").localeCompare(lastActivity.get(b.runId) ?? ""),
   );
+}
+
+/**
+ * Each object's latest run (by activity; `runs` as {@link collectRunStatuses} orders them). When
+ * that run is not loaded but an earlier run of the object is, it names that run in
+ * `earlierLoadedRunId`: its rows are what the table holds of the object.
+ */
+export function latestRunPerObject(runs: readonly RunStatus[]): RunStatus[] {
+  const latest = new Map<string, RunStatus>();
+  for (const run of runs) {
+    const object = `${run.bucket}\u0000${run.key}`;
+    const earlier = latest.get(object);
+    const loadedEarlier =
+      earlier && (earlier.state === "loaded" ? earlier.runId : earlier.earlierLoadedRunId);
+    latest.delete(object);
+    latest.set(
+      object,
+      loadedEarlier && run.state !== "loaded" && run.state !== "unloaded"
+        ? { ...run, earlierLoadedRunId: run.earlierLoadedRunId ?? loadedEarlier }
+        : run,
+    );
+  }
+  return [...latest.values()];
 }
 
 function newRun(runId: string, bucket: string, key: string): RunStatus {
@@ -139,10 +172,11 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
   const data = event.data as { dataset?: string; route?: Route };
   if (data.dataset) run.dataset = data.dataset;
   if (data.route) run.route = data.route;
-  const step = STATE_OF[event.type];
-  run.times[step === "dead-lettered" ? "failed" : step] = event.time;
-  // A loaded run stays loaded: a later redelivery's events do not make it "received" again.
-  if (run.state !== "loaded" || step === "loaded") run.state = step;
+  const step = STEP_OF[event.type];
+  run.times[step] = event.time;
+  // A new attempt of a loaded run (a replay, a redelivery): until it loads, the table holds the earlier load.
+  if (step === "received" && run.state === "loaded") run.earlierLoadedRunId = runId;
+  run.state = step;
   switch (event.type) {
     case "sluice.object.received":
       delete run.reason;
@@ -156,6 +190,7 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
     }
     case "sluice.object.loaded": {
       const loaded = event.data as EventData<"sluice.object.loaded">;
+      forgetFailure(run);
       run.load = {
         table: loaded.table,
         inserted: loaded.inserted,
@@ -181,6 +216,42 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
       run.message = failed.message;
       break;
     }
+    case "sluice.object.unloaded": {
+      const unloaded = event.data as EventData<"sluice.object.unloaded">;
+      forgetFailure(run);
+      run.unload = { table: unloaded.table, deleted: unloaded.deleted };
+      break;
+    }
+  }
+}
+
+/** A load or unload ends the run's story so far: an earlier failure and earlier load no longer apply. */
+function forgetFailure(run: RunStatus): void {
+  delete run.reason;
+  delete run.message;
+  delete run.earlierLoadedRunId;
+}
+
+/** Reconciles a run's events with the ledger and the DLQs. */
+function settle(run: RunStatus): void {
+  const { ledger } = run;
+  const lastEvent = Object.values(run.times).sort().at(-1) ?? "";
+  const newer = (time: string | null | undefined) => time !== null && time !== undefined && time > lastEvent;
+  if (ledger?.status === "loaded" && run.state !== "loaded") {
+    if (newer(ledger.loadedAt)) {
+      run.state = "loaded";
+      forgetFailure(run);
+    } else if (run.state !== "unloaded") {
+      run.earlierLoadedRunId ??= run.runId;
+    }
+  } else if (ledger?.status === "unloaded" && run.state !== "unloaded" && newer(ledger.unloadedAt)) {
+    run.state = "unloaded";
+    forgetFailure(run);
+  }
+  if (run.deadLetters.length > 0 && run.state !== "loaded" && run.state !== "unloaded") {
+    const where = `in ${run.deadLetters.map((d) => d.queue).join(", ")}`;
+    run.reason = run.reason ? `${run.reason} (${where})` : where;
+    run.state = "dead-lettered";
   }
 }
 
@@ -188,71 +259,6 @@ function elapsed(from: string | undefined, to: string): number | undefined {
   if (!from) return undefined;
   const ms = Date.parse(to) - Date.parse(from);
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
-}
-
-/** The runs a dead-lettered message is about: a Sluice event, or an S3 notification (listener DLQ). */
-function runsInMessage(body: string): { runId: string; bucket: string; key: string; dataset?: string }[] {
-  let inner: unknown;
-  try {
-    inner = unwrapSqsBody(body);
-  } catch {
-    return [];
-  }
-  try {
-    const event = parseEvent(inner);
-    const data = event.data as { dataset?: string };
-    return [
-      {
-        runId: event.data.runId,
-        bucket: event.data.object.bucket,
-        key: event.data.object.key,
-        ...(data.dataset ? { dataset: data.dataset } : {}),
-      },
-    ];
-  } catch {
-    // Not a Sluice event: perhaps the S3 notification the listener could not handle.
-  }
-  try {
-    return parseS3EventMessage(inner).map(({ object }) => ({
-      runId: runIdOf(object),
-      bucket: object.bucket,
-      key: object.key,
-    }));
-  } catch {
-    return [];
-  }
-}
-
-interface LedgerRow {
-  run_id: string;
-  status: string;
-  attempts: number;
-  loaded_at: Date | string | null;
-  inserted: string | number | null;
-  updated: string | number | null;
-}
-
-async function applyLedger(runs: Map<string, RunStatus>, target: LoadTarget, schema: string): Promise<void> {
-  const table = qualifiedName(ledgerTableOf(schema));
-  const exists = await target.query<{ found: string | null }>("SELECT to_regclass($1)::text AS found", [
-    table,
-  ]);
-  if (!exists.rows[0]?.found) return;
-  const result = await target.query<LedgerRow>(
-    `SELECT run_id, status, attempts, loaded_at, inserted, updated FROM ${table} WHERE run_id = ANY($1::text[])`,
-    [[...runs.keys()]],
-  );
-  for (const row of result.rows) {
-    const run = runs.get(row.run_id);
-    if (!run) continue;
-    run.ledger = {
-      status: row.status,
-      attempts: Number(row.attempts),
-      loadedAt: row.loaded_at === null ? null : new Date(row.loaded_at).toISOString(),
-      inserted: Number(row.inserted ?? 0),
-      updated: Number(row.updated ?? 0),
-    };
-  }
 }
 
 /** A run's row counts as status shows them, from an event's `counts`. */

@@ -1,4 +1,5 @@
 import { ConfigError, QuarantineError } from "@sluice/core";
+import { UnloadRefusedError } from "@sluice/loader";
 import { CommanderError } from "commander";
 import { CliError, EXIT, exitCodeOfError, exitCodeOfRuns, StateDirectoryInUseError } from "../../src";
 import { reportFailure } from "../../src/errors";
@@ -18,6 +19,16 @@ describe("exit codes of failures, by class", () => {
       "a command line commander refuses is usage",
       new CommanderError(1, "commander.unknownCommand", "x"),
       EXIT.usage,
+    ],
+    [
+      "an unload of a run the ledger does not know is not found",
+      new UnloadRefusedError("unknown-run", "no run of x in the load ledger"),
+      EXIT.notFound,
+    ],
+    [
+      "an unload of a table without lineage is refused",
+      new UnloadRefusedError("no-lineage", "table public.orders has no _sluice_run_id column"),
+      EXIT.refused,
     ],
     ["another Sluice error is unexpected", new QuarantineError("not-utf8", "bad bytes"), EXIT.error],
     ["any other error is unexpected", new TypeError("undefined is not a function"), EXIT.error],

@@ -64,6 +64,41 @@ describe.each(targetKinds("loader_handler"))("createLoaderHandler against $name"
     expect(failures[1]).toMatchObject({ messageId: records[2]!.messageId, runId: corrupt.data.runId });
   });
 
+  test("a load the table refuses publishes object.failed with reason and message on each delivery, and still fails the record", async () => {
+    const table = "handler_refused";
+    await target.query(
+      `CREATE TABLE ${qualifiedName(splitTableName(table, "public"))} (order_id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, amount text NOT NULL, currency text NOT NULL, ordered_at timestamptz NOT NULL, note text)`,
+    );
+    const { contract, store, publisher, handler } = setup(table);
+    const staged = await stageRun(store, contract, [orderRow(1)]);
+    const record = sqsRecordOf(staged);
+
+    const first = await handler(sqsEvent([record]));
+    const second = await handler(
+      sqsEvent([{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: "2" } }]),
+    );
+
+    expect([first, second].map((response) => response.batchItemFailures)).toEqual([
+      [{ itemIdentifier: record.messageId }],
+      [{ itemIdentifier: record.messageId }],
+    ]);
+    expect(publisher.types()).toEqual(["sluice.object.failed", "sluice.object.failed"]);
+    expect(publisher.events[0]).toMatchObject({
+      source: "sluice/loader",
+      subject: staged.data.object.key,
+      data: {
+        runId: staged.data.runId,
+        dataset: "orders",
+        phase: "loader",
+        reason: "schema-mismatch",
+        retryable: false,
+        message: expect.stringMatching(
+          /table public\.handler_refused column amount is text but contract orders v1 declares decimal \(numeric\)/,
+        ),
+      },
+    });
+  });
+
   test("an event of another type is reported as a failure, not loaded", async () => {
     const { contract, store, publisher, handler } = setup("handler_other_type");
     const staged = await stageRun(store, contract, [orderRow(1)]);

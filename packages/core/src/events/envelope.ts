@@ -7,13 +7,17 @@ import { firstIssueOf } from "../zod-config";
 /** Version of the event data schemas below; bump on a breaking change to any `data` shape. */
 export const EVENT_SCHEMA_VERSION = 1;
 
-/** The five event types that flow between phases. */
+/**
+ * The event types: the five that flow between phases, and `sluice.object.unloaded`, published
+ * when a person takes a loaded run's rows back out (`sluice unload`).
+ */
 export const EVENT_TYPES = [
   "sluice.object.received",
   "sluice.object.staged",
   "sluice.object.loaded",
   "sluice.object.quarantined",
   "sluice.object.failed",
+  "sluice.object.unloaded",
 ] as const;
 
 /** One of {@link EVENT_TYPES}. */
@@ -126,6 +130,16 @@ export const eventDataSchemas = {
     retryable: z.boolean(),
     exitCode: z.optional(z.int()),
     stderrTail: z.optional(z.string()),
+  }),
+  "sluice.object.unloaded": z.object({
+    runId: nonEmpty(),
+    /** The object as the load ledger records it: its size is not recorded there, so it may be absent. */
+    object: z.object({ ...objectRefSchema.def.shape, size: z.optional(count()) }),
+    dataset: nonEmpty(),
+    /** The schema-qualified table the run's rows were deleted from. */
+    table: nonEmpty(),
+    /** Rows deleted: those whose lineage column names the run. */
+    deleted: count(),
   }),
 } as const;
 

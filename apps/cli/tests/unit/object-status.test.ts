@@ -1,0 +1,222 @@
+import { randomUUID } from "node:crypto";
+import { createEvent, type EventData, type LoadTarget, runIdOf, type SluiceEventType } from "@sluice/core";
+import type { JournalEntry } from "@sluice/local";
+import { collectRunStatuses, EXIT, exitCodeOfRuns } from "../../src";
+import { problemLines, stateText } from "../../src/report/runs-text";
+import { latestRunPerObject } from "../../src/status/object-status";
+
+const BUCKET = "sluice-raw";
+
+/** One version of one object, and the events of its runs, each a second after the last. */
+function objectVersion(key: string, eTag: string) {
+  const object = { bucket: BUCKET, key, size: 10, eTag };
+  const runId = runIdOf(object);
+  const common = { runId, object, dataset: "orders" };
+  const staged = { bucket: "staging", rowsKey: "r", rejectsKey: "j", manifestKey: "m" };
+  const counts = { rows: 2, staged: 2, rejected: 0 };
+  const data: { [T in SluiceEventType]: EventData<T> } = {
+    "sluice.object.received": { ...common, contractVersion: 1, route: "lambda" },
+    "sluice.object.staged": { ...common, contractVersion: 1, route: "lambda", staged, counts },
+    "sluice.object.loaded": {
+      ...common,
+      table: "public.orders",
+      inserted: 2,
+      updated: 0,
+      unchanged: 0,
+      alreadyLoaded: false,
+    },
+    "sluice.object.quarantined": {
+      ...common,
+      route: "lambda",
+      reason: "bad-row-ratio",
+      message: "2 of 2 rows rejected",
+      firstRejections: [],
+    },
+    "sluice.object.failed": {
+      ...common,
+      phase: "loader",
+      reason: "schema-mismatch",
+      message: "table public.orders column amount is text but contract orders v2 declares decimal (numeric)",
+      retryable: false,
+    },
+    "sluice.object.unloaded": { ...common, table: "public.orders", deleted: 2 },
+  };
+  return { runId, data };
+}
+
+/** Journal entries at one-second steps from a fixed start, in the order given. */
+class Timeline {
+  readonly entries: JournalEntry[] = [];
+  #at = Date.parse("2026-11-27T10:00:00Z");
+
+  /** Appends the events of `types` for `version`; resolves the time of the last. */
+  add(version: ReturnType<typeof objectVersion>, ...types: SluiceEventType[]): string {
+    for (const type of types) {
+      this.#at += 1000;
+      const time = new Date(this.#at);
+      const event = createEvent(type, "test", version.data[type] as never, { time });
+      this.entries.push({ publishedAt: time.toISOString(), messageId: randomUUID(), event });
+    }
+    return new Date(this.#at).toISOString();
+  }
+
+  /** A time between the last event and the next. */
+  now(): string {
+    return new Date(this.#at + 500).toISOString();
+  }
+}
+
+/** A database holding only the ledger rows given (what status reads of it). */
+function ledgerOf(rows: Record<string, unknown>[]): LoadTarget {
+  return {
+    async query<Row>(text: string) {
+      const result = text.includes("to_regclass") ? [{ found: "sluice.load_ledger" }] : rows;
+      return { rows: result as Row[], rowCount: result.length };
+    },
+    transaction: () => Promise.reject(new Error("status only reads")),
+    close: async () => undefined,
+  };
+}
+
+function ledgerRow(runId: string, status: string, times: { loaded_at?: string; unloaded_at?: string }) {
+  return {
+    run_id: runId,
+    status,
+    attempts: 1,
+    inserted: 2,
+    updated: 0,
+    loaded_at: null,
+    unloaded_at: null,
+    ...times,
+  };
+}
+
+const JAN = "orders/2026-01.csv";
+
+describe("collectRunStatuses: a run's state is its latest attempt's outcome, by event order", () => {
+  it("a run replayed under a changed contract and quarantined shows quarantined, and that an earlier load is in the table", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.staged");
+    const loadedAt = line.now();
+    line.add(run, "sluice.object.loaded", "sluice.object.received", "sluice.object.quarantined");
+
+    const [status] = await collectRunStatuses({
+      events: line.entries,
+      target: ledgerOf([ledgerRow(run.runId, "loaded", { loaded_at: loadedAt })]),
+    });
+
+    expect(status).toMatchObject({
+      state: "quarantined",
+      reason: "bad-row-ratio",
+      earlierLoadedRunId: run.runId,
+    });
+    expect(stateText(status!)).toBe("quarantined: bad-row-ratio (an earlier run is loaded)");
+    expect(exitCodeOfRuns([status!])).toBe(EXIT.attention);
+  });
+
+  it("an object's new version that was quarantined is its latest run, naming the earlier run that is loaded", async () => {
+    const jan = objectVersion(JAN, "v1");
+    const fixed = objectVersion(JAN, "v2");
+    const line = new Timeline();
+    line.add(jan, "sluice.object.received", "sluice.object.staged", "sluice.object.loaded");
+    line.add(fixed, "sluice.object.received", "sluice.object.quarantined");
+
+    const runs = latestRunPerObject(await collectRunStatuses({ events: line.entries }));
+
+    expect(runs.map((run) => [run.runId, run.state, run.earlierLoadedRunId])).toEqual([
+      [fixed.runId, "quarantined", jan.runId],
+    ]);
+  });
+
+  it("a replay that loads again (or finds the run loaded) ends loaded, without the earlier-load note", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.staged", "sluice.object.loaded");
+    line.add(run, "sluice.object.received", "sluice.object.staged", "sluice.object.loaded");
+
+    const [status] = await collectRunStatuses({ events: line.entries });
+
+    expect(status).toMatchObject({ state: "loaded" });
+    expect(status!.earlierLoadedRunId).toBeUndefined();
+  });
+
+  it("the ledger's load wins when it was committed after the run's latest event (its loaded event lost or not archived yet)", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.staged");
+
+    const [status] = await collectRunStatuses({
+      events: line.entries,
+      target: ledgerOf([ledgerRow(run.runId, "loaded", { loaded_at: line.now() })]),
+    });
+
+    expect(status).toMatchObject({ state: "loaded", ledger: { status: "loaded" } });
+  });
+
+  it("a load failure parked in the DLQ keeps its reason and message beside the queue it waits in", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.staged", "sluice.object.failed");
+    const staged = line.entries[1]!.event;
+
+    const runs = await collectRunStatuses({
+      events: line.entries,
+      deadLetterQueues: [
+        {
+          name: "loader-dlq",
+          messages: async () => [
+            { messageId: "m-1", body: JSON.stringify(staged), receiveCount: 5, sentTimestamp: 0 },
+          ],
+        },
+      ],
+    });
+
+    expect(runs[0]).toMatchObject({ state: "dead-lettered", reason: "schema-mismatch (in loader-dlq)" });
+    expect(stateText(runs[0]!)).toBe("dead-lettered: schema-mismatch (in loader-dlq)");
+    expect(problemLines(runs)).toEqual([
+      `dead-lettered ${JAN}: table public.orders column amount is text but contract orders v2 declares decimal (numeric)`,
+    ]);
+  });
+
+  it("a failed load redriven after a fix shows loaded, without the failure's reason", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(
+      run,
+      "sluice.object.received",
+      "sluice.object.staged",
+      "sluice.object.failed",
+      "sluice.object.loaded",
+    );
+
+    const runs = await collectRunStatuses({ events: line.entries });
+
+    expect(runs[0]).toMatchObject({ state: "loaded" });
+    expect([runs[0]!.reason, runs[0]!.message]).toEqual([undefined, undefined]);
+    expect(problemLines(runs)).toEqual([]);
+  });
+
+  it("an unloaded run shows unloaded (from its event, or from the ledger), and a later replay loads it again", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.staged", "sluice.object.loaded");
+    const beforeUnload = [...line.entries];
+    const unloadedAt = line.now();
+    line.add(run, "sluice.object.unloaded");
+    const unloaded = [...line.entries];
+    line.add(run, "sluice.object.received", "sluice.object.staged", "sluice.object.loaded");
+    const ledger = ledgerOf([
+      ledgerRow(run.runId, "unloaded", { loaded_at: unloadedAt, unloaded_at: unloadedAt }),
+    ]);
+
+    const byEvent = await collectRunStatuses({ events: unloaded });
+    const byLedger = await collectRunStatuses({ events: beforeUnload, target: ledger });
+    const reloaded = await collectRunStatuses({ events: line.entries });
+
+    expect(byEvent[0]).toMatchObject({ state: "unloaded", unload: { table: "public.orders", deleted: 2 } });
+    expect(byLedger[0]).toMatchObject({ state: "unloaded" });
+    expect(exitCodeOfRuns(byEvent)).toBe(EXIT.ok);
+    expect(reloaded[0]).toMatchObject({ state: "loaded" });
+  });
+});
