@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { EXIT, type RunStatus, runCli } from "../../src";
-import { bufferIo, E2E_TEST_TIMEOUT_MS, tempStateDir, testDatabases } from "../support/harness";
+import { EXIT, type RunStatus } from "../../src";
+import { useCliSession } from "../support/cli-session";
+import { E2E_TEST_TIMEOUT_MS, testDatabases } from "../support/harness";
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 
@@ -37,45 +38,18 @@ const NOTES_CONTRACT = {
 describe.each(testDatabases("unload"))(
   "unload, replay --dataset and failures in status on $kind",
   (database) => {
-    let root: string;
-    let cleanup: () => Promise<void>;
-    let globals: string[];
-    let databaseUrl: string;
-    let contractsDir: string;
+    const session = useCliSession(database);
     let inbox: string;
-    const previousContractsDir = process.env.SLUICE_CONTRACTS_DIR;
 
     beforeEach(async () => {
-      ({ dir: root, cleanup } = await tempStateDir());
-      const stateDir = join(root, "state");
-      await mkdir(stateDir);
-      databaseUrl = await database.create(stateDir);
-      globals = ["--state-dir", stateDir, "--database-url", databaseUrl];
-      contractsDir = join(root, "contracts");
-      inbox = join(root, "inbox");
+      inbox = join(session().root, "inbox");
       await mkdir(join(inbox, "events"), { recursive: true });
       await mkdir(join(inbox, "notes"), { recursive: true });
-      await writeContracts(eventsContract(), NOTES_CONTRACT);
-      process.env.SLUICE_CONTRACTS_DIR = contractsDir;
-    });
-    afterEach(async () => {
-      if (previousContractsDir === undefined) delete process.env.SLUICE_CONTRACTS_DIR;
-      else process.env.SLUICE_CONTRACTS_DIR = previousContractsDir;
-      await database.drop(databaseUrl);
-      await cleanup();
+      await session().writeContracts(eventsContract(), NOTES_CONTRACT);
     });
 
-    async function writeContracts(...contracts: { name: string }[]): Promise<void> {
-      await mkdir(contractsDir, { recursive: true });
-      for (const contract of contracts)
-        await writeFile(join(contractsDir, `${contract.name}.json`), JSON.stringify(contract));
-    }
-
-    async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-      const io = bufferIo();
-      const code = await runCli([...globals, ...args], io);
-      return { code, out: io.stdout.join("\n"), err: io.stderr.join("\n") };
-    }
+    const cli = (...args: string[]) => session().cli(...args);
+    const writeContracts = (...contracts: { name: string }[]) => session().writeContracts(...contracts);
 
     async function statusOf(key: string): Promise<RunStatus> {
       const { out } = await cli("status", key, "--json");
@@ -83,8 +57,10 @@ describe.each(testDatabases("unload"))(
     }
 
     async function eventCount(where = "true"): Promise<number> {
-      const { out } = await cli("sql", `select count(*) as n from events where ${where}`, "--json");
-      return Number((JSON.parse(out) as { n: string | number }[])[0]!.n);
+      const rows = await session().sql<{ n: string | number }>(
+        `select count(*) as n from events where ${where}`,
+      );
+      return Number(rows[0]!.n);
     }
 
     it("unload takes an object's rows out, status shows it unloaded, and replay --dataset loads it again", async () => {
@@ -143,7 +119,7 @@ describe.each(testDatabases("unload"))(
       expect((await cli("run", inbox)).code).toBe(EXIT.ok);
       const frozen = eventContractWith({ kind: { name: "kind", type: "string", maxLength: 40 } });
       await writeContracts(frozen);
-      const next = join(root, "next");
+      const next = join(session().root, "next");
       await mkdir(join(next, "events"), { recursive: true });
       await writeFile(join(next, "events", "b.csv"), "event_id,kind\n2,a longer kind of event\n");
 
