@@ -1,10 +1,14 @@
-import { BAD_STATES, type RunStatus } from "../status/object-status";
+import { BAD_STATES, type LoadView, type RunStatus } from "../status/object-status";
 import { formatMs, formatTable } from "./table";
 
 /** The status text of a run, as a person reads it. */
 export function stateText(run: RunStatus): string {
   const earlier = run.earlierLoadedRunId ? " (an earlier run is loaded)" : "";
-  if (run.state === "loaded") return run.load?.alreadyLoaded ? "already loaded (no change)" : "loaded";
+  if (run.state === "loaded") {
+    if (run.load?.skipped) return `loaded: skipped (${run.load.skipped.reason})`;
+    if (run.load?.alreadyLoaded) return "already loaded (no change)";
+    return run.load?.reloaded ? "loaded (reloaded: contract changed)" : "loaded";
+  }
   if (run.reason) return `${run.state}: ${run.reason}${earlier}`;
   return `${run.state}${earlier}`;
 }
@@ -30,7 +34,7 @@ export function runsTable(runs: readonly RunStatus[]): string {
       run.load && run.state === "loaded"
         ? String(run.load.alreadyLoaded ? 0 : run.load.inserted + run.load.updated)
         : "-",
-      run.rows ? String(run.rows.rejected) : "-",
+      run.rows ? String(run.rows.rejected + (run.load?.rejected ?? 0)) : "-",
       formatMs(run.durations.stageMs),
       formatMs(run.durations.loadMs),
     ]),
@@ -53,11 +57,8 @@ export function describeRun(run: RunStatus): string {
     lines.push(
       `  rows       ${run.rows.total} read, ${run.rows.staged} staged, ${run.rows.rejected} rejected`,
     );
-  if (run.load) {
-    lines.push(
-      `  loaded     into ${run.load.table}: ${run.load.inserted} inserted, ${run.load.updated} updated, ${run.load.unchanged} unchanged${run.load.alreadyLoaded ? " (already loaded)" : ""}`,
-    );
-  }
+  if (run.load) lines.push(`  loaded     ${loadText(run.load)}`);
+  if (run.load?.skipped) lines.push(`  skipped    ${run.load.skipped.message}`);
   if (run.earlierLoadedRunId)
     lines.push(
       `  earlier    ${run.earlierLoadedRunId === run.runId ? "an earlier load of this run" : `run ${run.earlierLoadedRunId}`} is loaded: its rows are in the table`,
@@ -74,4 +75,17 @@ export function describeRun(run: RunStatus): string {
   }
   for (const [step, time] of Object.entries(run.times)) lines.push(`  ${step.padEnd(10)} ${time}`);
   return lines.join("\n");
+}
+
+/** One load's counts, as a person reads them: only the counts that are not zero, besides the main three. */
+function loadText(load: LoadView): string {
+  const counts = [`${load.inserted} inserted`, `${load.updated} updated`, `${load.unchanged} unchanged`];
+  if (load.deleted > 0) counts.push(`${load.deleted} deleted`);
+  if (load.repeats > 0) counts.push(`${load.repeats} repeated keys`);
+  if (load.rejected > 0) counts.push(`${load.rejected} rejected by the loader`);
+  const notes = [
+    load.alreadyLoaded ? " (already loaded)" : "",
+    load.reloaded ? " (reloaded: the contract changed)" : "",
+  ].join("");
+  return `into ${load.table}: ${counts.join(", ")}${notes}`;
 }

@@ -37,7 +37,7 @@ export interface RunStatus {
    */
   earlierLoadedRunId?: string;
   rows?: { total: number; staged: number; rejected: number };
-  load?: { table: string; inserted: number; updated: number; unchanged: number; alreadyLoaded: boolean };
+  load?: LoadView;
   /** What `sluice unload` took out. */
   unload?: { table: string; deleted: number };
   /** The ledger's row for the run, when the database was readable. */
@@ -49,6 +49,25 @@ export interface RunStatus {
   times: Partial<Record<Step, string>>;
   /** Milliseconds spent staging (received → staged/quarantined) and loading (staged → loaded). */
   durations: { stageMs?: number; loadMs?: number };
+}
+
+/** What the latest load of a run did, as its `sluice.object.loaded` event says. */
+export interface LoadView {
+  table: string;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  alreadyLoaded: boolean;
+  /** Keyed rows removed (`deleteWhen`) or, for an append reload, the run's earlier rows. */
+  deleted: number;
+  /** Rows whose key repeated an earlier row of the file, whatever the policy made of them. */
+  repeats: number;
+  /** Rows the loader rejected (repeats under `onDuplicateKey: reject`, rows the table refused). */
+  rejected: number;
+  /** Loaded again because the contract changed since the earlier load. */
+  reloaded: boolean;
+  /** Why this delivery put nothing in on purpose (e.g. an older `replace` snapshot). */
+  skipped?: { reason: string; message: string };
 }
 
 /** A message parked in a dead-letter queue (a local queue's stored message, or one peeked from SQS). */
@@ -197,6 +216,11 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
         updated: loaded.updated,
         unchanged: loaded.unchanged,
         alreadyLoaded: loaded.alreadyLoaded,
+        deleted: loaded.deleted ?? 0,
+        repeats: loaded.repeats ?? 0,
+        rejected: loaded.rejected ?? 0,
+        reloaded: loaded.reloaded ?? false,
+        ...(loaded.skipped ? { skipped: loaded.skipped } : {}),
       };
       run.durations.loadMs = elapsed(run.times.staged, event.time);
       break;

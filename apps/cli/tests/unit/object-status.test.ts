@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createEvent, type EventData, type LoadTarget, runIdOf, type SluiceEventType } from "@sluice/core";
 import type { JournalEntry } from "@sluice/local";
 import { collectRunStatuses, EXIT, exitCodeOfRuns } from "../../src";
-import { problemLines, stateText } from "../../src/report/runs-text";
+import { describeRun, problemLines, runsTable, stateText } from "../../src/report/runs-text";
 import { latestRunPerObject } from "../../src/status/object-status";
 
 const BUCKET = "sluice-raw";
@@ -218,5 +218,53 @@ describe("collectRunStatuses: a run's state is its latest attempt's outcome, by 
     expect(byLedger[0]).toMatchObject({ state: "unloaded" });
     expect(exitCodeOfRuns(byEvent)).toBe(EXIT.ok);
     expect(reloaded[0]).toMatchObject({ state: "loaded" });
+  });
+});
+
+describe("collectRunStatuses: what a load did reaches status", () => {
+  it("shows repeated keys, deletes and the loader's rejections of a load, and counts them as rejected", async () => {
+    const run = objectVersion(JAN, "v1");
+    run.data["sluice.object.loaded"] = {
+      ...run.data["sluice.object.loaded"],
+      inserted: 5,
+      deleted: 1,
+      repeats: 3,
+      rejected: 2,
+    };
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.staged", "sluice.object.loaded");
+
+    const [status] = await collectRunStatuses({ events: line.entries });
+
+    expect(status?.load).toMatchObject({ deleted: 1, repeats: 3, rejected: 2, reloaded: false });
+    expect(describeRun(status!)).toContain(
+      "into public.orders: 5 inserted, 0 updated, 0 unchanged, 1 deleted, 3 repeated keys, 2 rejected by the loader",
+    );
+    expect(runsTable([status!]).split("\n")[2]).toMatch(/ loaded +2 +5 +2 /);
+  });
+
+  it("says an older snapshot was skipped, and a reload under a changed contract, in the status text", async () => {
+    const older = objectVersion(JAN, "v1");
+    older.data["sluice.object.loaded"] = {
+      ...older.data["sluice.object.loaded"],
+      inserted: 0,
+      skipped: { reason: "older-snapshot", message: "snapshot older than the one loaded (2017)" },
+    };
+    const reloaded = objectVersion("orders/2026-02.csv", "v1");
+    reloaded.data["sluice.object.loaded"] = {
+      ...reloaded.data["sluice.object.loaded"],
+      reloaded: true,
+      previousContractVersion: 1,
+    };
+    const line = new Timeline();
+    line.add(older, "sluice.object.received", "sluice.object.staged", "sluice.object.loaded");
+    line.add(reloaded, "sluice.object.received", "sluice.object.staged", "sluice.object.loaded");
+
+    const runs = await collectRunStatuses({ events: line.entries });
+    const byKey = new Map(runs.map((run) => [run.key, run]));
+
+    expect(stateText(byKey.get(JAN)!)).toBe("loaded: skipped (older-snapshot)");
+    expect(describeRun(byKey.get(JAN)!)).toContain("skipped    snapshot older than the one loaded (2017)");
+    expect(stateText(byKey.get("orders/2026-02.csv")!)).toBe("loaded (reloaded: contract changed)");
   });
 });
