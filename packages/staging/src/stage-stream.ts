@@ -98,6 +98,13 @@ function recordParserFor(
       return ndjsonParser(contract, writer, config);
     case "fixed-width":
       return fixedWidthParser(contract, format, writer, config);
+    case "json":
+    case "parquet":
+      throw new QuarantineError(
+        QUARANTINE_REASONS.wrongFormat,
+        `the ${format.type} reader is not part of this build`,
+        { format: format.type },
+      );
   }
 }
 

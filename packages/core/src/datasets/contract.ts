@@ -4,95 +4,10 @@ import * as z from "zod/mini";
 import "../zod-config";
 import { ContractError } from "../errors";
 import type { Route } from "../events/envelope";
+import { fieldSchema, identifier, nonEmpty, positiveInt } from "./fields";
 import { type LoadPolicy, loadPolicyProblems, loadSectionSchema, resolveLoadPolicy } from "./load-policy";
 
-/** Column types a contract can declare, and the Postgres type each loads as. */
-export const FIELD_TYPES = {
-  string: "text",
-  integer: "bigint",
-  decimal: "numeric",
-  boolean: "boolean",
-  date: "date",
-  timestamp: "timestamptz",
-} as const;
-
-/** One of the keys of {@link FIELD_TYPES}. */
-export type FieldType = keyof typeof FIELD_TYPES;
-
-const identifier = z
-  .string()
-  .check(
-    z.regex(
-      /^[a-z_][a-z0-9_]{0,62}$/,
-      "must be a lower-case SQL identifier (a-z, 0-9, _; at most 63 characters)",
-    ),
-  );
-const nonEmpty = () => z.string().check(z.minLength(1));
-const positiveInt = () => z.int().check(z.positive());
-
-const fieldSchema = z
-  .strictObject({
-    name: identifier,
-    type: z.enum(Object.keys(FIELD_TYPES) as [FieldType, ...FieldType[]]),
-    required: z._default(z.boolean(), false),
-    enum: z.optional(z.array(z.string()).check(z.minLength(1))),
-    min: z.optional(z.number()),
-    max: z.optional(z.number()),
-    pattern: z.optional(z.string()),
-    maxLength: z.optional(positiveInt()),
-    /** Decimal scale: digits kept after the point (values with more are rejected). */
-    scale: z.optional(z.int().check(z.minimum(0), z.maximum(30))),
-    /** Decimal precision: total significant digits (the column becomes `numeric(precision, scale)`). */
-    precision: z.optional(z.int().check(z.minimum(1), z.maximum(1000))),
-    /** Name of the column in the source, when it differs from `name`. */
-    source: z.optional(nonEmpty()),
-  })
-  .check(
-    z.superRefine((field, ctx) => {
-      if (field.min !== undefined && field.max !== undefined && field.min > field.max) {
-        ctx.addIssue({
-          code: "custom",
-          message: `min ${field.min} is greater than max ${field.max}`,
-          path: ["min"],
-        });
-      }
-      if (field.pattern !== undefined) {
-        try {
-          new RegExp(field.pattern);
-        } catch {
-          ctx.addIssue({
-            code: "custom",
-            message: `pattern ${field.pattern} is not a valid regular expression`,
-            path: ["pattern"],
-          });
-        }
-      }
-      if ((field.precision !== undefined || field.scale !== undefined) && field.type !== "decimal") {
-        ctx.addIssue({
-          code: "custom",
-          message: `precision/scale apply to type decimal, not ${field.type}`,
-          path: [field.precision !== undefined ? "precision" : "scale"],
-        });
-      }
-      if (field.precision !== undefined && (field.scale ?? 0) > field.precision) {
-        ctx.addIssue({
-          code: "custom",
-          message: `scale ${field.scale} is greater than precision ${field.precision}`,
-          path: ["scale"],
-        });
-      }
-      if (
-        (field.min !== undefined || field.max !== undefined) &&
-        !["integer", "decimal"].includes(field.type)
-      ) {
-        ctx.addIssue({
-          code: "custom",
-          message: `min/max do not apply to type ${field.type}`,
-          path: ["min"],
-        });
-      }
-    }),
-  );
+export { FIELD_TYPES, type FieldType } from "./fields";
 
 const csvFormat = z.strictObject({
   type: z.literal("csv"),
@@ -103,6 +18,17 @@ const csvFormat = z.strictObject({
 });
 
 const ndjsonFormat = z.strictObject({ type: z.literal("ndjson") });
+
+const jsonFormat = z.strictObject({
+  type: z.literal("json"),
+  /**
+   * Dot path of the array of records (`features`, `data.items`); absent when the whole document
+   * is the array. Read as a stream: the document is never held whole.
+   */
+  records: z.optional(nonEmpty()),
+});
+
+const parquetFormat = z.strictObject({ type: z.literal("parquet") });
 
 const fixedWidthFormat = z.strictObject({
   type: z.literal("fixed-width"),
@@ -125,7 +51,17 @@ export const datasetContractSchema = z
     description: z.optional(z.string()),
     /** Which raw keys belong to the dataset: a key prefix, or a glob (`orders/**\/*.csv`). */
     match: z.union([z.strictObject({ prefix: nonEmpty() }), z.strictObject({ glob: nonEmpty() })]),
-    format: z.discriminatedUnion("type", [csvFormat, ndjsonFormat, fixedWidthFormat]),
+    format: z.discriminatedUnion("type", [
+      csvFormat,
+      ndjsonFormat,
+      jsonFormat,
+      parquetFormat,
+      fixedWidthFormat,
+    ]),
+    /** Text that means NULL in every field (a field's own `nullValues` overrides it). */
+    nullValues: z._default(z.array(z.string()), [""]),
+    /** Strip leading and trailing whitespace from every value (a field's own `trim` overrides it). */
+    trim: z._default(z.boolean(), false),
     fields: z.array(fieldSchema).check(z.minLength(1)),
     /** The key of a row: required by load mode `merge`, optional otherwise. */
     primaryKey: z.optional(z.array(identifier).check(z.minLength(1))),

@@ -104,7 +104,25 @@ function compileType(field: FieldSpec, fail: Fail): FieldCheck {
       return compileDate(field, fail);
     case "timestamp":
       return compileTimestamp(fail);
+    case "json":
+      return compileJson(fail);
   }
+}
+
+/**
+ * A `json` value: a JSON source's nested value is kept as its JSON text; text from a CSV column
+ * must itself be JSON. The text is what Postgres `jsonb` reads.
+ */
+function compileJson(fail: Fail): FieldCheck {
+  return (raw) => {
+    if (typeof raw !== "string") return JSON.stringify(raw);
+    try {
+      JSON.parse(raw);
+    } catch {
+      return fail("not valid JSON");
+    }
+    return raw;
+  };
 }
 
 /** Why Postgres `text` could not hold `text` as it is, or undefined when it can. */
