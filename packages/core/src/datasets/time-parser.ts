@@ -8,8 +8,16 @@ import type { Fail } from "./field-check";
  */
 
 // Bound once: these run per value (see field-check.ts on calling through an import).
-const { daysInMonth, daysFromCivil, roundedFraction, instantText, dateObjectText, YEAR_ZERO, OUT_OF_RANGE } =
-  calendar;
+const {
+  daysInMonth,
+  daysFromCivil,
+  dateText,
+  roundedFraction,
+  instantText,
+  dateObjectText,
+  YEAR_ZERO,
+  OUT_OF_RANGE,
+} = calendar;
 const MS_PER_DAY = calendar.MS_PER_DAY;
 
 /** What one step of a compiled pattern reads. */
@@ -62,7 +70,6 @@ const MONTH_NAMES = [
 ];
 const WEEKDAY_NAMES = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 const UTC_NAMES = new Set(["utc", "gmt", "z"]);
-const TWO_DIGITS = Array.from({ length: 32 }, (_, i) => String(i).padStart(2, "0"));
 
 function isSpace(code: number): boolean {
   return code === 32 || (code >= 9 && code <= 13);
@@ -79,6 +86,7 @@ export function stepsParser(
   dayOfYear: boolean,
 ): TimeFormatParser {
   const count = steps.length;
+  const dateOnly = kind === "date";
   const label = `not a ${kind} in format ${JSON.stringify(format)}`;
   const miss = (fail: Fail, step: { expects: string }, pos: number) =>
     fail(`${label}: expected ${step.expects} at character ${pos + 1}`);
@@ -163,17 +171,16 @@ export function stepsParser(
       if (day > 365 && daysInMonth(year, 2) === 28) return fail(`${label}: ${year} has no day ${day}`);
       while (day > daysInMonth(year, month)) day -= daysInMonth(year, month++);
     } else if (day > daysInMonth(year, month)) {
-      return fail(`${label}: ${year}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]} is not a calendar date`);
+      return fail(`${label}: ${dateText(year, month, day)} is not a calendar date`);
     }
+    if (dateOnly && weekday < 0) return dateText(year, month, day);
     const days = daysFromCivil(year, month, day);
-    const date = `${String(year).padStart(4, "0")}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}`;
     if (weekday >= 0 && ((days % 7) + 11) % 7 !== weekday)
-      return fail(`${label}: ${date} is not a ${capitalised(WEEKDAY_NAMES[weekday]!)}`);
-    if (kind === "date") return date;
+      return fail(`${label}: ${dateText(year, month, day)} is not a ${capitalised(WEEKDAY_NAMES[weekday]!)}`);
+    if (dateOnly) return dateText(year, month, day);
     if (pm >= 0) hour = (hour % 12) + (pm === 1 ? 12 : 0);
-    const ms =
-      days * MS_PER_DAY + ((hour * 60 + minute - offset) * 60 + second) * 1000 + Math.floor(micros / 1000);
-    return instantText(ms, micros % 1000) ?? fail(OUT_OF_RANGE);
+    const ms = days * MS_PER_DAY + ((hour * 60 + minute - offset) * 60 + second) * 1000;
+    return instantText(ms + Math.floor(micros / 1000), micros % 1000) ?? fail(OUT_OF_RANGE);
   };
 }
 

@@ -249,3 +249,58 @@ describe("common formats for inference", () => {
     expect(read(format, "timestamp", written)).toMatch(/^2026-11-27T14:05:(09|00)\.(000|500)Z$/);
   });
 });
+
+describe("agreement with JavaScript's own Date", () => {
+  /** A deterministic pseudo-random sequence in [0, 1) (mulberry32), so a failure can be replayed. */
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    };
+  }
+  const FIRST = Date.parse("0001-01-01T00:00:00Z");
+  const LAST = Date.parse("9999-12-31T23:59:59.999Z");
+  const instants = (seed: number, count: number) => {
+    const next = random(seed);
+    return Array.from({ length: count }, () => FIRST + Math.floor(next() * (LAST - FIRST)));
+  };
+
+  it("writes 20,000 random instants of years 1-9999 as toISOString does (unix_ms)", () => {
+    const parse = compileTimeFormat("unix_ms", "timestamp");
+    const ms = [FIRST, LAST, 0, -1, 951_782_400_000, ...instants(11, 20_000)];
+    expect(ms.map((value) => parse(value))).toEqual(ms.map((value) => new Date(value).toISOString()));
+  });
+
+  it("reads 20,000 random instants written %Y-%m-%d %H:%M:%S.%f %z as Date.parse reads their ISO form", () => {
+    const parse = compileTimeFormat("%Y-%m-%d %H:%M:%S.%f %z", "timestamp");
+    const next = random(7);
+    const written = instants(5, 20_000).map((ms) => {
+      const offset = Math.floor(next() * 27 - 13) * 60 + (next() < 0.2 ? 30 : 0);
+      const local = new Date(ms + offset * 60_000).toISOString();
+      const sign = offset < 0 ? "-" : "+";
+      const zone = `${sign}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, "0")}:${String(Math.abs(offset) % 60).padStart(2, "0")}`;
+      return {
+        text: `${local.slice(0, 10)} ${local.slice(11, 23)} ${zone}`,
+        iso: `${local.slice(0, 23)}${zone}`,
+      };
+    });
+    const inRange = written.filter(({ iso }) => Date.parse(iso) >= FIRST && Date.parse(iso) <= LAST);
+    expect(inRange.length).toBeGreaterThan(19_900);
+    expect(inRange.map(({ text }) => parse(text))).toEqual(
+      inRange.map(({ iso }) => new Date(Date.parse(iso)).toISOString()),
+    );
+  });
+
+  it("reads 5,000 random dates written %d %B %Y (weekday checked with %A) as Date writes them", () => {
+    const parse = compileTimeFormat("%A %d %B %Y", "date");
+    const days = instants(3, 5_000).map((ms) => new Date(ms - (ms % 86_400_000)));
+    const written = days.map(
+      (day) =>
+        `${day.toLocaleDateString("en-US", { weekday: "long", timeZone: "UTC" })} ${day.getUTCDate()} ${day.toLocaleDateString("en-US", { month: "long", timeZone: "UTC" })} ${String(day.getUTCFullYear()).padStart(4, "0")}`,
+    );
+    expect(written.map((text) => parse(text))).toEqual(days.map((day) => day.toISOString().slice(0, 10)));
+  });
+});
