@@ -1,5 +1,6 @@
 import { compileTimeFormat, type TimeKind } from "@sluice/core";
-import { OPEN_TARGET_TIMEOUT_MS, type OpenTarget, targetKinds } from "../support/targets";
+import { useLoadFixture } from "../support/load-fixture";
+import { targetKinds } from "../support/targets";
 
 /**
  * The format patterns (core's time-format.ts) checked by an independent parser: Postgres's own
@@ -125,13 +126,7 @@ const CASES: FormatCase[] = [
 ];
 
 describe.each(targetKinds("time_formats"))("format patterns against $name's own parsing", (kind) => {
-  let opened: OpenTarget;
-  beforeAll(async () => {
-    opened = await kind.open();
-  }, OPEN_TARGET_TIMEOUT_MS);
-  afterAll(async () => {
-    await opened?.close();
-  });
+  const fx = useLoadFixture(kind);
 
   test.each(CASES)("$format ($kind): 300 generated values read as Postgres reads them", async (c) => {
     const written = instants(c.format.length * 7919, 300, ...c.years).map(({ ms, micros }) =>
@@ -141,7 +136,7 @@ describe.each(targetKinds("time_formats"))("format patterns against $name's own 
     const ours = written.map((text) => parse(text) ?? `refused: ${text}`);
     expect(ours.filter((text) => text.startsWith("refused"))).toEqual([]);
 
-    const result = await opened.target.transaction(async (session) => {
+    const result = await fx.target.transaction(async (session) => {
       await session.query("SET LOCAL TimeZone = 'UTC'");
       await session.query("SET LOCAL DateStyle = 'ISO, YMD'");
       return session.query<{ theirs: string; ours: string }>(
