@@ -50,8 +50,9 @@ export { EPOCH_FORMATS, type TimeFormatParser, type TimeKind } from "./epoch-for
 export const TIME_FORMAT_DIRECTIVES = "aAbBdefHIjmMpSTyYzZ%";
 
 /**
- * Date patterns worth trying on text that is not ISO 8601, most likely first (US month/day before
- * day/month). `sluice contract infer` proposes the first that reads every sampled value.
+ * Date patterns worth trying on text that is not ISO 8601, most likely first: US month/day before
+ * day/month, and a 2-digit year (`%y`) before the 4-digit one, since `%Y` also reads `99` (as the
+ * year 0099). `sluice contract infer` proposes the first that reads every sampled value.
  */
 export const COMMON_DATE_FORMATS: readonly string[] = [
   "%b %d %Y",
@@ -59,13 +60,13 @@ export const COMMON_DATE_FORMATS: readonly string[] = [
   "%b %d, %Y",
   "%d %b %Y",
   "%d %B %Y",
-  "%d-%b-%Y",
   "%d-%b-%y",
+  "%d-%b-%Y",
   "%Y/%m/%d",
-  "%m/%d/%Y",
-  "%d/%m/%Y",
   "%m/%d/%y",
+  "%m/%d/%Y",
   "%d/%m/%y",
+  "%d/%m/%Y",
   "%d.%m.%Y",
   "%m-%d-%Y",
   "%d-%m-%Y",
@@ -74,10 +75,11 @@ export const COMMON_DATE_FORMATS: readonly string[] = [
   "%A, %B %d, %Y",
 ];
 
-/** Timestamp patterns worth trying on text that is not ISO 8601, most likely first. */
+/** Timestamp patterns worth trying on text that is not ISO 8601, in the same order of preference. */
 export const COMMON_TIMESTAMP_FORMATS: readonly string[] = [
   "%Y/%m/%d %H:%M:%S",
   "%Y/%m/%d %H:%M",
+  "%m/%d/%y %H:%M",
   "%m/%d/%Y %H:%M:%S",
   "%m/%d/%Y %H:%M",
   "%m/%d/%Y %I:%M:%S %p",
@@ -87,6 +89,7 @@ export const COMMON_TIMESTAMP_FORMATS: readonly string[] = [
   "%d.%m.%Y %H:%M:%S",
   "%b %d %Y %H:%M:%S",
   "%d %b %Y %H:%M:%S",
+  "%Y-%m-%d %H:%M:%S %z",
   "%Y-%m-%d %H:%M:%S %Z",
   "%Y-%m-%d %H:%M:%S.%f %Z",
   "%a, %d %b %Y %H:%M:%S %z",

@@ -238,6 +238,7 @@ describe("common formats for inference", () => {
       .replace("%d", "27")
       .replace("%m", "11")
       .replace("%Y", "2026")
+      .replace("%y", "26")
       .replace("%H", "14")
       .replace("%I", "02")
       .replace("%p", "PM")
@@ -302,5 +303,29 @@ describe("agreement with JavaScript's own Date", () => {
         `${day.toLocaleDateString("en-US", { weekday: "long", timeZone: "UTC" })} ${day.getUTCDate()} ${day.toLocaleDateString("en-US", { month: "long", timeZone: "UTC" })} ${String(day.getUTCFullYear()).padStart(4, "0")}`,
     );
     expect(written.map((text) => parse(text))).toEqual(days.map((day) => day.toISOString().slice(0, 10)));
+  });
+});
+
+describe("the order of the common formats", () => {
+  const firstReading = (formats: readonly string[], kind: TimeKind, value: string) =>
+    formats.find((format) => !read(format, kind, value).startsWith("refused"));
+
+  it.each([
+    ["Jan 1 2000", "%b %d %Y"],
+    ["12/31/99", "%m/%d/%y"],
+    ["12/31/1999", "%m/%d/%Y"],
+    ["31/12/1999", "%d/%m/%Y"],
+    ["07-Jul-05", "%d-%b-%y"],
+  ])("proposes for the date %s the pattern %s first", (value, format) => {
+    expect(firstReading(COMMON_DATE_FORMATS, "date", value)).toBe(format);
+  });
+
+  it.each([
+    ["2015/01/01 01:00:00", "%Y/%m/%d %H:%M:%S"],
+    ["12/31/99 13:00", "%m/%d/%y %H:%M"],
+    ["12/31/1999 1:05:00 PM", "%m/%d/%Y %I:%M:%S %p"],
+    ["2026-11-27 10:15:30 +01:00", "%Y-%m-%d %H:%M:%S %z"],
+  ])("proposes for the timestamp %s the pattern %s first", (value, format) => {
+    expect(firstReading(COMMON_TIMESTAMP_FORMATS, "timestamp", value)).toBe(format);
   });
 });
