@@ -2,6 +2,7 @@ export * from "./config";
 export * from "./datasets/contract";
 export * from "./datasets/load-policy";
 export * from "./datasets/registry-files";
+export * from "./datasets/time-format";
 export * from "./datasets/validate-row";
 export * from "./errors";
 export * from "./events/envelope";

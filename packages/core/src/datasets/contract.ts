@@ -7,7 +7,7 @@ import type { Route } from "../events/envelope";
 import { fieldSchema, identifier, nonEmpty, positiveInt } from "./fields";
 import { type LoadPolicy, loadPolicyProblems, loadSectionSchema, resolveLoadPolicy } from "./load-policy";
 
-export { FIELD_TYPES, type FieldType } from "./fields";
+export { DEFAULT_FALSE_VALUES, DEFAULT_TRUE_VALUES, FIELD_TYPES, type FieldType } from "./fields";
 
 const csvFormat = z.strictObject({
   type: z.literal("csv"),

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import "../zod-config";
+import { timeFormatProblems } from "./time-format";
 
 /** Column types a contract can declare, and the Postgres type each loads as. */
 export const FIELD_TYPES = {
@@ -16,15 +17,34 @@ export const FIELD_TYPES = {
 /** One of the keys of {@link FIELD_TYPES}. */
 export type FieldType = keyof typeof FIELD_TYPES;
 
-/** The `format` values of date and timestamp fields that are not patterns: seconds or milliseconds since 1970. */
-export const EPOCH_FORMATS = ["unix", "unix_ms"] as const;
-
-/**
- * The directives a date/timestamp `format` pattern may use (strftime's letters, as DuckDB's
- * `strptime` reads them); anything else in a pattern is matched literally. The pattern
- * language is documented with its parser (`time-format.ts`).
- */
-export const TIME_FORMAT_DIRECTIVES = "aAbBdefHIjmMpSTyYzZ%";
+/** The words a boolean field reads as true unless it gives its own `trueValues`. */
+export const DEFAULT_TRUE_VALUES: readonly string[] = [
+  "true",
+  "t",
+  "yes",
+  "y",
+  "1",
+  "TRUE",
+  "True",
+  "T",
+  "YES",
+  "Yes",
+  "Y",
+];
+/** The words a boolean field reads as false unless it gives its own `falseValues`. */
+export const DEFAULT_FALSE_VALUES: readonly string[] = [
+  "false",
+  "f",
+  "no",
+  "n",
+  "0",
+  "FALSE",
+  "False",
+  "F",
+  "NO",
+  "No",
+  "N",
+];
 
 /** A lower-case SQL identifier: the names of fields, tables and datasets. */
 export const identifier = z
@@ -42,17 +62,6 @@ export const positiveInt = () => z.int().check(z.positive());
 
 /** Text tokens a value may be written as (null tokens, boolean words). */
 const tokens = () => z.array(z.string()).check(z.minLength(1));
-
-/** The first directive of `pattern` that is not one of {@link TIME_FORMAT_DIRECTIVES}, if any. */
-function unknownDirective(pattern: string): string | undefined {
-  for (let i = 0; i < pattern.length; i++) {
-    if (pattern[i] !== "%") continue;
-    const next = pattern[i + 1];
-    if (next === undefined || !TIME_FORMAT_DIRECTIVES.includes(next)) return `%${next ?? ""}`;
-    i++;
-  }
-  return undefined;
-}
 
 /** One field of a contract, as written in its JSON file. */
 export const fieldSchema = z
@@ -75,13 +84,17 @@ export const fieldSchema = z
      */
     source: z.optional(nonEmpty()),
     /**
-     * How a date or timestamp is written: a pattern (`%b %d %Y`, `%Y/%m/%d %H:%M:%S`) or `unix` /
-     * `unix_ms`. Without it, ISO 8601 (`YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.f][Z|±hh:mm]`).
+     * How a date or timestamp is written: a pattern (`%b %d %Y`, `%Y/%m/%d %H:%M:%S`; the language
+     * is documented in `time-format.ts`) or `unix` / `unix_ms`. Without it, ISO 8601
+     * (`YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.f][Z|±hh:mm]`).
      */
     format: z.optional(nonEmpty()),
     /** Text that means NULL in this field; overrides the contract's `nullValues`. */
     nullValues: z.optional(z.array(z.string())),
-    /** Words that mean true / false in a boolean field (compared exactly, after `trim`). */
+    /**
+     * Words that mean true / false in a boolean field, compared case as written, whitespace around
+     * the value ignored; by default {@link DEFAULT_TRUE_VALUES} / {@link DEFAULT_FALSE_VALUES}.
+     */
     trueValues: z.optional(tokens()),
     falseValues: z.optional(tokens()),
     /** Strip leading and trailing whitespace before anything else; overrides the contract's `trim`. */
@@ -138,12 +151,11 @@ export const fieldSchema = z
             message: `format applies to date and timestamp fields, not ${field.type}`,
             path: ["format"],
           });
-        } else if (!(EPOCH_FORMATS as readonly string[]).includes(field.format)) {
-          const unknown = unknownDirective(field.format);
-          if (unknown !== undefined)
+        } else {
+          for (const problem of timeFormatProblems(field.format, field.type))
             ctx.addIssue({
               code: "custom",
-              message: `format ${field.format}: ${unknown} is not a directive (use ${[...TIME_FORMAT_DIRECTIVES].map((d) => `%${d}`).join(" ")}, or unix / unix_ms)`,
+              message: `field ${field.name}: format ${JSON.stringify(field.format)}: ${problem}`,
               path: ["format"],
             });
         }
@@ -156,13 +168,16 @@ export const fieldSchema = z
             path: [key],
           });
       }
-      const both = (field.trueValues ?? []).filter((word) => field.falseValues?.includes(word));
-      if (both.length > 0)
-        ctx.addIssue({
-          code: "custom",
-          message: `${both.join(", ")} cannot mean both true and false`,
-          path: ["falseValues"],
-        });
+      if (field.trueValues !== undefined || field.falseValues !== undefined) {
+        const falseWords = field.falseValues ?? DEFAULT_FALSE_VALUES;
+        const both = (field.trueValues ?? DEFAULT_TRUE_VALUES).filter((word) => falseWords.includes(word));
+        if (both.length > 0)
+          ctx.addIssue({
+            code: "custom",
+            message: `${both.join(", ")} cannot mean both true and false (give both trueValues and falseValues)`,
+            path: [field.falseValues !== undefined ? "falseValues" : "trueValues"],
+          });
+      }
       if (
         field.type === "json" &&
         (field.enum !== undefined || field.pattern !== undefined || field.maxLength !== undefined)

@@ -1,7 +1,11 @@
 /// <reference lib="es2024.string" />
 import type { DatasetContract, FieldSpec } from "./contract";
 import type { Fail, FieldCheck } from "./field-check";
+import { DEFAULT_FALSE_VALUES, DEFAULT_TRUE_VALUES } from "./fields";
+import { compileJson, DEFAULT_MAX_JSON_DEPTH } from "./validate-json";
 import { compileDate, compileTimestamp } from "./validate-time";
+
+export { DEFAULT_MAX_JSON_DEPTH } from "./validate-json";
 
 /** Why one row was rejected: where (line), what (field), why (reason) and the raw value. */
 export interface Rejection {
@@ -27,6 +31,12 @@ export type NormalizedRow = (string | null)[];
 /** Validates and normalises one row given as raw values in contract field order. */
 export type RowValidator = (values: ArrayLike<unknown>, line: number) => NormalizedRow | Rejection;
 
+/** Tuning of a row validator. */
+export interface RowValidatorOptions {
+  /** How deep a `json` field's value may nest; default {@link DEFAULT_MAX_JSON_DEPTH}. */
+  maxJsonDepth?: number;
+}
+
 /** Longest raw value quoted back in a rejection. */
 export const MAX_REJECTED_VALUE_LENGTH = 200;
 
@@ -44,17 +54,23 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 /**
  * Compiles a contract's fields into one row validator. Compile once per object, call per row:
- * this is the pipeline's hot loop, so each field becomes a closure specialised for its type
- * and constraints, with no regular expression on the common paths.
+ * this is the pipeline's hot loop, so each field becomes a closure specialised for its type,
+ * constraints and value options (`trim`, `nullValues`, `format`, boolean words), with no
+ * regular expression on the common paths. Raw values are text (CSV, fixed-width) or JSON values
+ * (NDJSON, JSON, Parquet: numbers, booleans, null, objects, arrays; `bigint` for integers and
+ * decimals, `Date` for dates and timestamps).
  */
-export function compileRowValidator(contract: DatasetContract): RowValidator {
+export function compileRowValidator(
+  contract: DatasetContract,
+  options: RowValidatorOptions = {},
+): RowValidator {
   let failure = "";
   const fail: Fail = (reason) => {
     failure = reason;
     return undefined;
   };
   const fields = contract.fields;
-  const checks = fields.map((field) => compileField(field, fail));
+  const checks = fields.map((field) => compileField(field, contract, options, fail));
   const names = fields.map((f) => f.name);
   const count = fields.length;
 
@@ -75,22 +91,65 @@ export function compileRowValidator(contract: DatasetContract): RowValidator {
 }
 
 function describeValue(raw: unknown): string {
-  const text = typeof raw === "string" ? raw : (JSON.stringify(raw) ?? String(raw));
+  let text: string;
+  try {
+    text = typeof raw === "string" ? raw : (JSON.stringify(raw) ?? String(raw));
+  } catch {
+    // A bigint, or a value too deep or cyclic to write: still quote something.
+    text = String(raw);
+  }
   return text.length > MAX_REJECTED_VALUE_LENGTH ? `${text.slice(0, MAX_REJECTED_VALUE_LENGTH)}…` : text;
 }
 
-function compileField(field: FieldSpec, fail: Fail): FieldCheck {
-  const typed = compileType(field, fail);
+/**
+ * A field's check: `trim` (if on), then the null tokens (a value equal to one of the field's
+ * `nullValues`, else the contract's, is NULL), then its type. Values that are not text (JSON
+ * numbers, booleans, objects) skip both; JSON null and a missing value are NULL.
+ */
+function compileField(
+  field: FieldSpec,
+  contract: DatasetContract,
+  options: RowValidatorOptions,
+  fail: Fail,
+): FieldCheck {
+  const typed = compileType(field, contract, options, fail);
   const required = field.required;
+  const nullValues = field.nullValues ?? contract.nullValues;
+  const trim = field.trim ?? contract.trim;
+  if (!trim && nullValues.length === 1 && nullValues[0] === "") {
+    // The defaults: the path of every contract that does not use these options, kept as it was.
+    return (raw) => {
+      if (raw === undefined || raw === null || raw === "") {
+        return required ? fail(raw === "" ? "required value is empty" : "required value is missing") : null;
+      }
+      return typed(raw);
+    };
+  }
+  const nullTokens = new Set(nullValues);
   return (raw) => {
-    if (raw === undefined || raw === null || raw === "") {
-      return required ? fail(raw === "" ? "required value is empty" : "required value is missing") : null;
+    if (raw === undefined || raw === null) return required ? fail("required value is missing") : null;
+    if (typeof raw === "string") {
+      const text = trim ? raw.trim() : raw;
+      if (nullTokens.has(text)) {
+        if (!required) return null;
+        return fail(
+          text === ""
+            ? "required value is empty"
+            : `required value is the null token ${JSON.stringify(text)}`,
+        );
+      }
+      return typed(text);
     }
     return typed(raw);
   };
 }
 
-function compileType(field: FieldSpec, fail: Fail): FieldCheck {
+function compileType(
+  field: FieldSpec,
+  contract: DatasetContract,
+  options: RowValidatorOptions,
+  fail: Fail,
+): FieldCheck {
   switch (field.type) {
     case "string":
       return compileString(field, fail);
@@ -99,30 +158,17 @@ function compileType(field: FieldSpec, fail: Fail): FieldCheck {
     case "decimal":
       return compileDecimal(field, fail);
     case "boolean":
-      return compileBoolean(fail);
+      return compileBoolean(field, fail);
     case "date":
       return compileDate(field, fail);
     case "timestamp":
-      return compileTimestamp(fail);
-    case "json":
-      return compileJson(fail);
-  }
-}
-
-/**
- * A `json` value: a JSON source's nested value is kept as its JSON text; text from a CSV column
- * must itself be JSON. The text is what Postgres `jsonb` reads.
- */
-function compileJson(fail: Fail): FieldCheck {
-  return (raw) => {
-    if (typeof raw !== "string") return JSON.stringify(raw);
-    try {
-      JSON.parse(raw);
-    } catch {
-      return fail("not valid JSON");
+      return compileTimestamp(field, fail);
+    case "json": {
+      // Only text read from a CSV or fixed-width column is JSON text; a JSON source's string is a string.
+      const textFormats = contract.format.type === "csv" || contract.format.type === "fixed-width";
+      return compileJson(fail, textFormats, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
     }
-    return raw;
-  };
+  }
 }
 
 /** Why Postgres `text` could not hold `text` as it is, or undefined when it can. */
@@ -181,6 +227,8 @@ function compileInteger(field: FieldSpec, fail: Fail): FieldCheck {
       ) {
         text = BigInt(text).toString();
       }
+    } else if (typeof raw === "bigint") {
+      text = raw.toString();
     } else {
       return fail("not an integer");
     }
@@ -231,6 +279,8 @@ function compileDecimal(field: FieldSpec, fail: Fail): FieldCheck {
       if (text.includes("e")) return fail("decimal in exponent notation; quote it");
     } else if (typeof raw === "string") {
       text = raw.trim();
+    } else if (typeof raw === "bigint") {
+      text = raw.toString();
     } else {
       return fail("not a decimal");
     }
@@ -259,16 +309,27 @@ function compileDecimal(field: FieldSpec, fail: Fail): FieldCheck {
   };
 }
 
-const TRUE_WORDS = new Set(["true", "t", "yes", "y", "1", "TRUE", "True", "T", "YES", "Yes", "Y"]);
-const FALSE_WORDS = new Set(["false", "f", "no", "n", "0", "FALSE", "False", "F", "NO", "No", "N"]);
+const TRUE_WORDS = new Set(DEFAULT_TRUE_VALUES);
+const FALSE_WORDS = new Set(DEFAULT_FALSE_VALUES);
 
-function compileBoolean(fail: Fail): FieldCheck {
+/**
+ * A check of `boolean` fields: JSON true/false, or text (whitespace around it ignored) equal to
+ * one of the field's `trueValues`/`falseValues` — by default {@link DEFAULT_TRUE_VALUES} and
+ * {@link DEFAULT_FALSE_VALUES}. A JSON number is compared as its text (`1`, `0`).
+ */
+function compileBoolean(field: FieldSpec, fail: Fail): FieldCheck {
+  const trueWords = field.trueValues !== undefined ? new Set(field.trueValues) : TRUE_WORDS;
+  const falseWords = field.falseValues !== undefined ? new Set(field.falseValues) : FALSE_WORDS;
+  const reason =
+    trueWords === TRUE_WORDS && falseWords === FALSE_WORDS
+      ? "not a boolean (true/false, t/f, yes/no, y/n, 1/0)"
+      : `not a boolean (true: ${[...trueWords].join(", ")}; false: ${[...falseWords].join(", ")})`;
   return (raw) => {
     if (raw === true) return "true";
     if (raw === false) return "false";
     const text = typeof raw === "string" ? raw.trim() : typeof raw === "number" ? String(raw) : "";
-    if (TRUE_WORDS.has(text)) return "true";
-    if (FALSE_WORDS.has(text)) return "false";
-    return fail("not a boolean (true/false, t/f, yes/no, y/n, 1/0)");
+    if (trueWords.has(text)) return "true";
+    if (falseWords.has(text)) return "false";
+    return fail(reason);
   };
 }

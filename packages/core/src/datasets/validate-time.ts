@@ -1,19 +1,12 @@
+import * as calendar from "./calendar";
 import type { FieldSpec } from "./contract";
 import type { Fail, FieldCheck } from "./field-check";
+import { compileTimeFormat } from "./time-format";
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+// Bound once: these run per value (see field-check.ts on calling through an import).
+const { daysInMonth, roundedFraction, instantText, dateObjectText, YEAR_ZERO, OUT_OF_RANGE } = calendar;
 
 const INVALID_DATE = "not a valid date (YYYY-MM-DD)";
-const YEAR_ZERO = "year 0000 does not exist (the year before 0001 is 1 BC); Postgres refuses it";
-const OUT_OF_RANGE = "outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z once converted to UTC";
-
-/**
- * The instants a staged timestamp can hold. Postgres's own range is wider (4713 BC to 294276 AD),
- * but the canonical text is `YYYY-…Z`: a 4-digit year from 0001, which is what an offset can push
- * a written date past.
- */
-const FIRST_INSTANT_MS = Date.parse("0001-01-01T00:00:00Z");
-const LAST_INSTANT_MS = Date.parse("9999-12-31T23:59:59.999Z");
 
 /** The decimal number of `length` digits at `offset`, or NaN when one is not a digit. */
 function digitsAt(text: string, offset: number, length: number): number {
@@ -37,15 +30,27 @@ function calendarDateYear(text: string, offset: number): number {
   const day = digitsAt(text, offset + 8, 2);
   // Written so that NaN (a non-digit) fails every comparison.
   if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1)) return -1;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!) ? year : -1;
+  return day <= daysInMonth(year, month) ? year : -1;
 }
 
-/** A check of `date` fields: a real calendar date written `YYYY-MM-DD`, from 0001-01-01. */
+/**
+ * A check of `date` fields: a real calendar date from 0001-01-01, written `YYYY-MM-DD` or in the
+ * field's `format` (`time-format.ts`); a JS `Date` (from Parquet) must be a UTC midnight.
+ */
 export function compileDate(field: FieldSpec, fail: Fail): FieldCheck {
   const pattern = field.pattern !== undefined ? new RegExp(field.pattern, "u") : undefined;
+  if (field.format !== undefined) {
+    const parse = compileTimeFormat(field.format, "date");
+    if (pattern === undefined) return (raw) => parse(raw, fail);
+    return (raw) => {
+      if (typeof raw === "string" && !pattern.test(raw.trim()))
+        return fail(`does not match pattern ${field.pattern}`);
+      return parse(raw, fail);
+    };
+  }
   return (raw) => {
-    if (typeof raw !== "string") return fail(INVALID_DATE);
+    if (typeof raw !== "string")
+      return raw instanceof Date ? dateObjectText(raw, "date", fail) : fail(INVALID_DATE);
     const text = raw.trim();
     if (text.length !== 10) return fail(INVALID_DATE);
     const year = calendarDateYear(text, 0);
@@ -88,30 +93,22 @@ function canonicalUtcTimestamp(text: string): string | undefined {
 }
 
 /**
- * Microseconds (0 to 1,000,000) of a fraction of a second given as its 1 to 9 digits. Digits
- * past the sixth are rounded to the nearest microsecond, an exact half to even, as Postgres
- * rounds timestamp input.
- */
-function fractionMicros(digits: string): number {
-  let micros = 0;
-  for (let i = 0; i < 6; i++) micros = micros * 10 + (i < digits.length ? digits.charCodeAt(i) - 48 : 0);
-  if (digits.length <= 6) return micros;
-  const next = digits.charCodeAt(6) - 48;
-  let beyondHalf = next > 5;
-  for (let i = 7; !beyondHalf && next === 5 && i < digits.length; i++)
-    beyondHalf = digits.charCodeAt(i) !== 48;
-  return beyondHalf || (next === 5 && micros % 2 === 1) ? micros + 1 : micros;
-}
-
-/**
  * A check of `timestamp` fields: ISO 8601 (`T` or a space; seconds and a fraction of up to 9
- * digits optional; `Z`, `±HH`, `±HHMM` or `±HH:MM`; no zone means UTC), normalised to the UTC
- * instant `YYYY-MM-DDTHH:MM:SS.fffZ`, or `…SS.ffffffZ` when it is not a whole millisecond.
- * Postgres keeps microseconds: a finer fraction is rounded to the microsecond as Postgres would.
+ * digits optional; `Z`, `±HH`, `±HHMM` or `±HH:MM`; no zone means UTC), or the field's `format`
+ * (`time-format.ts`), normalised to the UTC instant `YYYY-MM-DDTHH:MM:SS.fffZ`, or `…SS.ffffffZ`
+ * when it is not a whole millisecond. Postgres keeps microseconds: a finer fraction is rounded to
+ * the microsecond as Postgres would. A JS `Date` (from Parquet) is its instant.
  */
-export function compileTimestamp(fail: Fail): FieldCheck {
+export function compileTimestamp(field: FieldSpec, fail: Fail): FieldCheck {
+  if (field.format !== undefined) {
+    const parse = compileTimeFormat(field.format, "timestamp");
+    return (raw) => parse(raw, fail);
+  }
   return (raw) => {
-    if (typeof raw !== "string") return fail("not a timestamp (ISO 8601)");
+    if (typeof raw !== "string")
+      return raw instanceof Date
+        ? dateObjectText(raw, "timestamp", fail)
+        : fail("not a timestamp (ISO 8601)");
     const canonical = canonicalUtcTimestamp(raw);
     if (canonical !== undefined) return canonical;
     const m = TIMESTAMP.exec(raw.trim());
@@ -128,11 +125,8 @@ export function compileTimestamp(fail: Fail): FieldCheck {
     // Whole seconds through Date, the fraction apart: a Date holds milliseconds only.
     const seconds = Date.parse(`${m[1]}T${m[2]}:${m[3]}:${m[4] ?? "00"}${zone}`);
     if (Number.isNaN(seconds)) return fail("not a valid timestamp");
-    const micros = m[5] === undefined ? 0 : fractionMicros(m[5]);
-    const instant = seconds + Math.floor(micros / 1000);
-    if (!(instant >= FIRST_INSTANT_MS && instant <= LAST_INSTANT_MS)) return fail(OUT_OF_RANGE);
-    const iso = new Date(instant).toISOString();
-    const belowMillisecond = micros % 1000;
-    return belowMillisecond === 0 ? iso : `${iso.slice(0, 23)}${String(belowMillisecond).padStart(3, "0")}Z`;
+    const fraction = m[5];
+    const micros = fraction === undefined ? 0 : roundedFraction(fraction, 0, fraction.length, 6);
+    return instantText(seconds + Math.floor(micros / 1000), micros % 1000) ?? fail(OUT_OF_RANGE);
   };
 }
