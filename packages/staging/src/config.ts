@@ -44,10 +44,11 @@ export interface StagingConfig {
 const MIB = 1024 * 1024;
 
 /**
- * Defaults of {@link StagingConfig}. The decompression limits come from measurement: gzip CSV,
- * NDJSON and JSON exports expand 3-25 times (the vega-datasets files, the orders bench file),
- * and a Lambda transform reads about 30 MB/s, so 16 GiB is already more than one invocation can
- * stage; the object that expanded 12 MB to 4 GiB had a ratio above 300.
+ * Defaults of {@link StagingConfig}. The decompression limits come from measurement: the larger
+ * CSV, TSV and JSON files of vega-datasets expand 7-20 times under gzip -6 (football.json the
+ * most), so a ratio of 200 leaves ten times that, while the object that expanded 12 MB to 4 GiB
+ * had one above 300; and a Lambda transform stages about 30 MB/s, so 16 GiB is more than one
+ * invocation can read in its 15 minutes.
  */
 export const DEFAULT_STAGING_CONFIG: Readonly<StagingConfig> = Object.freeze({
   firstRejectionsInEvent: 10,

@@ -174,7 +174,12 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
   try {
     await pipeline(
       body,
-      decompressByContent({ highWaterMark: config.streamHighWaterMark }),
+      decompressByContent({
+        highWaterMark: config.streamHighWaterMark,
+        maxDecompressedBytes: config.maxDecompressedBytes,
+        maxDecompressionRatio: config.maxDecompressionRatio,
+        ratioFloorBytes: config.decompressionRatioFloorBytes,
+      }),
       validateUtf8,
       async function* waitForOutputs(source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
