@@ -24,6 +24,7 @@ import { resolveStagingConfig, type StagingConfig } from "./config";
 import { decompressByContent } from "./decode/compression";
 import { validateUtf8 } from "./decode/utf8";
 import { csvParser } from "./parse/csv";
+import { jsonParser } from "./parse/json-array";
 import { fixedWidthParser, ndjsonParser } from "./parse/lines";
 import type { RecordParser } from "./parse/record-parser";
 import { QUARANTINE_REASONS } from "./reasons";
@@ -99,6 +100,7 @@ function recordParserFor(
     case "fixed-width":
       return fixedWidthParser(contract, format, writer, config);
     case "json":
+      return jsonParser(contract, format, writer, config);
     case "parquet":
       throw new QuarantineError(
         QUARANTINE_REASONS.wrongFormat,

@@ -127,3 +127,16 @@ export async function stage(
 export function lines(eol: string, ...rows: string[]): string {
   return rows.map((row) => `${row}${eol}`).join("");
 }
+
+/** A small deterministic random generator, so a generated test case replays from its seed. */
+export function seededRandom(seed: number) {
+  let state = seed;
+  const next = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  return {
+    int: (n: number) => Math.floor(next() * n),
+    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
+  };
+}
