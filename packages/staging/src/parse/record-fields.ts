@@ -6,7 +6,7 @@ export type RecordFieldReader = (record: Record<string, unknown>, values: unknow
 type Getter = (record: Record<string, unknown>) => unknown;
 
 /** The value at `path` below `record`, or undefined when a step is missing or not an object. */
-function walk(record: Record<string, unknown>, path: readonly string[]): unknown {
+export function walk(record: unknown, path: readonly string[]): unknown {
   let value: unknown = record;
   for (const step of path) {
     if (value === null || typeof value !== "object" || !Object.hasOwn(value, step)) return undefined;

@@ -2,6 +2,7 @@
  * Test fixtures of staging (tests only: `@sluice/staging/testing`), shared with the producers'
  * own tests: the shipped contracts, received events, in-memory ports and a `stage` helper.
  */
+import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import {
   createEvent,
@@ -139,4 +140,10 @@ export function seededRandom(seed: number) {
     int: (n: number) => Math.floor(next() * n),
     pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
   };
+}
+
+/** The path of a file of the npm package vega-datasets (a devDependency: real public data, never copied into the repo). */
+export function vegaDatasetPath(file: string): string {
+  // The package exports only its build, whose folder sits beside `data/`.
+  return join(dirname(require.resolve("vega-datasets")), "..", "data", file);
 }
