@@ -61,7 +61,7 @@ export async function stageParquetRows(
     const data = sources.map((source) => (source ? columns.get(source.column) : undefined));
     for (let row = 0; row < rows; row++) {
       for (let i = 0; i < sources.length; i++) {
-        const raw = data[i]?.[row];
+        const raw = data[i]?.at(row);
         const path = sources[i]?.path;
         values[i] = path === undefined ? raw : walk(raw, path);
       }

@@ -118,13 +118,51 @@ export function parquetColumns(metadata: FileMetaData): string[] {
   return names;
 }
 
-/** One row group's columns, each as values the row validator takes (`parquetValue`). */
+/** The values of one column in one row group, read in row order. */
+export interface ParquetColumnValues {
+  /** The value of row `row` (0-based within the group) as the row validator takes it (`parquetValue`). */
+  at(row: number): unknown;
+}
+
+/**
+ * A column's decoded pages, converted value by value as they are read: building converted copies
+ * of every column of a row group would double what the group holds in memory.
+ */
+class PagedColumn implements ParquetColumnValues {
+  readonly #pages: ColumnData[];
+  readonly #convert: (raw: unknown) => unknown;
+  #page = 0;
+
+  constructor(pages: ColumnData[], groupStart: number, convert: (raw: unknown) => unknown) {
+    this.#pages = pages.map((page) => ({
+      ...page,
+      rowStart: page.rowStart - groupStart,
+      rowEnd: page.rowEnd - groupStart,
+    }));
+    this.#pages.sort((a, b) => a.rowStart - b.rowStart);
+    this.#convert = convert;
+  }
+
+  at(row: number): unknown {
+    const pages = this.#pages;
+    let page = pages[this.#page];
+    if (page === undefined || row < page.rowStart) {
+      this.#page = 0;
+      page = pages[0];
+    }
+    while (page !== undefined && row >= page.rowEnd) page = pages[++this.#page];
+    if (page === undefined || row < page.rowStart) return undefined;
+    return this.#convert(page.columnData[row - page.rowStart]);
+  }
+}
+
+/** One row group's columns. */
 export interface ParquetRowGroup {
   /** 0-based index in the file of the group's first row. */
   rowStart: number;
   rows: number;
   /** Column name → its values in this group. */
-  columns: Map<string, ArrayLike<unknown>>;
+  columns: Map<string, ParquetColumnValues>;
 }
 
 /**
@@ -171,20 +209,12 @@ export async function readParquetRowGroups(
     } catch (error) {
       throw explainParquetError(error);
     }
-    const values = new Map<string, ArrayLike<unknown>>();
+    const values = new Map<string, ParquetColumnValues>();
     for (const name of columns) {
-      const column: unknown[] = new Array(rows);
       const scale = scales.get(name);
-      for (const chunk of chunks.get(name) ?? []) {
-        const data = chunk.columnData;
-        const offset = chunk.rowStart - rowStart;
-        for (let i = 0; i < data.length && offset + i < rows; i++) {
-          column[offset + i] = scale === undefined ? parquetValue(data[i]) : decimalValue(data[i], scale);
-        }
-      }
-      values.set(name, column);
+      const convert = scale === undefined ? parquetValue : (raw: unknown) => decimalValue(raw, scale);
+      values.set(name, new PagedColumn(chunks.get(name) ?? [], rowStart, convert));
     }
-    chunks.clear();
     if ((await onGroup({ rowStart, rows, columns: values })) === false) return;
     rowStart += rows;
   }
