@@ -13,7 +13,7 @@ import type { RecordParser } from "./record-parser";
 export type CsvFormat = Extract<DatasetContract["format"], { type: "csv" }>;
 
 /** Line breaks (CRLF, LF or a lone CR) inside the values of one record. */
-function countLineBreaks(record: readonly string[]): number {
+export function countLineBreaks(record: readonly string[]): number {
   let breaks = 0;
   for (const value of record) {
     // Two native scans rule out almost every value; only values with a break are walked.

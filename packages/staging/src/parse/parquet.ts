@@ -2,6 +2,7 @@ import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { type ObjectRef, type ObjectStore, QuarantineError } from "@sluice/core";
 import {
   type AsyncBuffer,
+  asyncBufferFromFile,
   type ColumnData,
   type Compressors,
   type FileMetaData,
@@ -45,6 +46,11 @@ export function objectBytesFromStore(store: ObjectStore, object: ObjectRef): Obj
       }
     },
   };
+}
+
+/** The bytes of a local file, read by slices (the CLI's files). */
+export function objectBytesFromFile(path: string): Promise<ObjectBytes> {
+  return asyncBufferFromFile(path);
 }
 
 /** Parquet's codecs: zlib's native gzip and brotli, pure JS for the rest (snappy is hyparquet's own). */

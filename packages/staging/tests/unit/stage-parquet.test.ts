@@ -184,7 +184,9 @@ describe("readParquetRowGroups on vega-datasets flights-3m.parquet (Polars, ZSTD
     // act
     const groups: { rowStart: number; rows: number; first: unknown[][] }[] = [];
     await readParquetRowGroups(bytes, metadata, columns, ({ rowStart, rows, columns: values }) => {
-      const first = Array.from({ length: 1000 }, (_, row) => columns.map((name) => values.get(name)!.at(row)));
+      const first = Array.from({ length: 1000 }, (_, row) =>
+        columns.map((name) => values.get(name)!.at(row)),
+      );
       groups.push({ rowStart, rows, first });
       return false;
     });
