@@ -20,7 +20,8 @@ export async function transformObject(
 ): Promise<StageOutcome> {
   const contract = deps.registry.get(event.data.dataset);
   // Parquet is read footer first, by byte ranges of the same object: no body to open.
-  if (contract.format.type === "parquet") return stageStream({ event, contract, producer: "transform" }, deps);
+  if (contract.format.type === "parquet")
+    return stageStream({ event, contract, producer: "transform" }, deps);
   const { bucket, key, versionId } = event.data.object;
   let body: Readable;
   try {
