@@ -3,20 +3,14 @@ import { type DatasetContract, QuarantineError } from "@sluice/core";
 import type { StagingConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
-import { jsonRecordHandler } from "./json-records";
+import { JSON_CHAR, jsonRecordHandler } from "./json-records";
 import type { RecordParser } from "./record-parser";
 
 /** A contract's JSON format. */
 export type JsonFormat = Extract<DatasetContract["format"], { type: "json" }>;
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const COMMA = 44;
-const COLON = 58;
+const { quote: QUOTE, backslash: BACKSLASH, openBrace: OPEN_BRACE, closeBrace: CLOSE_BRACE } = JSON_CHAR;
+const { openBracket: OPEN_BRACKET, closeBracket: CLOSE_BRACKET, comma: COMMA, colon: COLON } = JSON_CHAR;
 const LF = 10;
 const CR = 13;
 const BOM = "\uFEFF";

@@ -6,12 +6,19 @@ import { compileRecordFieldReader } from "./record-fields";
 
 /** Longest record text quoted back in a row rejection. */
 const MAX_QUOTED_RECORD = 200;
-const OPEN_BRACE = 123;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACE = 125;
-const CLOSE_BRACKET = 93;
-const QUOTE = 34;
-const BACKSLASH = 92;
+/** Character codes of JSON's structure. */
+export const JSON_CHAR = {
+  quote: 34,
+  backslash: 92,
+  openBrace: 123,
+  closeBrace: 125,
+  openBracket: 91,
+  closeBracket: 93,
+  comma: 44,
+  colon: 58,
+} as const;
+const { quote: QUOTE, backslash: BACKSLASH, openBrace: OPEN_BRACE, closeBrace: CLOSE_BRACE } = JSON_CHAR;
+const { openBracket: OPEN_BRACKET, closeBracket: CLOSE_BRACKET } = JSON_CHAR;
 
 /** True when `text` holds more than `limit` of the characters `{` and `[` (in strings or not). */
 function opensMoreThan(text: string, limit: number): boolean {

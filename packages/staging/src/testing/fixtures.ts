@@ -124,6 +124,16 @@ export async function stage(
   };
 }
 
+/** The data of the one `sluice.object.quarantined` event a staging run published; throws when it published anything else. */
+export function quarantineOf(result: StagedResult): SluiceEvent<"sluice.object.quarantined">["data"] {
+  const events = result.deps.publisher.events;
+  if (events.length !== 1 || events[0]!.type !== "sluice.object.quarantined")
+    throw new Error(
+      `expected one object.quarantined event, got ${events.map((e) => e.type).join(", ") || "none"}`,
+    );
+  return (events[0] as SluiceEvent<"sluice.object.quarantined">).data;
+}
+
 /** Lines joined with `eol`, ending with it. */
 export function lines(eol: string, ...rows: string[]): string {
   return rows.map((row) => `${row}${eol}`).join("");

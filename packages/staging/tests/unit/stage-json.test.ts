@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
-import { type DatasetContractInput, parseDatasetContract, type SluiceEvent } from "@sluice/core";
-import { lines, stage } from "../../src/testing/fixtures";
+import { type DatasetContractInput, parseDatasetContract } from "@sluice/core";
+import { lines, quarantineOf, stage } from "../../src/testing/fixtures";
 
 function quakes(format: DatasetContractInput["format"], changes: Partial<DatasetContractInput> = {}) {
   return parseDatasetContract({
@@ -19,12 +19,6 @@ function quakes(format: DatasetContractInput["format"], changes: Partial<Dataset
     quarantine: { maxBadRowRatio: 1 },
     ...changes,
   });
-}
-
-function quarantineOf(result: { deps: { publisher: { events: SluiceEvent[] } } }) {
-  const events = result.deps.publisher.events;
-  expect(events.map((e) => e.type)).toEqual(["sluice.object.quarantined"]);
-  return (events[0] as SluiceEvent<"sluice.object.quarantined">).data;
 }
 
 const FEATURE_COLLECTION = lines(

@@ -1,16 +1,9 @@
 import { gzipSync } from "node:zlib";
-import type { SluiceEvent } from "@sluice/core";
 import { resolveStagingConfig } from "../../src/config";
-import { lines, ordersContract, STAGING_BUCKET, stage } from "../../src/testing/fixtures";
+import { lines, ordersContract, quarantineOf, STAGING_BUCKET, stage } from "../../src/testing/fixtures";
 
 const HEADER = "order_id,customer_id,status,amount,currency,ordered_at,note";
 const MIB = 1024 * 1024;
-
-function quarantineOf(result: { deps: { publisher: { events: SluiceEvent[] } } }) {
-  const events = result.deps.publisher.events;
-  expect(events.map((e) => e.type)).toEqual(["sluice.object.quarantined"]);
-  return (events[0] as SluiceEvent<"sluice.object.quarantined">).data;
-}
 
 /** `members` gzip members of `memberBytes` blank lines each, after a CSV header: a gzip bomb. */
 function gzipBomb(members: number, memberBytes: number): Buffer {

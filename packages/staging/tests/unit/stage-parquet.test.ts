@@ -1,11 +1,18 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
-import { type DatasetContractInput, parseDatasetContract, type SluiceEvent } from "@sluice/core";
+import { type DatasetContractInput, parseDatasetContract } from "@sluice/core";
 import { parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { parquetColumns, readParquetMetadata, readParquetRowGroups } from "../../src/parse/parquet";
 import { stageStream } from "../../src/stage-stream";
-import { RAW_BUCKET, receivedEvent, stage, testDeps, vegaDatasetPath } from "../../src/testing/fixtures";
+import {
+  quarantineOf,
+  RAW_BUCKET,
+  receivedEvent,
+  stage,
+  testDeps,
+  vegaDatasetPath,
+} from "../../src/testing/fixtures";
 
 const KEY = "events/2026/events.parquet";
 
@@ -66,12 +73,6 @@ function eventsParquet(): Buffer {
     ],
   });
   return Buffer.from(file);
-}
-
-function quarantineOf(result: { deps: { publisher: { events: SluiceEvent[] } } }) {
-  const events = result.deps.publisher.events;
-  expect(events.map((e) => e.type)).toEqual(["sluice.object.quarantined"]);
-  return (events[0] as SluiceEvent<"sluice.object.quarantined">).data;
 }
 
 describe("stageStream with Parquet", () => {
