@@ -39,7 +39,11 @@ export function objectBytesFromStore(store: ObjectStore, object: ObjectRef): Obj
         const chunks: Buffer[] = [];
         for await (const chunk of body) chunks.push(chunk as Buffer);
         const bytes = Buffer.concat(chunks);
-        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+        // A large concatenation owns its memory whole: hand it over rather than copy it again.
+        const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+        return (
+          whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+        ) as ArrayBuffer;
       } catch (error) {
         if (error !== null && typeof error === "object") storeFailures.add(error);
         throw error;
