@@ -33,6 +33,12 @@ export interface StagingConfig {
   decompressionRatioFloorBytes: number;
   /** Rows of a Parquet row group handed to the validator between two waits for the staging outputs. */
   parquetBatchRows: number;
+  /**
+   * Compressed bytes of a Parquet row group read at once: a larger group is read in row slices of
+   * about this much (fetching only their pages when the file has an offset index), which bounds
+   * memory whatever size the writer gave its row groups.
+   */
+  parquetReadBytes: number;
   /** Encoded rows (or rejections) batched into one write, in characters: fewer, larger writes are faster. */
   writeChunkChars: number;
   /** gzip level of the staged rows: 1 is fastest, 9 smallest. Staging is transient, so speed wins. */
@@ -58,6 +64,7 @@ export const DEFAULT_STAGING_CONFIG: Readonly<StagingConfig> = Object.freeze({
   maxDecompressionRatio: 200,
   decompressionRatioFloorBytes: 64 * MIB,
   parquetBatchRows: 4096,
+  parquetReadBytes: 4 * MIB,
   writeChunkChars: 64 * 1024,
   gzipLevel: 1,
   streamHighWaterMark: 256 * 1024,

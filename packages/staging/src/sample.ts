@@ -106,18 +106,28 @@ function parseObject(text: string, config: StagingConfig): Record<string, unknow
   }
 }
 
-async function sampleParquet(bytes: ObjectBytes, limit: number): Promise<SampleRecord[]> {
+async function sampleParquet(
+  bytes: ObjectBytes,
+  config: StagingConfig,
+  limit: number,
+): Promise<SampleRecord[]> {
   const metadata = await readParquetMetadata(bytes);
   const names = parquetColumns(metadata);
   const records: SampleRecord[] = [];
-  await readParquetRowGroups(bytes, metadata, names, ({ rowStart, rows, columns }) => {
-    for (let row = 0; row < rows && records.length < limit; row++) {
-      const values: Record<string, unknown> = {};
-      for (const name of names) values[name] = columns.get(name)!.at(row);
-      records.push({ line: rowStart + row + 1, values });
-    }
-    return records.length < limit;
-  });
+  await readParquetRowGroups(
+    bytes,
+    metadata,
+    names,
+    config.parquetReadBytes,
+    ({ rowStart, rows, columns }) => {
+      for (let row = 0; row < rows && records.length < limit; row++) {
+        const values: Record<string, unknown> = {};
+        for (const name of names) values[name] = columns.get(name)!.at(row);
+        records.push({ line: rowStart + row + 1, values });
+      }
+      return records.length < limit;
+    },
+  );
   return records;
 }
 
@@ -139,7 +149,7 @@ export async function readSampleRecords(
   const config = resolveStagingConfig(options.config);
   if (format.type === "parquet") {
     if (!("byteLength" in source)) throw new TypeError("a Parquet sample needs random access (ObjectBytes)");
-    return sampleParquet(source, options.limit);
+    return sampleParquet(source, config, options.limit);
   }
   if ("byteLength" in source) throw new TypeError(`a ${format.type} sample reads a stream`);
   const text = textOf(source, config);

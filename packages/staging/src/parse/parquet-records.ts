@@ -57,21 +57,27 @@ export async function stageParquetRows(
   const sources = fieldSources(contract, parquetColumns(metadata));
   const needed = [...new Set(sources.flatMap((source) => (source ? [source.column] : [])))];
   const values: unknown[] = new Array(sources.length);
-  await readParquetRowGroups(bytes, metadata, needed, async ({ rowStart, rows, columns }) => {
-    const data = sources.map((source) => (source ? columns.get(source.column) : undefined));
-    for (let row = 0; row < rows; row++) {
-      for (let i = 0; i < sources.length; i++) {
-        const raw = data[i]?.at(row);
-        const path = sources[i]?.path;
-        values[i] = path === undefined ? raw : walk(raw, path);
+  await readParquetRowGroups(
+    bytes,
+    metadata,
+    needed,
+    config.parquetReadBytes,
+    async ({ rowStart, rows, columns }) => {
+      const data = sources.map((source) => (source ? columns.get(source.column) : undefined));
+      for (let row = 0; row < rows; row++) {
+        for (let i = 0; i < sources.length; i++) {
+          const raw = data[i]?.at(row);
+          const path = sources[i]?.path;
+          values[i] = path === undefined ? raw : walk(raw, path);
+        }
+        writer.record(values, rowStart + row + 1);
+        if ((row + 1) % config.parquetBatchRows === 0) {
+          signal.throwIfAborted();
+          if (writer.saturated) await writer.drained();
+        }
       }
-      writer.record(values, rowStart + row + 1);
-      if ((row + 1) % config.parquetBatchRows === 0) {
-        signal.throwIfAborted();
-        if (writer.saturated) await writer.drained();
-      }
-    }
-    signal.throwIfAborted();
-    return true;
-  });
+      signal.throwIfAborted();
+      return true;
+    },
+  );
 }

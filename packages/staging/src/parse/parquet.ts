@@ -166,9 +166,9 @@ class PagedColumn implements ParquetColumnValues {
   }
 }
 
-/** One row group's columns. */
+/** The columns of one row group, or of a slice of one. */
 export interface ParquetRowGroup {
-  /** 0-based index in the file of the group's first row. */
+  /** 0-based index in the file of the first row. */
   rowStart: number;
   rows: number;
   /** Column name → its values in this group. */
@@ -176,9 +176,9 @@ export interface ParquetRowGroup {
 }
 
 /**
- * Reads the row groups of a Parquet file one at a time (memory holds one row group's chunks
- * and values) and hands each to `onGroup`, which may wait (backpressure) or return `false` to
- * stop. Only `columns` (top-level names) are read. Top-level DECIMAL columns stored as integers or
+ * Reads the rows of a Parquet file a row group at a time, a group of more than `readBytes`
+ * compressed bytes in row slices of about that much (memory holds one slice's chunks and
+ * values), and hands each to `onGroup`, which may wait (backpressure) or return `false` to stop. Only `columns` (top-level names) are read. Top-level DECIMAL columns stored as integers or
  * fixed bytes come out as exact decimal text; 64-bit integers as text; dates and timestamps as ISO
  * text (`PARQUET_PARSERS`). A file hyparquet cannot read fails as `malformed-parquet`.
  */
@@ -186,6 +186,7 @@ export async function readParquetRowGroups(
   bytes: ObjectBytes,
   metadata: FileMetaData,
   columns: readonly string[],
+  readBytes: number,
   onGroup: (group: ParquetRowGroup) => Promise<boolean | undefined> | boolean | undefined,
 ): Promise<void> {
   // Decimals hyparquet would turn into floats are read as their stored integers and formatted exactly.
@@ -197,35 +198,48 @@ export async function readParquetRowGroups(
     return { ...element, converted_type: undefined, logical_type: undefined };
   });
   const exact: FileMetaData = { ...metadata, schema };
-  let rowStart = 0;
+  const wanted = new Set(columns);
+  let groupStart = 0;
   for (const group of metadata.row_groups) {
-    const rows = Number(group.num_rows);
-    const chunks = new Map<string, ColumnData[]>();
-    try {
-      await parquetRead({
-        file: bytes,
-        metadata: exact,
-        columns: [...columns],
-        rowStart,
-        rowEnd: rowStart + rows,
-        compressors: COMPRESSORS,
-        parsers: PARQUET_PARSERS,
-        onChunk: (chunk) => {
-          const list = chunks.get(chunk.columnName) ?? [];
-          list.push(chunk);
-          chunks.set(chunk.columnName, list);
-        },
-      });
-    } catch (error) {
-      throw explainParquetError(error);
+    const groupRows = Number(group.num_rows);
+    // A large group is read in row slices: with the file's offset index only their pages are
+    // fetched and decoded, so memory holds a slice, not the group.
+    const compressed = group.columns
+      .filter((chunk) => wanted.has(chunk.meta_data?.path_in_schema[0] ?? ""))
+      .reduce((sum, chunk) => sum + Number(chunk.meta_data?.total_compressed_size ?? 0), 0);
+    const slices = Math.max(1, Math.ceil(compressed / readBytes));
+    const sliceRows = Math.ceil(groupRows / slices);
+    for (let start = 0; start < groupRows; start += sliceRows) {
+      const rowStart = groupStart + start;
+      const rows = Math.min(sliceRows, groupRows - start);
+      const chunks = new Map<string, ColumnData[]>();
+      try {
+        await parquetRead({
+          file: bytes,
+          metadata: exact,
+          columns: [...columns],
+          rowStart,
+          rowEnd: rowStart + rows,
+          useOffsetIndex: true,
+          compressors: COMPRESSORS,
+          parsers: PARQUET_PARSERS,
+          onChunk: (chunk) => {
+            const list = chunks.get(chunk.columnName) ?? [];
+            list.push(chunk);
+            chunks.set(chunk.columnName, list);
+          },
+        });
+      } catch (error) {
+        throw explainParquetError(error);
+      }
+      const values = new Map<string, ParquetColumnValues>();
+      for (const name of columns) {
+        const scale = scales.get(name);
+        const convert = scale === undefined ? parquetValue : (raw: unknown) => decimalValue(raw, scale);
+        values.set(name, new PagedColumn(chunks.get(name) ?? [], rowStart, convert));
+      }
+      if ((await onGroup({ rowStart, rows, columns: values })) === false) return;
     }
-    const values = new Map<string, ParquetColumnValues>();
-    for (const name of columns) {
-      const scale = scales.get(name);
-      const convert = scale === undefined ? parquetValue : (raw: unknown) => decimalValue(raw, scale);
-      values.set(name, new PagedColumn(chunks.get(name) ?? [], rowStart, convert));
-    }
-    if ((await onGroup({ rowStart, rows, columns: values })) === false) return;
-    rowStart += rows;
+    groupStart += groupRows;
   }
 }

@@ -93,6 +93,19 @@ describe("stageStream with Parquet", () => {
     expect(result.rejects()).toEqual([{ line: 3, field: "id", reason: "required value is missing" }]);
   });
 
+  it("stages the same rows when each row group is read in slices of one row", async () => {
+    // act
+    const whole = await stage(eventsContract(), eventsParquet(), { key: KEY });
+    const sliced = await stage(eventsContract(), eventsParquet(), {
+      key: KEY,
+      config: { parquetReadBytes: 1 },
+    });
+
+    // assert
+    expect(sliced.rows()).toBe(whole.rows());
+    expect(sliced.rejects()).toEqual(whole.rejects());
+  });
+
   it("reads the object by byte ranges, never whole", async () => {
     // prepare
     const deps = testDeps();
@@ -184,13 +197,19 @@ describe("readParquetRowGroups on vega-datasets flights-3m.parquet (Polars, ZSTD
 
     // act
     const groups: { rowStart: number; rows: number; first: unknown[][] }[] = [];
-    await readParquetRowGroups(bytes, metadata, columns, ({ rowStart, rows, columns: values }) => {
-      const first = Array.from({ length: 1000 }, (_, row) =>
-        columns.map((name) => values.get(name)!.at(row)),
-      );
-      groups.push({ rowStart, rows, first });
-      return false;
-    });
+    await readParquetRowGroups(
+      bytes,
+      metadata,
+      columns,
+      64 * 1024 * 1024,
+      ({ rowStart, rows, columns: values }) => {
+        const first = Array.from({ length: 1000 }, (_, row) =>
+          columns.map((name) => values.get(name)!.at(row)),
+        );
+        groups.push({ rowStart, rows, first });
+        return false;
+      },
+    );
 
     // assert
     expect(columns).toEqual(["date", "delay", "distance", "origin", "destination"]);
