@@ -24,7 +24,7 @@ import { resolveStagingConfig, type StagingConfig } from "./config";
 import { decompressByContent } from "./decode/compression";
 import { validateUtf8 } from "./decode/utf8";
 import { csvParser } from "./parse/csv";
-import { jsonParser } from "./parse/json-array";
+import { jsonParser } from "./parse/json";
 import { fixedWidthParser, ndjsonParser } from "./parse/lines";
 import { type ObjectBytes, objectBytesFromStore } from "./parse/parquet";
 import { stageParquetRows } from "./parse/parquet-records";

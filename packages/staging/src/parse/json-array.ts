@@ -1,13 +1,7 @@
 import { StringDecoder } from "node:string_decoder";
-import { type DatasetContract, QuarantineError } from "@sluice/core";
-import type { StagingConfig } from "../config";
+import { QuarantineError } from "@sluice/core";
 import { QUARANTINE_REASONS } from "../reasons";
-import type { RecordSink } from "../staging-writer";
-import { JSON_CHAR, jsonRecordHandler } from "./json-records";
-import type { RecordParser } from "./record-parser";
-
-/** A contract's JSON format. */
-export type JsonFormat = Extract<DatasetContract["format"], { type: "json" }>;
+import { JSON_CHAR } from "./json-records";
 
 const { quote: QUOTE, backslash: BACKSLASH, openBrace: OPEN_BRACE, closeBrace: CLOSE_BRACE } = JSON_CHAR;
 const { openBracket: OPEN_BRACKET, closeBracket: CLOSE_BRACKET, comma: COMMA, colon: COLON } = JSON_CHAR;
@@ -330,30 +324,4 @@ export async function readJsonArray(
 
 function missingRecords(records: string, step: string, cursor: JsonCursor): QuarantineError {
   return wrongFormat(`no records array at "${records}": the object has no member "${step}"`, cursor.line);
-}
-
-/**
- * A JSON {@link RecordParser}: each element of the records array ({@link readJsonArray}) is one
- * record, handled as an NDJSON line is (`jsonRecordHandler`: fields by name or dot path, a
- * non-object or a record nested past `maxJsonDepth` rejected), at the line where it starts.
- */
-export function jsonParser(
-  contract: DatasetContract,
-  format: JsonFormat,
-  sink: RecordSink,
-  config: StagingConfig,
-): RecordParser {
-  const record = jsonRecordHandler(contract, sink, config);
-  const options = { records: format.records, maxRecordChars: config.maxRecordChars };
-  return {
-    stages: [
-      // The byte stages before this one wait for the staging outputs, so records never pile up.
-      (source: AsyncIterable<Buffer>) =>
-        readJsonArray(source, options, (text, line) => {
-          record(text, line);
-          return true;
-        }),
-    ],
-    explain: (error) => error,
-  };
 }
