@@ -10,7 +10,8 @@ export interface TransformDeps extends StageDeps {
 
 /**
  * The transform phase for one `sluice.object.received` event: reads the object (the exact
- * version the event names) from the store and stages it with {@link stageStream}. An object gone
+ * version the event names) from the store and stages it with {@link stageStream} (Parquet by
+ * byte ranges, the rest as one stream). An object gone
  * from the store quarantines with the store's reason; other store errors throw for a retry.
  */
 export async function transformObject(
@@ -18,6 +19,9 @@ export async function transformObject(
   deps: TransformDeps,
 ): Promise<StageOutcome> {
   const contract = deps.registry.get(event.data.dataset);
+  // Parquet is read footer first, by byte ranges of the same object: no body to open.
+  if (contract.format.type === "parquet")
+    return stageStream({ event, contract, producer: "transform" }, deps);
   const { bucket, key, versionId } = event.data.object;
   let body: Readable;
   try {

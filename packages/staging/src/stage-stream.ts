@@ -24,7 +24,10 @@ import { resolveStagingConfig, type StagingConfig } from "./config";
 import { decompressByContent } from "./decode/compression";
 import { validateUtf8 } from "./decode/utf8";
 import { csvParser } from "./parse/csv";
+import { jsonParser } from "./parse/json";
 import { fixedWidthParser, ndjsonParser } from "./parse/lines";
+import { type ObjectBytes, objectBytesFromStore } from "./parse/parquet";
+import { stageParquetRows } from "./parse/parquet-records";
 import type { RecordParser } from "./parse/record-parser";
 import { QUARANTINE_REASONS } from "./reasons";
 import { type StagedRowsDigest, StagingWriter } from "./staging-writer";
@@ -38,8 +41,14 @@ export interface StageParams {
   event: SluiceEvent<"sluice.object.received">;
   /** The dataset contract rows are validated against. */
   contract: DatasetContract;
-  /** The object's content (gzip or not: it is detected by its magic bytes). */
-  body: Readable;
+  /**
+   * The object's content (gzip or not: it is detected by its magic bytes). Parquet, read footer
+   * first, ignores it and reads `bytes` instead; without a body a text format opens the object
+   * (the event's version) from `deps.store`.
+   */
+  body?: Readable;
+  /** Random access to the object, for Parquet; default: ranged GETs of the event's object from `deps.store`. */
+  bytes?: ObjectBytes;
   /** Parses `body` in this format instead of the contract's (the legacy program writes CSV). */
   format?: FormatSpec;
   /**
@@ -87,7 +96,7 @@ export type StageOutcome =
 
 function recordParserFor(
   contract: DatasetContract,
-  format: FormatSpec,
+  format: Exclude<FormatSpec, { type: "parquet" }>,
   writer: StagingWriter,
   config: StagingConfig,
 ): RecordParser {
@@ -99,12 +108,7 @@ function recordParserFor(
     case "fixed-width":
       return fixedWidthParser(contract, format, writer, config);
     case "json":
-    case "parquet":
-      throw new QuarantineError(
-        QUARANTINE_REASONS.wrongFormat,
-        `the ${format.type} reader is not part of this build`,
-        { format: format.type },
-      );
+      return jsonParser(contract, format, writer, config);
   }
 }
 
@@ -138,7 +142,7 @@ function sourceOf(producer: Producer): string {
  * cannot tell which phase staged a run.
  */
 export async function stageStream(params: StageParams, deps: StageDeps): Promise<StageOutcome> {
-  const { event, contract, body, producer } = params;
+  const { event, contract, producer } = params;
   const { runId, object, route } = event.data;
   if (event.data.dataset !== contract.name) {
     throw new ContractError(`event is for dataset ${event.data.dataset}, contract is ${contract.name}`, {
@@ -151,7 +155,7 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
   const format = params.format ?? contract.format;
   const keys = stagingKeysOf(contract.name, runId);
   const writer = new StagingWriter(contract, compileRowValidator(contract), config);
-  const parser = recordParserFor(contract, format, writer, config);
+  const parser = format.type === "parquet" ? undefined : recordParserFor(contract, format, writer, config);
   const context = { runId, dataset: contract.name, object: formatObjectRef(object), producer };
   const counts = (): StageCounts => ({
     rows: writer.counts.staged + writer.counts.rejected,
@@ -172,23 +176,41 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
 
   let rows: StagedRowsDigest;
   try {
-    await pipeline(
-      body,
-      decompressByContent({ highWaterMark: config.streamHighWaterMark }),
-      validateUtf8,
-      async function* waitForOutputs(source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          if (writer.saturated) await writer.drained();
-          yield chunk;
-        }
-      },
-      ...(parser.stages as [never]),
-      { signal: stopParsing.signal },
-    );
+    if (parser === undefined) {
+      params.body?.destroy();
+      const bytes = params.bytes ?? objectBytesFromStore(deps.store, object);
+      await stageParquetRows(contract, bytes, writer, config, stopParsing.signal);
+    } else {
+      const body =
+        params.body ??
+        (await deps.store.get(
+          object.bucket,
+          object.key,
+          object.versionId ? { versionId: object.versionId } : {},
+        ));
+      await pipeline(
+        body,
+        decompressByContent({
+          highWaterMark: config.streamHighWaterMark,
+          maxDecompressedBytes: config.maxDecompressedBytes,
+          maxDecompressionRatio: config.maxDecompressionRatio,
+          ratioFloorBytes: config.decompressionRatioFloorBytes,
+        }),
+        validateUtf8,
+        async function* waitForOutputs(source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            if (writer.saturated) await writer.drained();
+            yield chunk;
+          }
+        },
+        ...(parser.stages as [never]),
+        { signal: stopParsing.signal },
+      );
+    }
     writer.end();
     rows = await upload;
   } catch (caught) {
-    const error = parser.explain(caught);
+    const error = parser ? parser.explain(caught) : caught;
     // From here on an upload failing is our doing, not the store's.
     abandoned = true;
     writer.abort(error instanceof Error ? error : new Error(String(error)));

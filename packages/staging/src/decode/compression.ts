@@ -33,13 +33,46 @@ function isZlibError(error: unknown): error is Error & { code: string } {
 export interface DecompressOptions {
   /** Buffer size of the gunzip stream. */
   highWaterMark: number;
+  /** Most bytes gzip content may expand to. */
+  maxDecompressedBytes: number;
+  /** Largest decompressed / compressed ratio, checked once past {@link ratioFloorBytes}. */
+  maxDecompressionRatio: number;
+  /** Decompressed bytes below which the ratio is not checked. */
+  ratioFloorBytes: number;
+}
+
+/** The quarantine of gzip content that expands past a limit of `options`, or undefined while within them. */
+function expansionProblem(
+  compressed: number,
+  decompressed: number,
+  options: DecompressOptions,
+): QuarantineError | undefined {
+  const details = { compressedBytes: compressed, decompressedBytes: decompressed };
+  if (decompressed > options.maxDecompressedBytes) {
+    return new QuarantineError(
+      QUARANTINE_REASONS.decompressionLimit,
+      `gzip content expands past maxDecompressedBytes (${options.maxDecompressedBytes} bytes): ` +
+        `${decompressed} bytes from the first ${compressed} compressed bytes`,
+      { ...details, limit: "maxDecompressedBytes" },
+    );
+  }
+  if (decompressed > options.ratioFloorBytes && decompressed > compressed * options.maxDecompressionRatio) {
+    return new QuarantineError(
+      QUARANTINE_REASONS.decompressionLimit,
+      `gzip content expands more than maxDecompressionRatio (${options.maxDecompressionRatio}:1): ` +
+        `${decompressed} bytes from the first ${compressed} compressed bytes`,
+      { ...details, limit: "maxDecompressionRatio" },
+    );
+  }
+  return undefined;
 }
 
 /**
  * A pipeline stage that yields the object's content, gunzipped when its first bytes are the gzip
  * magic number (1f 8b) whatever its name or Content-Encoding says. Binary kinds a contract can
  * never read (zip, Parquet, …) fail as a `wrong-format` {@link QuarantineError}, data that starts
- * like gzip but does not decompress as `corrupt-gzip`.
+ * like gzip but does not decompress as `corrupt-gzip`, and gzip content that expands past
+ * `maxDecompressedBytes` or `maxDecompressionRatio` as `decompression-limit`, as soon as it does.
  */
 export function decompressByContent(options: DecompressOptions) {
   return async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
@@ -83,8 +116,16 @@ export function decompressByContent(options: DecompressOptions) {
     const gunzip = createGunzip({ highWaterMark: options.highWaterMark } as ZlibOptions);
     // pipeline (not pipe) so an error of the source, e.g. a dropped connection, reaches the reader.
     pipeline(Readable.from(content(), { objectMode: false }), gunzip, () => {});
+    let decompressed = 0;
     try {
-      for await (const chunk of gunzip) yield chunk as Buffer;
+      for await (const chunk of gunzip) {
+        decompressed += (chunk as Buffer).length;
+        // Checked per chunk, so a bomb stops one buffer past the limit, never expanded whole.
+        // bytesWritten counts the compressed bytes zlib has consumed, not those queued for it.
+        const problem = expansionProblem(gunzip.bytesWritten, decompressed, options);
+        if (problem) throw problem;
+        yield chunk as Buffer;
+      }
     } catch (error) {
       if (isZlibError(error)) {
         throw new QuarantineError(

@@ -13,7 +13,7 @@ import type { RecordParser } from "./record-parser";
 export type CsvFormat = Extract<DatasetContract["format"], { type: "csv" }>;
 
 /** Line breaks (CRLF, LF or a lone CR) inside the values of one record. */
-function countLineBreaks(record: readonly string[]): number {
+export function countLineBreaks(record: readonly string[]): number {
   let breaks = 0;
   for (const value of record) {
     // Two native scans rule out almost every value; only values with a break are walked.
@@ -34,7 +34,8 @@ function countLineBreaks(record: readonly string[]): number {
  * Maps parsed CSV records onto contract fields and tracks the physical line each starts on.
  *
  * The header is matched by name (`field.source ?? field.name`, in any order; extra columns are
- * ignored); a required field without a column fails the object as `missing-column`. Lines are
+ * ignored); a required field without a column fails the object as `missing-column`, a name
+ * given to two columns (blank names aside) as `duplicate-column`. Lines are
  * counted here rather than taken from csv-parse, which counts a CRLF inside quotes as two lines
  * and builds an info object per record: a record starts on the line after the previous one
  * ends, and spans the line breaks inside its values. Blank lines arrive as one empty field and
@@ -102,6 +103,14 @@ class CsvRecordMapper {
   }
   #readHeader(header: string[]): void {
     const names = header.map((name) => name.trim());
+    const repeated = [...new Set(names.filter((name, i) => name !== "" && names.indexOf(name) !== i))];
+    if (repeated.length > 0) {
+      throw new QuarantineError(
+        QUARANTINE_REASONS.duplicateColumn,
+        `CSV header names column${repeated.length > 1 ? "s" : ""} ${repeated.join(", ")} more than once`,
+        { repeated, header: names },
+      );
+    }
     const columns = this.#contract.fields.map((field) => names.indexOf(field.source ?? field.name));
     const missing = this.#contract.fields.filter((field, i) => field.required && columns[i]! < 0);
     if (missing.length > 0) {

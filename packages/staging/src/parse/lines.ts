@@ -3,13 +3,13 @@ import { type DatasetContract, QuarantineError } from "@sluice/core";
 import type { StagingConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
+import { jsonRecordHandler } from "./json-records";
 import type { RecordParser } from "./record-parser";
 
 /** A contract's fixed-width format. */
 export type FixedWidthFormat = Extract<DatasetContract["format"], { type: "fixed-width" }>;
 
 const BOM = "\uFEFF";
-const MAX_QUOTED_LINE = 200;
 
 /** Handles one line (without its line break) found at 1-based `line`. */
 type LineHandler = (text: string, line: number) => void;
@@ -60,10 +60,6 @@ function lineStages(handle: LineHandler, config: StagingConfig): RecordParser["s
   ];
 }
 
-function quoted(text: string): string {
-  return text.length > MAX_QUOTED_LINE ? `${text.slice(0, MAX_QUOTED_LINE)}…` : text;
-}
-
 function isBlank(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -73,38 +69,18 @@ function isBlank(text: string): boolean {
 }
 
 /**
- * An NDJSON {@link RecordParser}: one JSON object per line, its members matched to contract
- * fields by name (`field.source ?? field.name`). A line that is not valid JSON, or not an object,
- * is a rejection with field `(row)`; blank lines are skipped.
+ * An NDJSON {@link RecordParser}: one JSON object per line, its fields read by name or dot path
+ * (`field.source ?? field.name`). A line that is not valid JSON, not an object, or nested deeper
+ * than `maxJsonDepth` is a rejection with field `(row)`; blank lines are skipped.
  */
 export function ndjsonParser(
   contract: DatasetContract,
   sink: RecordSink,
   config: StagingConfig,
 ): RecordParser {
-  const keys = contract.fields.map((field) => field.source ?? field.name);
-  const values: unknown[] = new Array(keys.length);
+  const record = jsonRecordHandler(contract, sink, config);
   const handle: LineHandler = (text, line) => {
-    if (isBlank(text)) return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      sink.reject({
-        line,
-        field: "(row)",
-        reason: `invalid JSON: ${(error as Error).message}`,
-        value: quoted(text),
-      });
-      return;
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      sink.reject({ line, field: "(row)", reason: "not a JSON object", value: quoted(text) });
-      return;
-    }
-    const record = parsed as Record<string, unknown>;
-    for (let i = 0; i < keys.length; i++) values[i] = record[keys[i]!];
-    sink.record(values, line);
+    if (!isBlank(text)) record(text, line);
   };
   return { stages: lineStages(handle, config), explain: (error) => error };
 }

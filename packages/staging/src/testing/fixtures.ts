@@ -2,6 +2,7 @@
  * Test fixtures of staging (tests only: `@sluice/staging/testing`), shared with the producers'
  * own tests: the shipped contracts, received events, in-memory ports and a `stage` helper.
  */
+import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import {
   createEvent,
@@ -123,7 +124,36 @@ export async function stage(
   };
 }
 
+/** The data of the one `sluice.object.quarantined` event a staging run published; throws when it published anything else. */
+export function quarantineOf(result: StagedResult): SluiceEvent<"sluice.object.quarantined">["data"] {
+  const events = result.deps.publisher.events;
+  if (events.length !== 1 || events[0]!.type !== "sluice.object.quarantined")
+    throw new Error(
+      `expected one object.quarantined event, got ${events.map((e) => e.type).join(", ") || "none"}`,
+    );
+  return (events[0] as SluiceEvent<"sluice.object.quarantined">).data;
+}
+
 /** Lines joined with `eol`, ending with it. */
 export function lines(eol: string, ...rows: string[]): string {
   return rows.map((row) => `${row}${eol}`).join("");
+}
+
+/** A small deterministic random generator, so a generated test case replays from its seed. */
+export function seededRandom(seed: number) {
+  let state = seed;
+  const next = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  return {
+    int: (n: number) => Math.floor(next() * n),
+    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
+  };
+}
+
+/** The path of a file of the npm package vega-datasets (a devDependency: real public data, never copied into the repo). */
+export function vegaDatasetPath(file: string): string {
+  // The package exports only its build, whose folder sits beside `data/`.
+  return join(dirname(require.resolve("vega-datasets")), "..", "data", file);
 }

@@ -2,6 +2,7 @@ import { CsvError } from "csv-parse";
 import { parse } from "csv-parse/sync";
 import { DEFAULT_STAGING_CONFIG, type StagingConfig } from "../../src/config";
 import { type CsvFormat, readCsv } from "../../src/parse/csv";
+import { seededRandom as random } from "../../src/testing/fixtures";
 
 /** What csv-parse alone (the reader before papaparse) makes of `text`: records, then its error code. */
 function reference(text: string, format: CsvFormat, config: StagingConfig) {
@@ -45,19 +46,6 @@ async function actual(text: string, cuts: number[], format: CsvFormat, config: S
     if (!(error instanceof CsvError)) throw error;
     return { records, error: error.code };
   }
-}
-
-/** A small deterministic generator, so a failure replays. */
-function random(seed: number) {
-  let state = seed;
-  const next = () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-  return {
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
-  };
 }
 
 const COMMA: CsvFormat = { type: "csv", delimiter: ",", quote: '"', header: true };
