@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { timeoutOption, withAwsOptions } from "./command-options";
+import { contractValidate } from "./commands/contract-validate";
 import { demo } from "./commands/demo";
 import { dlqList } from "./commands/dlq-list";
 import { dlqRedrive } from "./commands/dlq-redrive";
@@ -53,6 +54,12 @@ function declareCommands(io: CliIo, setExit: (code: ExitCode) => void): Command 
         "Postgres to load into (default: embedded PGlite in <state-dir>/pglite)",
       ).env("DATABASE_URL"),
     )
+    .addOption(
+      new Option(
+        "--contracts <dir>",
+        "folder of dataset contracts to run with (default: packages/datasets/contracts of this checkout)",
+      ).env("SLUICE_CONTRACTS_DIR"),
+    )
     .option("-v, --verbose", "print the phases' JSON logs and the container tasks' output", false)
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
     .exitOverride()
@@ -65,10 +72,16 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
     );
   /** Runs `handler` with its options and this run's context; its exit code becomes the CLI's. */
   const dispatch = async <O>(handler: CommandHandler<O>, options: O, flags: { json?: boolean } = {}) => {
-    const opts = program.opts<{ stateDir: string; databaseUrl?: string; verbose: boolean }>();
+    const opts = program.opts<{
+      stateDir: string;
+      databaseUrl?: string;
+      contracts?: string;
+      verbose: boolean;
+    }>();
     const globals: GlobalOptions = {
       stateDir: resolve(opts.stateDir),
       ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+      ...(opts.contracts ? { contractsDir: resolve(opts.contracts) } : {}),
       verbose: opts.verbose,
     };
     setExit(await handler(options, { io, globals, reporter: createReporter(io, Boolean(flags.json)) }));
@@ -201,6 +214,23 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
         opts,
       ),
   );
+
+  const contract = program
+    .command("contract")
+    .description(
+      "dataset contracts: validate a folder of them, infer one from a file, check a file against one",
+    );
+  contract
+    .command("validate")
+    .description("validate every contract of a folder and list every problem of every file (exit 2 if any)")
+    .argument(
+      "[dir]",
+      "the folder (default: --contracts, SLUICE_CONTRACTS_DIR, or packages/datasets/contracts)",
+    )
+    .option("--json", "print JSON")
+    .action((dir: string | undefined, opts: { json?: boolean }) =>
+      dispatch(contractValidate, dir !== undefined ? { dir } : {}, opts),
+    );
 
   program
     .command("sql")
