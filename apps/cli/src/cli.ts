@@ -1,10 +1,11 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
-import { timeoutOption, withAwsOptions } from "./command-options";
+import { parseCount, timeoutOption, withAwsOptions } from "./command-options";
 import { contractValidate } from "./commands/contract-validate";
 import { demo } from "./commands/demo";
 import { dlqList } from "./commands/dlq-list";
 import { dlqRedrive } from "./commands/dlq-redrive";
+import { DEFAULT_REJECTS_LIMIT, rejects } from "./commands/rejects";
 import { type ReplayState, replay } from "./commands/replay";
 import { run } from "./commands/run";
 import { sql } from "./commands/sql";
@@ -132,6 +133,27 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
       which: string | undefined,
       opts: AwsOptions & { aws?: boolean; dataset?: string; since?: string; json?: boolean },
     ) => dispatch(status, { ...opts, ...(which !== undefined ? { which } : {}) }, opts),
+  );
+
+  withAwsOptions(
+    program
+      .command("rejects")
+      .description(
+        "the rejected rows of a run: line, field, reason and value, from the transform and the loader (locally, or in a deployed environment)",
+      )
+      .argument("<key-or-run-id>", "an object key (its latest run), a key prefix ending in /, or a run id")
+      .option(
+        "--staging-bucket <bucket>",
+        "the deployed staging bucket (default: the stack's staging_bucket output)",
+      )
+      .addOption(
+        new Option("--limit <n>", "list at most this many rejected rows per run (0: all)")
+          .argParser(parseCount)
+          .default(DEFAULT_REJECTS_LIMIT),
+      )
+      .option("--json", "print JSON"),
+  ).action((which: string, opts: AwsOptions & { aws?: boolean; limit: number; json?: boolean }) =>
+    dispatch(rejects, { ...opts, which }, opts),
   );
 
   program
