@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { parseCount, timeoutOption, withAwsOptions } from "./command-options";
+import { contractCheck } from "./commands/contract-check";
 import { contractValidate } from "./commands/contract-validate";
 import { demo } from "./commands/demo";
 import { dlqList } from "./commands/dlq-list";
@@ -38,6 +39,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   } catch (error) {
     return reportFailure(error, io);
   }
+}
+
+/** The options named in `keys` that were given (exactOptionalPropertyTypes: absent, not undefined). */
+function definedOf<O extends object, K extends keyof O>(opts: O, keys: readonly K[]): Partial<Pick<O, K>> {
+  const given: Partial<Pick<O, K>> = {};
+  for (const key of keys) if (opts[key] !== undefined) given[key] = opts[key];
+  return given;
 }
 
 /** The command line: each command's arguments and options, mapped onto its handler's options. */
@@ -252,6 +260,23 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
     .option("--json", "print JSON")
     .action((dir: string | undefined, opts: { json?: boolean }) =>
       dispatch(contractValidate, dir !== undefined ? { dir } : {}, opts),
+    );
+
+  contract
+    .command("check")
+    .description(
+      "dry run: stage a file with the transform's code into memory; rows read, rows that would load, rejects by reason, quarantine (exit 3 if any row is rejected or the file quarantined)",
+    )
+    .argument("<file>", "the file to check")
+    .option("--contract <file>", "check against this contract file")
+    .option("--dataset <name>", "check against this dataset's contract")
+    .option(
+      "--key <key>",
+      "the raw key the file would have (default: the contract's prefix + the file's name)",
+    )
+    .option("--json", "print JSON")
+    .action((file: string, opts: { contract?: string; dataset?: string; key?: string; json?: boolean }) =>
+      dispatch(contractCheck, { file, ...definedOf(opts, ["contract", "dataset", "key"]) }, opts),
     );
 
   program
