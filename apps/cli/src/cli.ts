@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { parseCount, timeoutOption, withAwsOptions } from "./command-options";
 import { contractCheck } from "./commands/contract-check";
+import { contractInfer } from "./commands/contract-infer";
 import { contractValidate } from "./commands/contract-validate";
 import { demo } from "./commands/demo";
 import { dlqList } from "./commands/dlq-list";
@@ -16,6 +17,7 @@ import { watch } from "./commands/watch";
 import type { CommandHandler, GlobalOptions } from "./context";
 import { reportFailure } from "./errors";
 import { EXIT, type ExitCode } from "./exit-codes";
+import { DEFAULT_INFER_OPTIONS } from "./infer/infer-contract";
 import type { CliIo } from "./io";
 import { createReporter } from "./report/reporter";
 import type { AwsOptions } from "./status/aws-sources";
@@ -260,6 +262,28 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
     .option("--json", "print JSON")
     .action((dir: string | undefined, opts: { json?: boolean }) =>
       dispatch(contractValidate, dir !== undefined ? { dir } : {}, opts),
+    );
+
+  contract
+    .command("infer")
+    .description(
+      "read a sample of a file and propose a contract (format, types and their formats, nulls, enums, key) with a note for each guess",
+    )
+    .argument("<file>", "a CSV/TSV, JSON, NDJSON or Parquet file (gzip too)")
+    .option("--name <name>", "the dataset name (default: the file's name)")
+    .addOption(
+      new Option("--sample-bytes <n>", "how much of the content to read")
+        .argParser(parseCount)
+        .default(DEFAULT_INFER_OPTIONS.sampleBytes),
+    )
+    .option("--out <file>", "write the contract to this file (e.g. packages/datasets/contracts/<name>.json)")
+    .option("--json", "print the contract and the notes as one JSON document")
+    .action((file: string, opts: { name?: string; sampleBytes: number; out?: string; json?: boolean }) =>
+      dispatch(
+        contractInfer,
+        { file, sampleBytes: opts.sampleBytes, ...definedOf(opts, ["name", "out"]) },
+        opts,
+      ),
     );
 
   contract
