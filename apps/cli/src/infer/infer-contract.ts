@@ -41,7 +41,6 @@ export function identifierOf(text: string): string {
     .replace(/^_+|_+$/g, "");
   if (name === "") name = "column";
   if (/^[0-9]/.test(name)) name = `c_${name}`;
-  if (name.startsWith("_sluice_")) name = `x${name}`;
   return name.slice(0, 63);
 }
 
@@ -81,8 +80,8 @@ function unique(columns: readonly SampledColumn[], rows: number): boolean {
 
 /**
  * A candidate primary key, unique and non-null in the sample: an id-like column (`id`, `…_id`,
- * `code`, …), else an integer, date or timestamp column, else a text or integer column of few
- * values with a date or timestamp column (`symbol` + `date`).
+ * `code`, …), else a date or timestamp column (a time series), else a text or integer column of
+ * few values with a date or timestamp column (`symbol` + `date`).
  */
 function guessPrimaryKey(
   fields: readonly { name: string; column: SampledColumn; guess: ColumnGuess }[],
@@ -91,7 +90,12 @@ function guessPrimaryKey(
   if (rows < 2) return undefined;
   const keyable = fields.filter((f) => f.guess.field.required && KEY_TYPES.has(f.guess.field.type));
   const single = keyable
-    .filter((f) => idRank(f.name) < ID_LIKE.length || f.guess.field.type !== "string")
+    .filter(
+      (f) =>
+        idRank(f.name) < ID_LIKE.length ||
+        f.guess.field.type === "date" ||
+        f.guess.field.type === "timestamp",
+    )
     .sort((a, b) => idRank(a.name) - idRank(b.name))
     .find((f) => unique([f.column], rows));
   if (single)
