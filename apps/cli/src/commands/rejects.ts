@@ -118,6 +118,7 @@ export function rejectsText(run: RunStatus, rejects: RunRejects): string[] {
     );
     return lines;
   }
+  if (rejects.rejections.length === 0 && rejects.loaderUnlisted === 0) lines.push("  no rejected rows");
   if (rejects.rejections.length > 0)
     lines.push(
       formatTable(
