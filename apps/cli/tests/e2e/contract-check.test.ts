@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { EXIT } from "../../src";
 import type { DryRunReport } from "../../src/dry-run/stage-dry-run";
-import { cliWith, E2E_TEST_TIMEOUT_MS, tempStateDir, writeContracts } from "../support/harness";
+import {
+  cliWith,
+  E2E_TEST_TIMEOUT_MS,
+  folderGlobals,
+  tempStateDir,
+  writeContracts,
+} from "../support/harness";
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 
@@ -28,14 +34,7 @@ describe("sluice contract check", () => {
   let cleanup: () => Promise<void>;
   const contracts = () => join(root, "contracts");
   const stateDir = () => join(root, "state");
-  const cli = cliWith(() => [
-    "--state-dir",
-    stateDir(),
-    "--database-url",
-    join(stateDir(), "pglite"),
-    "--contracts",
-    contracts(),
-  ]);
+  const cli = cliWith(() => folderGlobals(root, join(stateDir(), "pglite")));
   const file = (name: string) => join(root, "data", "shipments", name);
 
   beforeEach(async () => {

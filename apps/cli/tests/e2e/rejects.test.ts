@@ -4,6 +4,7 @@ import { EXIT, type RunStatus } from "../../src";
 import {
   cliWith,
   E2E_TEST_TIMEOUT_MS,
+  folderGlobals,
   tempStateDir,
   testDatabases,
   writeContracts,
@@ -39,14 +40,7 @@ describe.each(testDatabases("rejects"))("sluice rejects on $kind", (database) =>
   let root: string;
   let cleanup: () => Promise<void>;
   let databaseUrl: string;
-  const cli = cliWith(() => [
-    "--state-dir",
-    join(root, "state"),
-    "--database-url",
-    databaseUrl,
-    "--contracts",
-    join(root, "contracts"),
-  ]);
+  const cli = cliWith(() => folderGlobals(root, databaseUrl));
 
   beforeEach(async () => {
     ({ dir: root, cleanup } = await tempStateDir());

@@ -7,7 +7,7 @@ import { parse } from "csv-parse/sync";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { EXIT } from "../../src";
 import type { DryRunReport } from "../../src/dry-run/stage-dry-run";
-import { cliWith, E2E_TEST_TIMEOUT_MS, tempStateDir, testDatabases } from "../support/harness";
+import { cliWith, E2E_TEST_TIMEOUT_MS, folderGlobals, tempStateDir, testDatabases } from "../support/harness";
 
 jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 
@@ -161,14 +161,7 @@ describe.each(testDatabases("vega"))("onboarding public files: infer â†’ check â
   let cleanup: () => Promise<void>;
   let databaseUrl: string;
   const contracts = () => join(root, "contracts");
-  const cli = cliWith(() => [
-    "--state-dir",
-    join(root, "state"),
-    "--database-url",
-    databaseUrl,
-    "--contracts",
-    contracts(),
-  ]);
+  const cli = cliWith(() => folderGlobals(root, databaseUrl));
   const inferred = new Map<string, { contract: DatasetContractInput; notes: string[] }>();
   const checked = new Map<string, { code: number; report: DryRunReport }>();
   let ran: { code: number; err: string };

@@ -149,3 +149,15 @@ export async function writeContracts(
   for (const contract of contracts)
     await writeFile(join(dir, `${contract.name}.json`), JSON.stringify(contract, null, 2));
 }
+
+/** The global options of a test's folder: state in `<root>/state`, `databaseUrl`, contracts in `<root>/contracts`. */
+export function folderGlobals(root: string, databaseUrl: string): string[] {
+  return [
+    "--state-dir",
+    join(root, "state"),
+    "--database-url",
+    databaseUrl,
+    "--contracts",
+    join(root, "contracts"),
+  ];
+}
