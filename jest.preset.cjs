@@ -10,6 +10,11 @@ module.exports = {
       { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } },
     ],
   },
+  // The Parquet reader and writer ship as ES modules only: compile them for Jest's CommonJS runtime
+  // like our own sources (pnpm keeps them under node_modules/.pnpm/<name>@<version>/node_modules/).
+  transformIgnorePatterns: [
+    "/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(hyparquet|hyparquet-compressors|hyparquet-writer|hysnappy|fzstd)/)",
+  ],
   testMatch: ["<rootDir>/tests/**/*.test.ts"],
   moduleFileExtensions: ["ts", "js", "json", "cjs", "mjs"],
   // A time limit is a deadline against hangs, not a speed test. Jest's 5 s default failed
