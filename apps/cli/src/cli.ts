@@ -1,9 +1,13 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
-import { timeoutOption, withAwsOptions } from "./command-options";
+import { parseCount, timeoutOption, withAwsOptions } from "./command-options";
+import { contractCheck } from "./commands/contract-check";
+import { contractInfer } from "./commands/contract-infer";
+import { contractValidate } from "./commands/contract-validate";
 import { demo } from "./commands/demo";
 import { dlqList } from "./commands/dlq-list";
 import { dlqRedrive } from "./commands/dlq-redrive";
+import { DEFAULT_REJECTS_LIMIT, rejects } from "./commands/rejects";
 import { type ReplayState, replay } from "./commands/replay";
 import { run } from "./commands/run";
 import { sql } from "./commands/sql";
@@ -13,6 +17,7 @@ import { watch } from "./commands/watch";
 import type { CommandHandler, GlobalOptions } from "./context";
 import { reportFailure } from "./errors";
 import { EXIT, type ExitCode } from "./exit-codes";
+import { DEFAULT_INFER_OPTIONS } from "./infer/infer-contract";
 import type { CliIo } from "./io";
 import { createReporter } from "./report/reporter";
 import type { AwsOptions } from "./status/aws-sources";
@@ -38,6 +43,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   }
 }
 
+/** The options named in `keys` that were given (exactOptionalPropertyTypes: absent, not undefined). */
+function definedOf<O extends object, K extends keyof O>(opts: O, keys: readonly K[]): Partial<Pick<O, K>> {
+  const given: Partial<Pick<O, K>> = {};
+  for (const key of keys) if (opts[key] !== undefined) given[key] = opts[key];
+  return given;
+}
+
 /** The command line: each command's arguments and options, mapped onto its handler's options. */
 function declareCommands(io: CliIo, setExit: (code: ExitCode) => void): Command {
   const program = new Command("sluice")
@@ -53,6 +65,12 @@ function declareCommands(io: CliIo, setExit: (code: ExitCode) => void): Command 
         "Postgres to load into (default: embedded PGlite in <state-dir>/pglite)",
       ).env("DATABASE_URL"),
     )
+    .addOption(
+      new Option(
+        "--contracts <dir>",
+        "folder of dataset contracts to run with (default: packages/datasets/contracts of this checkout)",
+      ).env("SLUICE_CONTRACTS_DIR"),
+    )
     .option("-v, --verbose", "print the phases' JSON logs and the container tasks' output", false)
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
     .exitOverride()
@@ -65,10 +83,16 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
     );
   /** Runs `handler` with its options and this run's context; its exit code becomes the CLI's. */
   const dispatch = async <O>(handler: CommandHandler<O>, options: O, flags: { json?: boolean } = {}) => {
-    const opts = program.opts<{ stateDir: string; databaseUrl?: string; verbose: boolean }>();
+    const opts = program.opts<{
+      stateDir: string;
+      databaseUrl?: string;
+      contracts?: string;
+      verbose: boolean;
+    }>();
     const globals: GlobalOptions = {
       stateDir: resolve(opts.stateDir),
       ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+      ...(opts.contracts ? { contractsDir: resolve(opts.contracts) } : {}),
       verbose: opts.verbose,
     };
     setExit(await handler(options, { io, globals, reporter: createReporter(io, Boolean(flags.json)) }));
@@ -119,6 +143,27 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
       which: string | undefined,
       opts: AwsOptions & { aws?: boolean; dataset?: string; since?: string; json?: boolean },
     ) => dispatch(status, { ...opts, ...(which !== undefined ? { which } : {}) }, opts),
+  );
+
+  withAwsOptions(
+    program
+      .command("rejects")
+      .description(
+        "the rejected rows of a run: line, field, reason and value, from the transform and the loader (locally, or in a deployed environment)",
+      )
+      .argument("<key-or-run-id>", "an object key (its latest run), a key prefix ending in /, or a run id")
+      .option(
+        "--staging-bucket <bucket>",
+        "the deployed staging bucket (default: the stack's staging_bucket output)",
+      )
+      .addOption(
+        new Option("--limit <n>", "list at most this many rejected rows per run (0: all)")
+          .argParser(parseCount)
+          .default(DEFAULT_REJECTS_LIMIT),
+      )
+      .option("--json", "print JSON"),
+  ).action((which: string, opts: AwsOptions & { aws?: boolean; limit: number; json?: boolean }) =>
+    dispatch(rejects, { ...opts, which }, opts),
   );
 
   program
@@ -201,6 +246,62 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
         opts,
       ),
   );
+
+  const contract = program
+    .command("contract")
+    .description(
+      "dataset contracts: validate a folder of them, infer one from a file, check a file against one",
+    );
+  contract
+    .command("validate")
+    .description("validate every contract of a folder and list every problem of every file (exit 2 if any)")
+    .argument(
+      "[dir]",
+      "the folder (default: --contracts, SLUICE_CONTRACTS_DIR, or packages/datasets/contracts)",
+    )
+    .option("--json", "print JSON")
+    .action((dir: string | undefined, opts: { json?: boolean }) =>
+      dispatch(contractValidate, dir !== undefined ? { dir } : {}, opts),
+    );
+
+  contract
+    .command("infer")
+    .description(
+      "read a sample of a file and propose a contract (format, types and their formats, nulls, enums, key) with a note for each guess",
+    )
+    .argument("<file>", "a CSV/TSV, JSON, NDJSON or Parquet file (gzip too)")
+    .option("--name <name>", "the dataset name (default: the file's name)")
+    .addOption(
+      new Option("--sample-bytes <n>", "how much of the content to read")
+        .argParser(parseCount)
+        .default(DEFAULT_INFER_OPTIONS.sampleBytes),
+    )
+    .option("--out <file>", "write the contract to this file (e.g. packages/datasets/contracts/<name>.json)")
+    .option("--json", "print the contract and the notes as one JSON document")
+    .action((file: string, opts: { name?: string; sampleBytes: number; out?: string; json?: boolean }) =>
+      dispatch(
+        contractInfer,
+        { file, sampleBytes: opts.sampleBytes, ...definedOf(opts, ["name", "out"]) },
+        opts,
+      ),
+    );
+
+  contract
+    .command("check")
+    .description(
+      "dry run: stage a file with the transform's code into memory; rows read, rows that would load, rejects by reason, quarantine (exit 3 if any row is rejected or the file quarantined)",
+    )
+    .argument("<file>", "the file to check")
+    .option("--contract <file>", "check against this contract file")
+    .option("--dataset <name>", "check against this dataset's contract")
+    .option(
+      "--key <key>",
+      "the raw key the file would have (default: the contract's prefix + the file's name)",
+    )
+    .option("--json", "print JSON")
+    .action((file: string, opts: { contract?: string; dataset?: string; key?: string; json?: boolean }) =>
+      dispatch(contractCheck, { file, ...definedOf(opts, ["contract", "dataset", "key"]) }, opts),
+    );
 
   program
     .command("sql")

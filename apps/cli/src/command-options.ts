@@ -20,6 +20,13 @@ export function parseSeconds(value: string): number {
   return seconds * 1000;
 }
 
+/** Parses a whole number option (`--limit`, `--sample-bytes`): 0 or more. */
+export function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isSafeInteger(count) || count < 0) throw new ConfigError(`${value} is not a whole number`);
+  return count;
+}
+
 /** The options that point a read command at a deployed environment instead of the state directory. */
 export function withAwsOptions(command: Command): Command {
   return command

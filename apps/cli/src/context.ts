@@ -7,6 +7,8 @@ export interface GlobalOptions {
   /** The state directory, absolute. */
   stateDir: string;
   databaseUrl?: string;
+  /** The folder of dataset contracts (`--contracts`, `SLUICE_CONTRACTS_DIR`), absolute; default: the repository's. */
+  contractsDir?: string;
   verbose?: boolean;
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError } from "@sluice/core";
+import { ConfigError, ContractError } from "@sluice/core";
 import { UnloadRefusedError } from "@sluice/loader";
 import { CommanderError } from "commander";
 import { EXIT, type ExitCode } from "./exit-codes";
@@ -19,7 +19,8 @@ export class CliError extends Error {
 /**
  * The exit code of a failure, by its class: a {@link CliError} carries its own; another runtime
  * holding the state directory is `busy`; a core `ConfigError` (a bad option value, a missing
- * setting) and a command line commander refuses are `usage` (asking for help is `ok`); an unload
+ * setting), a `ContractError` (contracts that do not validate: its message names every problem)
+ * and a command line commander refuses are `usage` (asking for help is `ok`); an unload
  * the loader refuses is `notFound` for a run the ledger does not know and `refused` otherwise;
  * anything else is an unexpected `error`.
  */
@@ -27,7 +28,7 @@ export function exitCodeOfError(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof StateDirectoryInUseError) return EXIT.busy;
   if (error instanceof UnloadRefusedError) return error.code === "unknown-run" ? EXIT.notFound : EXIT.refused;
-  if (error instanceof ConfigError) return EXIT.usage;
+  if (error instanceof ConfigError || error instanceof ContractError) return EXIT.usage;
   if (error instanceof CommanderError) {
     const asked = ["commander.helpDisplayed", "commander.help", "commander.version"];
     return asked.includes(error.code) ? EXIT.ok : EXIT.usage;

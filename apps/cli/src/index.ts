@@ -1,5 +1,6 @@
 export { DEFAULT_STATE_DIR, runCli } from "./cli";
 export { samplesDir } from "./commands/demo";
+export { collectRejects, type RunWithRejects } from "./commands/rejects";
 export type { CommandContext, CommandHandler, GlobalOptions } from "./context";
 export { CliError, exitCodeOfError } from "./errors";
 export { EXIT, type ExitCode, exitCodeOfRuns } from "./exit-codes";
@@ -46,3 +47,10 @@ export {
   type RunStatus,
   type StatusSources,
 } from "./status/object-status";
+export {
+  type RejectionSource,
+  type RunRejection,
+  type RunRejects,
+  readRunRejects,
+} from "./status/run-rejects";
+export { selectRuns } from "./status/select-runs";

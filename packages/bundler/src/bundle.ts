@@ -69,9 +69,14 @@ export function datasetContractsDir(): string {
   return join(dirname(require.resolve("@sluice/datasets")), "..", "contracts");
 }
 
+/**
+ * Copies the contracts into a clean `target`: a contract renamed or removed since the last build
+ * must not survive beside the bundle (an `--outfile` bundle's folder is not cleaned otherwise).
+ */
 async function copyContracts(target: string): Promise<string[]> {
   const source = datasetContractsDir();
   const names = (await readdir(source)).filter((name) => name.endsWith(".json")).sort();
+  await rm(target, { recursive: true, force: true });
   await mkdir(target, { recursive: true });
   for (const name of names) await copyFile(join(source, name), join(target, name));
   return names;

@@ -1,14 +1,26 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { type DatasetRegistry, ENV, loadDatasetRegistry } from "@sluice/core";
+import { dirname, join } from "node:path";
+import { ContractError, DatasetRegistry, ENV } from "@sluice/core";
+import { checkContractsDir, formatContractProblems } from "./check-contracts";
+
+export {
+  type ContractProblem,
+  type ContractsCheck,
+  checkContractsDir,
+  exampleKey,
+  formatContractProblems,
+} from "./check-contracts";
 
 /** The folder holding this deployment's dataset contracts (`*.json`) in the repository. */
 export const contractsDir: string = join(__dirname, "..", "contracts");
 
+/** Where the contracts folder is inside a checkout of the repository. */
+const REPOSITORY_CONTRACTS_PATH = join("packages", "datasets", "contracts");
+
 /**
  * Where the running code finds the contracts: `SLUICE_CONTRACTS_DIR` when set; else the
- * `contracts/` folder the bundler copies beside a bundle (Lambda zip, container image, CLI
- * `dist/`) — inside a bundle `__dirname` is the bundle's own folder; else this package's.
+ * `contracts/` folder the bundler copies beside a bundle (Lambda zip, container image) — inside
+ * a bundle `__dirname` is the bundle's own folder; else this package's.
  */
 export function resolveContractsDir(env: NodeJS.ProcessEnv = process.env): string {
   const configured = env[ENV.contractsDir];
@@ -17,7 +29,35 @@ export function resolveContractsDir(env: NodeJS.ProcessEnv = process.env): strin
   return existsSync(besideBundle) ? besideBundle : contractsDir;
 }
 
-/** The registry of this deployment's contracts, read from `dir` (default {@link resolveContractsDir}). */
+/**
+ * The contracts the local runtime (the `sluice` CLI) runs with: `SLUICE_CONTRACTS_DIR` when set;
+ * else, when the running code sits in a checkout of the repository (the CLI's bundle in
+ * `apps/cli/dist` too), the repository's own `packages/datasets/contracts`, so a contract
+ * written or changed there takes effect at the next run without a rebuild; else
+ * {@link resolveContractsDir}'s answer.
+ */
+export function resolveLocalContractsDir(env: NodeJS.ProcessEnv = process.env, from = __dirname): string {
+  const configured = env[ENV.contractsDir];
+  if (configured) return configured;
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, REPOSITORY_CONTRACTS_PATH);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return resolveContractsDir(env);
+  }
+}
+
+/**
+ * The registry of the contracts in `dir` (default {@link resolveContractsDir}).
+ * @throws ContractError naming every problem of every file (`context.problems`), not the first.
+ */
 export function loadRegistry(dir: string = resolveContractsDir()): DatasetRegistry {
-  return loadDatasetRegistry(dir);
+  const check = checkContractsDir(dir);
+  if (check.problems.length > 0) {
+    const lines = formatContractProblems(check.problems);
+    throw new ContractError(
+      `${lines.length} problem${lines.length > 1 ? "s" : ""} in the dataset contracts of ${dir}:\n  ${lines.join("\n  ")}`,
+      { dir, problems: check.problems },
+    );
+  }
+  return new DatasetRegistry(check.contracts.map((c) => c.contract));
 }

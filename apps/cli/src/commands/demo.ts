@@ -35,7 +35,7 @@ export const demo: CommandHandler<DemoOptions> = async ({ timeoutMs }, context) 
     string,
     RunState
   >;
-  const files = await filesToIngest([join(samples, "raw")]);
+  const { files } = await filesToIngest([join(samples, "raw")]);
   reporter.say(
     `Loading ${files.length} sample files into ${globals.databaseUrl ? "Postgres" : "the embedded Postgres (PGlite)"}…`,
   );

@@ -1,9 +1,9 @@
 import type { CommandHandler } from "../context";
 import { CliError } from "../errors";
 import { EXIT, exitCodeOfRuns } from "../exit-codes";
-import { problemLines, runsTable } from "../report/runs-text";
+import { problemLines, rejectsHint, runsTable } from "../report/runs-text";
 import { runtimeRunStatuses } from "../status/local-status";
-import { filesToIngest, ingestFiles } from "./support/files";
+import { filesToIngest, ingestFiles, skippedSummary } from "./support/files";
 import { followWithProgress, withRuntime } from "./support/runtime-session";
 
 /** Options of `sluice run`. */
@@ -17,11 +17,14 @@ export interface RunOptions {
 
 /**
  * `sluice run`: ingests files into the raw bucket and waits until they are through (without
- * paths: resumes what an earlier run left unfinished), then prints each run.
+ * paths: resumes what an earlier run left unfinished), then prints each run. What a folder holds
+ * that is not data (`.DS_Store`, `.git`, editor swap files) is skipped and counted on stderr.
  */
 export const run: CommandHandler<RunOptions> = async ({ paths, prefix, timeoutMs }, context) => {
   const { reporter } = context;
-  const files = await filesToIngest(paths, prefix);
+  const { files, skipped } = await filesToIngest(paths, prefix, { skipDir: context.globals.stateDir });
+  const skippedLine = skippedSummary(skipped);
+  if (skippedLine) reporter.note(skippedLine);
   if (paths.length > 0 && files.length === 0) throw new CliError("no files to ingest", EXIT.usage);
   const since = new Date().toISOString();
   return withRuntime(context, async (runtime, interrupted) => {
@@ -37,7 +40,11 @@ export const run: CommandHandler<RunOptions> = async ({ paths, prefix, timeoutMs
     const runs = (await runtimeRunStatuses(runtime, since)).filter(
       (r) => paths.length === 0 || runIds.has(r.runId),
     );
-    reporter.result({ outcome, runs }, () => [runsTable(runs), ...problemLines(runs)]);
+    reporter.result({ outcome, runs, skipped }, () => [
+      runsTable(runs),
+      ...problemLines(runs),
+      ...rejectsHint(runs),
+    ]);
     if (outcome === "timeout") return EXIT.timeout;
     if (outcome === "interrupted") return EXIT.attention;
     return exitCodeOfRuns(runs);

@@ -1,11 +1,10 @@
-import { isRunId } from "@sluice/core";
 import type { CommandHandler } from "../context";
 import { CliError } from "../errors";
 import { EXIT, exitCodeOfRuns } from "../exit-codes";
-import { describeRun, problemLines, runsTable } from "../report/runs-text";
+import { describeRun, problemLines, rejectsHint, runsTable } from "../report/runs-text";
 import { type AwsOptions, readDeployedStatus, wantsAws } from "../status/aws-sources";
 import { readLocalStatus } from "../status/local-status";
-import { latestRunPerObject } from "../status/object-status";
+import { selectRuns } from "../status/select-runs";
 
 /** Options of `sluice status`. */
 export interface StatusOptions extends AwsOptions {
@@ -32,15 +31,7 @@ export const status: CommandHandler<StatusOptions> = async (options, { globals, 
     ? await readDeployedStatus(options, { ...globals, note })
     : await readLocalStatus({ ...globals, ...(since ? { since } : {}) }, note);
   if (dataset) runs = runs.filter((run) => run.dataset === dataset);
-  if (which !== undefined && isRunId(which)) {
-    runs = runs.filter((run) => run.runId === which);
-  } else {
-    // A key (or key prefix) is not narrowed by isRunId: a key can look like anything.
-    const key: string | undefined = options.which;
-    if (key !== undefined)
-      runs = runs.filter((run) => run.key === key || (key.endsWith("/") && run.key.startsWith(key)));
-    runs = latestRunPerObject(runs);
-  }
+  runs = selectRuns(runs, which);
   if (which !== undefined && runs.length === 0) {
     reporter.result(runs, () => undefined);
     throw new CliError(`no run known for ${which}`, EXIT.notFound);
@@ -48,7 +39,7 @@ export const status: CommandHandler<StatusOptions> = async (options, { globals, 
   reporter.result(runs, () => {
     if (runs.length === 0) return "no objects yet: try `sluice demo` or `sluice run <files>`";
     if (which !== undefined && runs.length <= 3) return runs.map(describeRun);
-    return [runsTable(runs), ...problemLines(runs)];
+    return [runsTable(runs), ...problemLines(runs), ...rejectsHint(runs)];
   });
   return exitCodeOfRuns(runs);
 };

@@ -38,7 +38,8 @@ export const watch: CommandHandler<WatchOptions> = async ({ dir, prefix, interva
       stopped = true;
     });
     while (!stopped) {
-      for (const file of await filesToIngest([dir], prefix)) {
+      const { files } = await filesToIngest([dir], prefix, { skipDir: context.globals.stateDir });
+      for (const file of files) {
         const info = await stat(file.path).catch(() => undefined);
         if (!info) continue;
         const signature = `${info.size}:${info.mtimeMs}`;

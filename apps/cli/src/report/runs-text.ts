@@ -20,6 +20,21 @@ export function problemLines(runs: readonly RunStatus[]): string[] {
     .map((run) => `${run.state} ${run.key}: ${run.message ?? run.reason}`);
 }
 
+/** Rows of a run's latest attempt that the transform and the loader rejected, together. */
+export function rejectedRows(run: RunStatus): number {
+  return (run.rows?.rejected ?? 0) + (run.load?.rejected ?? 0);
+}
+
+/** Under a table: where to see the rejected rows, when some run has any. */
+export function rejectsHint(runs: readonly RunStatus[]): string[] {
+  const withRejects = runs.filter((run) => rejectedRows(run) > 0);
+  if (withRejects.length === 0) return [];
+  const example = withRejects.length === 1 ? `'${withRejects[0]!.key}'` : "<key|run-id>";
+  return [
+    `${withRejects.length} object(s) have rejected rows: \`sluice rejects ${example}\` lists their line, field, reason and value`,
+  ];
+}
+
 /** The per-object summary table. */
 export function runsTable(runs: readonly RunStatus[]): string {
   return formatTable(
@@ -34,7 +49,7 @@ export function runsTable(runs: readonly RunStatus[]): string {
       run.load && run.state === "loaded"
         ? String(run.load.alreadyLoaded ? 0 : run.load.inserted + run.load.updated)
         : "-",
-      run.rows ? String(run.rows.rejected + (run.load?.rejected ?? 0)) : "-",
+      run.rows ? String(rejectedRows(run)) : "-",
       formatMs(run.durations.stageMs),
       formatMs(run.durations.loadMs),
     ]),
@@ -56,6 +71,10 @@ export function describeRun(run: RunStatus): string {
   if (run.rows)
     lines.push(
       `  rows       ${run.rows.total} read, ${run.rows.staged} staged, ${run.rows.rejected} rejected`,
+    );
+  if (rejectedRows(run) > 0)
+    lines.push(
+      `  rejects    ${rejectedRows(run)} row(s) rejected: \`sluice rejects ${run.runId}\` lists line, field, reason and value`,
     );
   if (run.load) lines.push(`  loaded     ${loadText(run.load)}`);
   if (run.load?.skipped) lines.push(`  skipped    ${run.load.skipped.message}`);

@@ -11,7 +11,7 @@ import {
   type Logger,
   parseEvent,
 } from "@sluice/core";
-import { loadRegistry, resolveContractsDir } from "@sluice/datasets";
+import { loadRegistry, resolveLocalContractsDir } from "@sluice/datasets";
 import { createLauncherHandler } from "@sluice/legacy-wrapper";
 import { createListenerHandler } from "@sluice/listener";
 import { createLoaderHandler, createLoadTarget, isServerUrl } from "@sluice/loader";
@@ -51,7 +51,10 @@ export interface LocalRuntimeOptions {
    * Default: `DATABASE_URL`, else `<stateDir>/pglite`.
    */
   databaseUrl?: string;
-  /** Folder of dataset contracts. Default: `SLUICE_CONTRACTS_DIR`, else the shipped contracts. */
+  /**
+   * Folder of dataset contracts. Default: `SLUICE_CONTRACTS_DIR`, else the repository's
+   * `packages/datasets/contracts` (read at every start: no rebuild after a change).
+   */
   contractsDir?: string;
   /** The legacy wrapper's container entrypoint. Default: `apps/legacy-wrapper/dist/entrypoint.mjs`. */
   legacyEntrypoint?: string;
@@ -130,7 +133,9 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
   const layout = localStateLayout(stateDir);
   const settings = resolvePipelineSettings(options.settings);
   const databaseUrl = options.databaseUrl ?? (process.env[ENV.databaseUrl] || layout.pgliteDir);
-  const contractsDir = options.contractsDir ?? resolveContractsDir();
+  const contractsDir = options.contractsDir ?? resolveLocalContractsDir();
+  // First, before anything is opened: bad contracts fail the start naming every problem.
+  const registry = loadRegistry(contractsDir);
   const logLevel = options.logLevel ?? "SILENT";
   const taskLog = await openTaskLog(stateDir, options.onTaskOutput);
 
@@ -220,7 +225,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     taskLog,
     target,
     publisher,
-    registry: loadRegistry(contractsDir),
+    registry,
     loaderLogger: createLogger("loader", { level: logLevel }),
   };
 }

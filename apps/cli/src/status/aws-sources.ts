@@ -28,6 +28,8 @@ export interface AwsStatusLocation {
   deadLetterQueueUrls: Record<string, string>;
   /** Or find them: every queue whose name starts with this and ends with `-dlq`. */
   deadLetterQueuePrefix?: string;
+  /** The staging bucket, where each run's rejects files are (`staging_bucket`). */
+  stagingBucket?: string;
 }
 
 /** The command line options that point the CLI at a deployed environment. */
@@ -43,6 +45,8 @@ export interface AwsOptions {
   region?: string;
   dlqUrl?: string[];
   dlqPrefix?: string;
+  /** The staging bucket (default: the outputs' `staging_bucket`). */
+  stagingBucket?: string;
 }
 
 /** True when any option asks for the deployed environment instead of the local state directory. */
@@ -59,6 +63,8 @@ export function locationFromOutputs(outputs: unknown): Partial<AwsStatusLocation
   const location: Partial<AwsStatusLocation> = {};
   const archive = outputValue("events_archive_url");
   if (typeof archive === "string") location.archive = parseArchiveUrl(archive);
+  const stagingBucket = outputValue("staging_bucket");
+  if (typeof stagingBucket === "string") location.stagingBucket = stagingBucket;
   const region = outputValue("region");
   if (typeof region === "string") location.region = region;
   const queues = outputValue("dead_letter_queue_urls");
@@ -94,6 +100,8 @@ export async function resolveAwsLocation(options: AwsOptions): Promise<AwsStatus
   const region = options.region ?? fromOutputs.region;
   if (region) location.region = region;
   if (options.dlqPrefix) location.deadLetterQueuePrefix = options.dlqPrefix;
+  const stagingBucket = options.stagingBucket ?? fromOutputs.stagingBucket;
+  if (stagingBucket) location.stagingBucket = stagingBucket;
   return location;
 }
 
@@ -205,10 +213,16 @@ export async function deployedDeadLetterQueues(options: AwsOptions): Promise<Sqs
  */
 export async function readDeployedStatus(
   options: AwsOptions & { since?: string },
-  reading: { databaseUrl?: string; verbose?: boolean; note: (text: string) => void },
+  reading: {
+    databaseUrl?: string;
+    verbose?: boolean;
+    note: (text: string) => void;
+    /** Where to read, when already resolved from `options`. */
+    location?: AwsStatusLocation;
+  },
 ): Promise<RunStatus[]> {
   const { note } = reading;
-  const location = await resolveAwsLocation(options);
+  const location = reading.location ?? (await resolveAwsLocation(options));
   const clients = createAwsClients(location.region);
   let target: LoadTarget | undefined;
   if (reading.databaseUrl && isServerUrl(reading.databaseUrl)) {

@@ -12,6 +12,9 @@ export type RunState =
   | "dead-lettered"
   | "unloaded";
 
+/** The name of the loader's rejects file beside a run's staged files (`apps/loader` load-rejects.ts). */
+export const LOAD_REJECTS_FILE = "load-rejects.ndjson";
+
 /** States that need a person (or a replay / redrive). */
 export const BAD_STATES: ReadonlySet<RunState> = new Set(["quarantined", "failed", "dead-lettered"]);
 
@@ -38,6 +41,11 @@ export interface RunStatus {
   earlierLoadedRunId?: string;
   rows?: { total: number; staged: number; rejected: number };
   load?: LoadView;
+  /**
+   * The loader's rejections of the latest attempt (`load-rejects.ndjson` in the staging bucket),
+   * when it rejected rows; the transform's are always at the run's `rejects.ndjson`.
+   */
+  loadRejectsKey?: string;
   /** What `sluice unload` took out. */
   unload?: { table: string; deleted: number };
   /** The ledger's row for the run, when the database was readable. */
@@ -200,6 +208,7 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
     case "sluice.object.received":
       delete run.reason;
       delete run.message;
+      delete run.loadRejectsKey;
       break;
     case "sluice.object.staged": {
       const staged = event.data as EventData<"sluice.object.staged">;
@@ -222,6 +231,7 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
         reloaded: loaded.reloaded ?? false,
         ...(loaded.skipped ? { skipped: loaded.skipped } : {}),
       };
+      if (loaded.loadRejectsKey) run.loadRejectsKey = loaded.loadRejectsKey;
       run.durations.loadMs = elapsed(run.times.staged, event.time);
       break;
     }
@@ -231,6 +241,8 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
       run.message = quarantined.message;
       run.firstRejections = quarantined.firstRejections;
       if (quarantined.counts) run.rows = rowsOf(quarantined.counts);
+      // The loader quarantines a run whose table refused too many rows: its rejects are its own file.
+      if (quarantined.rejectsKey?.endsWith(LOAD_REJECTS_FILE)) run.loadRejectsKey = quarantined.rejectsKey;
       run.durations.stageMs = elapsed(run.times.received, event.time);
       break;
     }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLoadTarget } from "@sluice/loader";
@@ -9,6 +9,7 @@ import {
   type LocalRuntime,
   type LocalRuntimeOptions,
   type RunState,
+  runCli,
   samplesDir,
   startLocalRuntime,
 } from "../../src";
@@ -122,3 +123,41 @@ export function bufferIo(): CliIo & { stdout: string[]; stderr: string[] } {
 
 /** Sample rows per table after every sample loaded once. */
 export const SAMPLE_TABLE_ROWS = { orders: 20 + 15 + 18 + 5, customers: 11, ledger_entries: 8 } as const;
+
+/** What one `sluice` command line printed and exited with. */
+export interface CliOutcome {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs `sluice` command lines in-process with `globals` (state dir, database, contracts) in front. */
+export function cliWith(globals: () => readonly string[]): (...args: string[]) => Promise<CliOutcome> {
+  return async (...args) => {
+    const io = bufferIo();
+    const code = await runCli([...globals(), ...args], io);
+    return { code, out: io.stdout.join("\n"), err: io.stderr.join("\n") };
+  };
+}
+
+/** Writes each contract to `<dir>/<name>.json`. */
+export async function writeContracts(
+  dir: string,
+  ...contracts: ({ name: string } & Record<string, unknown>)[]
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const contract of contracts)
+    await writeFile(join(dir, `${contract.name}.json`), JSON.stringify(contract, null, 2));
+}
+
+/** The global options of a test's folder: state in `<root>/state`, `databaseUrl`, contracts in `<root>/contracts`. */
+export function folderGlobals(root: string, databaseUrl: string): string[] {
+  return [
+    "--state-dir",
+    join(root, "state"),
+    "--database-url",
+    databaseUrl,
+    "--contracts",
+    join(root, "contracts"),
+  ];
+}

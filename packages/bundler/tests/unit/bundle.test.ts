@@ -1,6 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yauzl from "yauzl";
@@ -34,6 +42,12 @@ function zipEntries(path: string): Promise<ZipEntryInfo[]> {
   });
 }
 
+/** The contract files of `@sluice/datasets`, whatever they are. */
+const shippedContracts = () =>
+  readdirSync(datasetContractsDir())
+    .filter((name) => name.endsWith(".json"))
+    .sort();
+
 const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 /** Runs `script` as an ES module in a fresh node process and parses what it prints. */
@@ -62,13 +76,16 @@ describe("bundle", () => {
     expect(result.file).toBe(join(outdir, "fn", "index.mjs"));
     expect(code.startsWith(ESM_BANNER)).toBe(true);
     expect(result.bytes).toBe(Buffer.byteLength(code));
-    expect(result.contracts).toEqual(["customers.json", "ledger.json", "orders.json"]);
+    expect(result.contracts).toEqual(shippedContracts());
+    expect(result.contracts).toContain("orders.json");
     expect(existsSync(join(outdir, "fn", "contracts", "orders.json"))).toBe(true);
     expect(result.zip).toBe(join(outdir, "fn.zip"));
     expect(await zipEntries(result.zip!)).toEqual([
-      { name: "contracts/customers.json", mtime: expect.any(String), mode: 0o644 },
-      { name: "contracts/ledger.json", mtime: expect.any(String), mode: 0o644 },
-      { name: "contracts/orders.json", mtime: expect.any(String), mode: 0o644 },
+      ...shippedContracts().map((name) => ({
+        name: `contracts/${name}`,
+        mtime: expect.any(String),
+        mode: 0o644,
+      })),
       { name: "index.mjs", mtime: expect.any(String), mode: 0o644 },
     ]);
   });
@@ -98,6 +115,22 @@ describe("bundle", () => {
 
     expect(sha256(second.zip!)).toBe(firstHash);
     expect(new Set((await zipEntries(second.zip!)).map((e) => e.mtime)).size).toBe(1);
+  });
+
+  it("leaves no contract of an earlier build beside an --outfile bundle", async () => {
+    const outfile = join(outdir, "cli", "tool.cjs");
+    mkdirSync(join(outdir, "cli", "contracts"), { recursive: true });
+    writeFileSync(join(outdir, "cli", "contracts", "renamed-since.json"), "{}");
+
+    const result = await bundle({
+      entry: join(FIXTURES, "handler.ts"),
+      name: "tool",
+      outfile,
+      contracts: true,
+    });
+
+    expect(readdirSync(join(outdir, "cli", "contracts")).sort()).toEqual(shippedContracts());
+    expect(result.contracts).toEqual(shippedContracts());
   });
 
   it("writes a single CommonJS file and no zip in --outfile mode", async () => {

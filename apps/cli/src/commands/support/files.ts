@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
-import { basename, join, relative, sep } from "node:path";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { CliError } from "../../errors";
 import { EXIT } from "../../exit-codes";
 import type { IngestedObject, LocalRuntime } from "../../runtime/local-runtime";
@@ -11,13 +11,47 @@ export interface FileToIngest {
   key: string;
 }
 
+/** A file a folder holds that is not ingested, and why. */
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+/** The files to ingest, and those of the folders that are not. */
+export interface IngestSelection {
+  files: FileToIngest[];
+  skipped: SkippedFile[];
+}
+
+/**
+ * What a folder holds that is not data, by name: version-control folders, the files operating
+ * systems and editors leave beside real ones. Every other file is ingested, dot-files too.
+ */
+const NOT_DATA: readonly { test: (name: string, isDirectory: boolean) => boolean; reason: string }[] = [
+  { test: (name, dir) => dir && [".git", ".hg", ".svn"].includes(name), reason: "version-control folder" },
+  { test: (name) => name === ".DS_Store" || name.startsWith("._"), reason: "macOS folder metadata" },
+  { test: (name) => name === "Thumbs.db" || name === "desktop.ini", reason: "Windows folder metadata" },
+  {
+    test: (name) =>
+      /^\..*\.sw[a-p]$/.test(name) || name.endsWith("~") || name.startsWith(".#") || /^#.*#$/.test(name),
+    reason: "editor swap, backup or lock file",
+  },
+];
+
 /**
  * The files named by `paths`: a directory contributes every file below it, keyed by its path
  * relative to that directory (so `samples/orders/a.csv` in `samples` is `orders/a.csv`); a file
- * is keyed by its name. `prefix` is put in front of every key.
+ * is keyed by its name. `prefix` is put in front of every key. Below a folder, what is not data
+ * (`.git`, `.DS_Store`, editor swap files, the state directory `skipDir`) is skipped and listed
+ * with its reason; dot-files otherwise are ingested like any file. A file named itself is
+ * always ingested.
  */
-export async function filesToIngest(paths: readonly string[], prefix = ""): Promise<FileToIngest[]> {
-  const found: FileToIngest[] = [];
+export async function filesToIngest(
+  paths: readonly string[],
+  prefix = "",
+  options: { skipDir?: string } = {},
+): Promise<IngestSelection> {
+  const selection: IngestSelection = { files: [], skipped: [] };
   for (const path of paths) {
     let info: Awaited<ReturnType<typeof stat>>;
     try {
@@ -26,27 +60,44 @@ export async function filesToIngest(paths: readonly string[], prefix = ""): Prom
       throw new CliError(`${path}: no such file or directory`, EXIT.usage);
     }
     if (info.isDirectory()) {
-      for (const file of await walk(path)) {
-        found.push({ path: file, key: prefix + relative(path, file).split(sep).join("/") });
+      for (const file of await walk(path, selection.skipped, options.skipDir)) {
+        selection.files.push({ path: file, key: prefix + relative(path, file).split(sep).join("/") });
       }
     } else {
-      found.push({ path, key: prefix + basename(path) });
+      selection.files.push({ path, key: prefix + basename(path) });
     }
   }
-  return found;
+  return selection;
 }
 
-async function walk(dir: string): Promise<string[]> {
+async function walk(dir: string, skipped: SkippedFile[], skipDir: string | undefined): Promise<string[]> {
   const files: string[] = [];
   for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
     a.name.localeCompare(b.name),
   )) {
-    if (entry.name.startsWith(".")) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await walk(path)));
+    const isDirectory = entry.isDirectory();
+    const notData = NOT_DATA.find((rule) => rule.test(entry.name, isDirectory));
+    if (notData) skipped.push({ path, reason: notData.reason });
+    else if (isDirectory && skipDir !== undefined && resolve(path) === skipDir)
+      skipped.push({ path, reason: "the state directory" });
+    else if (isDirectory) files.push(...(await walk(path, skipped, skipDir)));
     else if (entry.isFile()) files.push(path);
   }
   return files;
+}
+
+/** One line saying how many files were skipped and why, or nothing when none was. */
+export function skippedSummary(skipped: readonly SkippedFile[]): string | undefined {
+  if (skipped.length === 0) return undefined;
+  const byReason = new Map<string, string[]>();
+  for (const file of skipped)
+    byReason.set(file.reason, [...(byReason.get(file.reason) ?? []), basename(file.path)]);
+  const parts = [...byReason].map(
+    ([reason, names]) =>
+      `${names.length} ${reason} (${names.slice(0, 3).join(", ")}${names.length > 3 ? ", …" : ""})`,
+  );
+  return `skipped ${skipped.length} file(s) that are not data: ${parts.join("; ")}`;
 }
 
 /** Streams each file into the raw bucket. */

@@ -25,6 +25,7 @@ export async function withRuntime<T>(
     const runtime = await startLocalRuntime({
       stateDir: globals.stateDir,
       ...(globals.databaseUrl ? { databaseUrl: globals.databaseUrl } : {}),
+      ...(globals.contractsDir ? { contractsDir: globals.contractsDir } : {}),
       logLevel: globals.verbose ? "INFO" : "SILENT",
       ...(globals.verbose ? { onTaskOutput: (line: string) => io.err(line) } : {}),
     });
