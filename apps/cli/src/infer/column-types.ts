@@ -1,7 +1,13 @@
-import { compileRowValidator, isRejection, parseDatasetContract } from "@sluice/core";
+import {
+  COMMON_DATE_FORMATS,
+  COMMON_TIMESTAMP_FORMATS,
+  compileRowValidator,
+  compileTimeFormat,
+  isRejection,
+  parseDatasetContract,
+} from "@sluice/core";
 import type { ParquetColumnHint } from "./parquet-sample";
 import type { SampledColumn } from "./records";
-import { COMMON_DATE_FORMATS, COMMON_TIMESTAMP_FORMATS, compileTimeFormat } from "./time-formats";
 
 /** Text that commonly means "no value", tried in every column; `""` is always NULL (the contract default). */
 export const NULL_TOKEN_CANDIDATES = [

@@ -1,8 +1,6 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DatasetContractInput } from "@sluice/core";
-import * as core from "@sluice/core";
-import * as staging from "@sluice/staging";
 import { parse } from "csv-parse/sync";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { EXIT } from "../../src";
@@ -14,21 +12,10 @@ jest.setTimeout(E2E_TEST_TIMEOUT_MS);
 /** Public data files of the npm package vega-datasets (a devDependency: read in place, never copied into the repo). */
 const VEGA = join(__dirname, "..", "..", "node_modules", "vega-datasets", "data");
 
-/**
- * What the pipeline must have for a file: date/timestamp `format`s and `nullValues` in core's
- * validator (issue 11's value options), the json and parquet readers in staging. STAND-IN until
- * those branches are merged: each is detected by the export it adds; remove the gates at merge.
- */
-const HAS = {
-  values: "compileTimeFormat" in core,
-  readers: "readSampleRecords" in staging,
-};
-
 interface OnboardingCase {
   /** The file's name in the inbox (its folder is the dataset's prefix). */
   file: string;
   dataset: string;
-  needs: (keyof typeof HAS)[];
   /** The file's rows as an independent parse reads them: values by the file's own column names or paths. */
   records: () => Promise<Record<string, unknown>[]>;
   /** Writes the file (default: copied from vega-datasets). */
@@ -70,35 +57,29 @@ const CASES: OnboardingCase[] = [
   {
     file: "unemployment.tsv",
     dataset: "unemployment",
-    needs: [],
     records: csvRecords("unemployment.tsv", "\t"),
   },
   {
     file: "us-employment.csv",
     dataset: "us_employment",
-    needs: [],
     records: csvRecords("us-employment.csv"),
   },
-  { file: "stocks.csv", dataset: "stocks", needs: ["values"], records: csvRecords("stocks.csv") },
-  { file: "github.csv", dataset: "github", needs: ["values"], records: csvRecords("github.csv") },
-  { file: "cars.json", dataset: "cars", needs: ["readers"], records: jsonRecords("cars.json") },
-  { file: "penguins.json", dataset: "penguins", needs: ["readers"], records: jsonRecords("penguins.json") },
+  { file: "stocks.csv", dataset: "stocks", records: csvRecords("stocks.csv") },
+  { file: "github.csv", dataset: "github", records: csvRecords("github.csv") },
+  { file: "cars.json", dataset: "cars", records: jsonRecords("cars.json") },
+  { file: "penguins.json", dataset: "penguins", records: jsonRecords("penguins.json") },
   {
     file: "earthquakes.json",
     dataset: "earthquakes",
-    needs: ["readers", "values"],
     records: jsonRecords("earthquakes.json", "features"),
   },
   {
     file: "cars.parquet",
     dataset: "cars_parquet",
-    needs: ["readers"],
     records: jsonRecords("cars.json"),
     write: writeCarsParquet,
   },
 ];
-const READY = CASES.filter((c) => c.needs.every((need) => HAS[need]));
-const WAITING = CASES.filter((c) => !READY.includes(c));
 
 const pathValue = (record: unknown, path: string): unknown =>
   path
@@ -170,7 +151,7 @@ describe.each(testDatabases("vega"))("onboarding public files: infer â†’ check â
     ({ dir: root, cleanup } = await tempStateDir());
     await mkdir(join(root, "state"));
     databaseUrl = await database.create(join(root, "state"));
-    for (const c of READY) {
+    for (const c of CASES) {
       const path = join(root, "inbox", c.dataset, c.file);
       await mkdir(join(root, "inbox", c.dataset), { recursive: true });
       await (c.write ? c.write(path) : copyFile(join(VEGA, c.file), path));
@@ -187,7 +168,7 @@ describe.each(testDatabases("vega"))("onboarding public files: infer â†’ check â
     await cleanup();
   });
 
-  it.each(READY.map((c) => [c.file, c] as const))("%s: the inferred contract checks clean", (file) => {
+  it.each(CASES.map((c) => [c.file, c] as const))("%s: the inferred contract checks clean", (file) => {
     expect(checked.get(file)).toMatchObject({ code: EXIT.ok, report: { rejected: 0 } });
     expect(checked.get(file)!.report.quarantine).toBeUndefined();
   });
@@ -197,7 +178,7 @@ describe.each(testDatabases("vega"))("onboarding public files: infer â†’ check â
     expect(ran.code).toBe(EXIT.ok);
   });
 
-  it.each(READY.map((c) => [c.file, c] as const))(
+  it.each(CASES.map((c) => [c.file, c] as const))(
     "%s: the table equals an independent parse, value by value",
     async (file, c) => {
       const { contract } = inferred.get(file)!;
@@ -216,10 +197,4 @@ describe.each(testDatabases("vega"))("onboarding public files: infer â†’ check â
       expect(got.map(rowKey).sort()).toEqual(want.map(rowKey).sort());
     },
   );
-
-  if (WAITING.length > 0)
-    it.skip.each(WAITING.map((c) => [c.file, c.needs.join(" and ")]))(
-      "%s waits for the %s of issue 11",
-      () => undefined,
-    );
 });
