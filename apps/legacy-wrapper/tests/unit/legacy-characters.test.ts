@@ -43,14 +43,18 @@ const menu = parseDatasetContract({
 
 const programDir = join(__dirname, "..", "..", "..", "..", "docker", "legacy-wrapper", "legacy");
 
-/** One record in the menu's layout; widths count characters (all of these are in the BMP). */
+/** `text` padded with spaces to `width` characters (code points: padEnd counts UTF-16 units). */
+const pad = (text: string, width: number) => text + " ".repeat(width - [...text].length);
+
+/** One record in the menu's layout; widths count characters. */
 function dish(code: string, name: string, origin: string, price: string): string {
-  return `${code.padEnd(4)}${name.padEnd(17)}${origin.padEnd(8)}${price.padStart(7)}`;
+  return `${pad(code, 4)}${pad(name, 17)}${pad(origin, 8)}${price.padStart(7)}`;
 }
 
 /**
  * A BOM, CRLF endings, an empty line 2 and a bad code on line 6. "café crème brûlée" fills its
- * 17 characters, so its last "é" ends the column; "€", CJK and "Ærø" sit on column edges too.
+ * 17 characters, so its last "é" ends the column; "€", CJK, "Ærø" and emoji (outside the BMP:
+ * two UTF-16 units, four bytes) sit on column edges too.
  */
 const MENU_FILE = `\uFEFF${[
   dish("D001", "café crème brûlée", "Málaga", "12.50"),
@@ -58,7 +62,8 @@ const MENU_FILE = `\uFEFF${[
   dish("D002", "日本語の料理と抹茶の和菓子セット", "京都市", "8.00"),
   dish("D003", 'naïve, "quoted"', "Zürich", "4.25"),
   dish("D004", "€ menu", "Ærø", "19.99"),
-  dish("??", "rejected at line 6", "", "1.00"),
+  dish("??", "rejected, line 6", "", "1.00"),
+  dish("D005", "🍰 gâteau 😀", "🇫🇷 Nice", "3.00"),
 ].join("\r\n")}\r\n`;
 
 async function runContainerRoute(body: Buffer | string) {
@@ -114,7 +119,7 @@ describe("the shipped program on multi-byte text", () => {
     const { outcome, publisher, staged } = await runContainerRoute(MENU_FILE);
 
     expect(outcome.status).toBe("staged");
-    expect(publisher.events[0]).toMatchObject({ data: { counts: { rows: 5, staged: 4, rejected: 1 } } });
+    expect(publisher.events[0]).toMatchObject({ data: { counts: { rows: 6, staged: 5, rejected: 1 } } });
     const { rows, rejects } = staged();
     expect(rows).toBe(
       [
@@ -122,6 +127,7 @@ describe("the shipped program on multi-byte text", () => {
         "3,D002,日本語の料理と抹茶の和菓子セット,京都市,8.00",
         '4,D003,"naïve, ""quoted""",Zürich,4.25',
         "5,D004,€ menu,Ærø,19.99",
+        "7,D005,🍰 gâteau 😀,🇫🇷 Nice,3.00",
         "",
       ].join("\n"),
     );
