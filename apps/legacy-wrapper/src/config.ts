@@ -7,7 +7,7 @@ import { ConfigError, intFromEnv } from "@sluice/core";
  * The task definition sets them; every one has a default.
  */
 export const LEGACY_ENV = {
-  /** The legacy program as a JSON array of argv elements, e.g. `["awk","-f","/app/x.awk","{input}"]`. */
+  /** The legacy program as a JSON array of argv elements, e.g. `["perl","-CSD","/app/x.pl","{input}"]`. */
   command: "SLUICE_LEGACY_COMMAND",
   /** Milliseconds the legacy program may run before it is stopped and the run fails. */
   timeoutMs: "SLUICE_LEGACY_TIMEOUT_MS",
@@ -19,7 +19,7 @@ export const LEGACY_ENV = {
   logLinesMax: "SLUICE_LEGACY_LOG_LINES_MAX",
   /** Folder the program's input and output files are written to (a fresh folder per run inside it). */
   workDir: "SLUICE_LEGACY_WORK_DIR",
-  /** Folder holding the shipped legacy programs (`fixed-width-to-csv.awk`). */
+  /** Folder holding the shipped legacy programs (`fixed-width-to-csv.pl`). */
   programDir: "SLUICE_LEGACY_PROGRAM_DIR",
 } as const;
 
@@ -36,27 +36,34 @@ export const COMMAND_PLACEHOLDERS = {
 } as const;
 
 /** The file name of the shipped sample legacy program. */
-export const SAMPLE_PROGRAM = "fixed-width-to-csv.awk";
+export const SAMPLE_PROGRAM = "fixed-width-to-csv.pl";
 
 /**
- * The default legacy command: the shipped awk program over a fixed-width object, driven by the
- * contract's column layout, writing CSV with a header to `{output}`.
+ * The default legacy command: the shipped Perl program over a fixed-width object, driven by the
+ * contract's column layout, writing CSV with a header to `{output}`. `-CSD` makes its streams
+ * UTF-8, so it cuts columns by characters, as the pipeline's own fixed-width reader does. Perl
+ * because perl-base is Essential in Debian: every Debian-based image and machine has it.
  */
 export const DEFAULT_LEGACY_COMMAND: readonly string[] = [
-  "awk",
-  "-v",
-  `columns=${COMMAND_PLACEHOLDERS.columns}`,
-  "-v",
-  `output=${COMMAND_PLACEHOLDERS.output}`,
-  "-f",
+  "perl",
+  "-CSD",
   `${COMMAND_PLACEHOLDERS.programDir}/${SAMPLE_PROGRAM}`,
+  `--columns=${COMMAND_PLACEHOLDERS.columns}`,
+  `--output=${COMMAND_PLACEHOLDERS.output}`,
   COMMAND_PLACEHOLDERS.input,
 ];
+
+/**
+ * `LC_ALL` of every legacy program: its input and output are UTF-8, so a locale-aware program
+ * (awk, sort, cut) counts characters, not bytes. glibc has C.UTF-8 built in (no locales package).
+ * A program that needs another locale sets it in its command (`["env", "LC_ALL=…", …]`).
+ */
+export const LEGACY_PROGRAM_LOCALE = "C.UTF-8";
 
 /** Tuning and wiring of one legacy-wrapper task. */
 export interface LegacyWrapperConfig {
   /**
-   * The legacy program's argv with placeholders. `undefined` means: the shipped awk program for
+   * The legacy program's argv with placeholders. `undefined` means: the shipped Perl program for
    * fixed-width contracts, and no program at all (the object is staged as it is, as transform
    * would) for contracts in a format the pipeline reads itself.
    */

@@ -17,10 +17,17 @@ import {
   QuarantineError,
   type SluiceEvent,
 } from "@sluice/core";
-import type { LegacyWrapperConfig } from "./config";
+import { publishQuarantine, QUARANTINE_REASONS } from "@sluice/staging";
+import { LEGACY_PROGRAM_LOCALE, type LegacyWrapperConfig } from "./config";
 import { legacyArgvFor } from "./legacy-command";
 import { type LegacyProgramResult, runLegacyProgram } from "./legacy-program";
-import { contractForOutput, downloadInput, LEGACY_OUTPUT_FORMAT, outputHeaderProblem } from "./program-files";
+import {
+  contractForOutput,
+  downloadInput,
+  firstInvalidUtf8,
+  LEGACY_OUTPUT_FORMAT,
+  readOutputHeader,
+} from "./program-files";
 import type { StageFunction } from "./staging";
 
 /** The CloudEvents `source` of events the wrapper publishes. */
@@ -181,9 +188,25 @@ export async function runLegacyJob(
     if (deps.signal?.aborted)
       return fail("stopped", true, `${where}: the task was stopped before the program ran`);
 
+    // The program's output is what staging checks; a bad byte must be named in the input instead.
+    const invalid = argv && contract.format.type !== "parquet" ? await firstInvalidUtf8(input) : undefined;
+    if (invalid) {
+      const message =
+        `${where}: content is not valid UTF-8 on line ${invalid.line} (byte ${invalid.byteOfLine} of the ` +
+        `line; byte offset ${invalid.byteOffset} of the decompressed content)`;
+      logger.warn("object quarantined", { reason: QUARANTINE_REASONS.notUtf8, message });
+      await publishQuarantine(event, "legacy-wrapper", deps, {
+        reason: QUARANTINE_REASONS.notUtf8,
+        message,
+        firstRejections: [],
+      });
+      return { status: "quarantined" };
+    }
+
     let body: Readable;
     let stageContract = contract;
     let format: FormatSpec | undefined;
+    let lineColumn: string | undefined;
     let program: LegacyProgramResult | undefined;
     if (argv === undefined) {
       logger.info("no legacy program for this format: staging the object as it is", {
@@ -196,6 +219,8 @@ export async function runLegacyJob(
         {
           argv,
           cwd: dir,
+          // Its input and output are UTF-8: a locale-aware program must count characters.
+          env: { ...process.env, LC_ALL: LEGACY_PROGRAM_LOCALE },
           timeoutMs: deps.config.timeoutMs,
           killGraceMs: deps.config.killGraceMs,
           stderrTailBytes: deps.config.stderrTailBytes,
@@ -219,10 +244,16 @@ export async function runLegacyJob(
       }
       if (program.exitCode !== 0) return fail("legacy-exit-nonzero", false, message, program);
 
-      const problem = await outputHeaderProblem(output, contract);
-      if (problem !== undefined) {
-        return fail("unreadable-output", false, `${where}: legacy program ${argv[0]} ${problem}`, program);
+      const header = await readOutputHeader(output, contract);
+      if (header.problem !== undefined) {
+        return fail(
+          "unreadable-output",
+          false,
+          `${where}: legacy program ${argv[0]} ${header.problem}`,
+          program,
+        );
       }
+      lineColumn = header.lineColumn;
       body = createReadStream(output);
       stageContract = contractForOutput(contract);
       format = LEGACY_OUTPUT_FORMAT;
@@ -236,6 +267,7 @@ export async function runLegacyJob(
       body,
       producer: "legacy-wrapper" as const,
       ...(format ? { format } : {}),
+      ...(lineColumn ? { lineColumn } : {}),
     };
     const staging = deps.stage(stageParams, {
       store: deps.store,

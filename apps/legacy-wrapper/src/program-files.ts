@@ -1,9 +1,17 @@
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { PassThrough, Transform } from "node:stream";
+import { PassThrough, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import type { DatasetContract, FormatSpec, ObjectRef, ObjectStore } from "@sluice/core";
+import {
+  type DatasetContract,
+  type FormatSpec,
+  hasCode,
+  type ObjectRef,
+  type ObjectStore,
+  STAGED_LINE_COLUMN,
+} from "@sluice/core";
+import { QUARANTINE_REASONS, validateUtf8 } from "@sluice/staging";
 
 /** The format the legacy program's output is read in: CSV with a header line. */
 export const LEGACY_OUTPUT_FORMAT: FormatSpec = { type: "csv", delimiter: ",", quote: '"', header: true };
@@ -79,18 +87,64 @@ export async function downloadInput(store: ObjectStore, object: ObjectRef, path:
   await pipeline(body, gunzipIfGzip(), createWriteStream(path));
 }
 
+/** What the program's output header says: a problem, or the column holding each record's input line. */
+export type OutputHeader = { problem: string } | { problem?: undefined; lineColumn?: string };
+
 /**
- * What is wrong with the program's output at `path`, or `undefined` when its header names every
- * contract field: `wrote no output`, or `wrote output whose header lacks …`.
+ * Reads the header of the program's output at `path`: a problem when there is no output or its
+ * header lacks a contract field (`wrote no output`, `wrote output whose header lacks …`); else
+ * `lineColumn` is {@link STAGED_LINE_COLUMN} when the program wrote each record's input line there
+ * (the shipped program does), so staging names rows and rejections by the input's lines.
  */
-export async function outputHeaderProblem(
-  path: string,
-  contract: DatasetContract,
-): Promise<string | undefined> {
+export async function readOutputHeader(path: string, contract: DatasetContract): Promise<OutputHeader> {
   const header = await firstLineOf(path);
-  if (header === undefined) return "wrote no output";
+  if (header === undefined) return { problem: "wrote no output" };
   const names = headerNames(header);
   const missing = contract.fields.map((f) => f.name).filter((n) => !names.includes(n));
-  if (missing.length === 0) return undefined;
-  return `wrote output whose header lacks ${missing.join(", ")} (header: ${header.slice(0, 200)})`;
+  if (missing.length > 0) {
+    return {
+      problem: `wrote output whose header lacks ${missing.join(", ")} (header: ${header.slice(0, 200)})`,
+    };
+  }
+  return names.includes(STAGED_LINE_COLUMN) ? { lineColumn: STAGED_LINE_COLUMN } : {};
+}
+
+/** Where a file stops being UTF-8: byte offset (0-based), line (1-based, lines end at LF), byte of that line (1-based). */
+export interface InvalidUtf8Position {
+  byteOffset: number;
+  line: number;
+  byteOfLine: number;
+}
+
+/**
+ * Where the file at `path` stops being valid UTF-8 (staging's check), or `undefined` when it is
+ * valid throughout. The line is counted as the fixed-width reader and the program count it, by
+ * LF, so a quarantine names the line of the original file, not of the program's output.
+ */
+export async function firstInvalidUtf8(path: string): Promise<InvalidUtf8Position | undefined> {
+  try {
+    await pipeline(
+      createReadStream(path),
+      validateUtf8,
+      new Writable({ write: (_chunk, _enc, done) => done() }),
+    );
+    return undefined;
+  } catch (error) {
+    if (!hasCode(error, QUARANTINE_REASONS.notUtf8)) throw error;
+    const byteOffset = Number(error.context.byteOffset);
+    let line = 1;
+    let lineStart = 0;
+    let read = 0;
+    // Only on the failure path: count the line breaks before the bad byte (`end` is inclusive).
+    if (byteOffset > 0) {
+      for await (const chunk of createReadStream(path, { end: byteOffset - 1 }) as AsyncIterable<Buffer>) {
+        for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
+          line++;
+          lineStart = read + i + 1;
+        }
+        read += chunk.length;
+      }
+    }
+    return { byteOffset, line, byteOfLine: byteOffset - lineStart + 1 };
+  }
 }

@@ -1,4 +1,5 @@
 export * from "./config";
+export { validateUtf8 } from "./decode/utf8";
 export { type ObjectBytes, objectBytesFromFile, objectBytesFromStore } from "./parse/parquet";
 export * from "./reasons";
 export * from "./sample";

@@ -30,7 +30,8 @@ import { type ObjectBytes, objectBytesFromStore } from "./parse/parquet";
 import { stageParquetRows } from "./parse/parquet-records";
 import type { RecordParser } from "./parse/record-parser";
 import { QUARANTINE_REASONS } from "./reasons";
-import { type StagedRowsDigest, StagingWriter } from "./staging-writer";
+import { withSourceLines } from "./source-lines";
+import { type RecordSink, type StagedRowsDigest, StagingWriter } from "./staging-writer";
 
 /** Which phase made a run's staged outputs; the loader cannot tell them apart otherwise. */
 export type Producer = "transform" | "legacy-wrapper";
@@ -51,6 +52,12 @@ export interface StageParams {
   bytes?: ObjectBytes;
   /** Parses `body` in this format instead of the contract's (the legacy program writes CSV). */
   format?: FormatSpec;
+  /**
+   * The column (CSV header name, JSON member) holding each record's line in the original object,
+   * e.g. the legacy program's `_sluice_line`: rows and rejections are named by it, not by their
+   * place in `body`.
+   */
+  lineColumn?: string;
   /**
    * The manifest's `contractHash`: `contractFingerprint` of the deployed contract. Defaults to
    * `contract`'s; a producer staging under a contract derived from the deployed one (the legacy
@@ -97,7 +104,7 @@ export type StageOutcome =
 function recordParserFor(
   contract: DatasetContract,
   format: Exclude<FormatSpec, { type: "parquet" }>,
-  writer: StagingWriter,
+  writer: RecordSink,
   config: StagingConfig,
 ): RecordParser {
   switch (format.type) {
@@ -155,7 +162,11 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
   const format = params.format ?? contract.format;
   const keys = stagingKeysOf(contract.name, runId);
   const writer = new StagingWriter(contract, compileRowValidator(contract), config);
-  const parser = format.type === "parquet" ? undefined : recordParserFor(contract, format, writer, config);
+  const read = params.lineColumn ? withSourceLines(contract, params.lineColumn, writer) : undefined;
+  const parser =
+    format.type === "parquet"
+      ? undefined
+      : recordParserFor(read?.contract ?? contract, format, read?.sink ?? writer, config);
   const context = { runId, dataset: contract.name, object: formatObjectRef(object), producer };
   const counts = (): StageCounts => ({
     rows: writer.counts.staged + writer.counts.rejected,

@@ -70,7 +70,7 @@ describe("legacy-wrapper entrypoint, run as a process", () => {
     await world.dispose();
   });
 
-  describe("on a fixed-width ledger file with the shipped awk program", () => {
+  describe("on a fixed-width ledger file with the shipped program", () => {
     const database = `sluice_legacy_wrapper_${process.pid}`;
     let target: LoadTarget | undefined;
 
@@ -123,12 +123,12 @@ describe("legacy-wrapper entrypoint, run as a process", () => {
       const rows = gunzipSync(await readObject(world, keys.rowsKey))
         .toString("utf8")
         .split("\n");
-      // Lines are the program output's (header = line 1), one past the raw file's (issue 12).
-      expect(rows[0]).toBe("2,1001,00000001,2026-11-02,1.25,entry 1");
-      expect(rows[6]).toBe('8,1007,00000007,2026-11-02,7.25,"Coffee, ""large"" beans"');
+      // Each row is named by its line in the raw file, as on the lambda route.
+      expect(rows[0]).toBe("1,1001,00000001,2026-11-02,1.25,entry 1");
+      expect(rows[6]).toBe('7,1007,00000007,2026-11-02,7.25,"Coffee, ""large"" beans"');
       const rejects = (await readObject(world, keys.rejectsKey)).toString().trim().split("\n");
       expect(rejects).toHaveLength(1);
-      expect(JSON.parse(rejects[0]!)).toMatchObject({ field: "account", value: "ABC" });
+      expect(JSON.parse(rejects[0]!)).toMatchObject({ line: 41, field: "account", value: "ABC" });
 
       if (!target) return;
       const deps = {

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
-import { type Copy, DockerfileParser, type From, type Instruction } from "dockerfile-ast";
+import { type Copy, DockerfileParser, type Env, type From, type Instruction } from "dockerfile-ast";
 import { DEFAULT_LEGACY_COMMAND, SAMPLE_PROGRAM } from "../../src/config";
 
 const repoRoot = join(__dirname, "..", "..", "..", "..");
@@ -83,14 +83,26 @@ describe("docker/legacy-wrapper/Dockerfile", () => {
     expect(target?.[0]).toMatch(/apps\/legacy-wrapper\/dist\/entrypoint\.mjs$/);
   });
 
-  it("installs the interpreter of the shipped legacy program and copies the program", () => {
-    const installs = ofKeyword(runtime, "RUN")
+  it("checks at build time that the shipped program's interpreter reads UTF-8 by characters", () => {
+    const [interpreter, unicode] = DEFAULT_LEGACY_COMMAND;
+    const checks = ofKeyword(runtime, "RUN")
       .map((r) => r.getArgumentsContent() ?? "")
-      .join("\n");
-    const interpreter = DEFAULT_LEGACY_COMMAND[0];
+      .filter((r) => r.includes(`${interpreter} ${unicode}`));
 
-    expect(interpreter).toBe("awk");
-    expect(installs).toMatch(/apt-get install[^\n]*\b(mawk|gawk)\b/);
+    expect([interpreter, unicode]).toEqual(["perl", "-CSD"]);
+    expect(checks).toHaveLength(1);
+    // This machine runs Debian bookworm, as the image does: the check passes here as in the build,
+    // and fails without -CSD (perl would count the bytes of "é").
+    expect(() => execFileSync("/bin/sh", ["-c", checks[0]!], { stdio: "pipe" })).not.toThrow();
+    expect(() =>
+      execFileSync("/bin/sh", ["-c", checks[0]!.replace(` ${unicode} `, " ")], { stdio: "pipe" }),
+    ).toThrow();
+  });
+
+  it("runs with a UTF-8 locale and copies the shipped program", () => {
+    const env = (ofKeyword(runtime, "ENV") as Env[]).flatMap((e) => e.getProperties());
+
+    expect(env.find((p) => p.getName() === "LC_ALL")?.getValue()).toBe("C.UTF-8");
     const legacyCopy = ofKeyword(runtime, "COPY")
       .map((c) => argsOf(c))
       .find((args) => posix.resolve(workdirOf(runtime), args.at(-1)!).startsWith("/app/legacy"));

@@ -61,17 +61,15 @@ const twoRecords = `${[
 describe("legacyArgvFor", () => {
   const paths = { input: "/work/run/input", output: "/work/run/output.csv" };
 
-  it("runs the shipped awk program for a fixed-width contract, driven by its column layout", () => {
+  it("runs the shipped Perl program for a fixed-width contract, driven by its column layout", () => {
     const argv = legacyArgvFor(ledger, { programDir: "/app/legacy" }, paths);
 
     expect(argv).toEqual([
-      "awk",
-      "-v",
-      "columns=entry_id:0:10,account:10:8,posted_on:18:10,amount:28:12,memo:40:30",
-      "-v",
-      "output=/work/run/output.csv",
-      "-f",
-      "/app/legacy/fixed-width-to-csv.awk",
+      "perl",
+      "-CSD",
+      "/app/legacy/fixed-width-to-csv.pl",
+      "--columns=entry_id:0:10,account:10:8,posted_on:18:10,amount:28:12,memo:40:30",
+      "--output=/work/run/output.csv",
       "/work/run/input",
     ]);
   });
@@ -100,7 +98,7 @@ describe("parseCommand", () => {
 });
 
 describe("runLegacyJob", () => {
-  it("converts a gzip fixed-width object with awk and stages it as transform would", async () => {
+  it("converts a gzip fixed-width object with the shipped program and stages it as transform would", async () => {
     const { store, publisher, deps, receive } = setup();
     const event = await receive("ledger/2026/11/gl.dat.gz", gzipSync(twoRecords));
 
@@ -110,10 +108,9 @@ describe("runLegacyJob", () => {
     expect(publisher.types()).toEqual(["sluice.object.staged"]);
     const keys = stagingKeysOf("ledger", event.data.runId);
     const rows = gunzipSync(store.bytes("staging", keys.rowsKey)!).toString();
-    // Each row's line is the program output's (its header is line 1), one past the raw file's:
-    // issue 12 makes the container route name the raw file's lines.
+    // Each row's line is the raw file's, which the program writes beside each record.
     expect(rows).toBe(
-      '2,1,00000001,2026-11-01,10.00,first\n3,2,00000002,2026-11-02,-3.50,"second, with comma"\n',
+      '1,1,00000001,2026-11-01,10.00,first\n2,2,00000002,2026-11-02,-3.50,"second, with comma"\n',
     );
     const manifest = JSON.parse(store.bytes("staging", keys.manifestKey)!.toString());
     expect(manifest.producer).toBe("legacy-wrapper");

@@ -11,6 +11,9 @@ export type FixedWidthFormat = Extract<DatasetContract["format"], { type: "fixed
 
 const BOM = "\uFEFF";
 
+/** Any UTF-16 surrogate: the line holds a character outside the Basic Multilingual Plane. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Handles one line (without its line break) found at 1-based `line`. */
 type LineHandler = (text: string, line: number) => void;
 
@@ -87,7 +90,7 @@ export function ndjsonParser(
 
 /**
  * A fixed-width {@link RecordParser}: each field is cut from its line at the contract's character
- * offset and width, and trimmed. Empty lines are skipped; a short line leaves its last fields
+ * (code point) offset and width, and trimmed. Empty lines are skipped; a short line leaves its last fields
  * empty (which a required field rejects).
  */
 export function fixedWidthParser(
@@ -103,9 +106,14 @@ export function fixedWidthParser(
   const values: unknown[] = new Array(cuts.length);
   const handle: LineHandler = (text, line) => {
     if (text === "") return;
+    // Offsets count characters (code points), as the legacy program does. A character outside
+    // the BMP is two UTF-16 units, so only a line holding one is split into code points first.
+    const points = SURROGATE.test(text) ? Array.from(text) : undefined;
     for (let i = 0; i < cuts.length; i++) {
       const cut = cuts[i];
-      values[i] = cut ? text.slice(cut.start, cut.end).trim() : undefined;
+      if (cut === undefined) values[i] = undefined;
+      else if (points) values[i] = points.slice(cut.start, cut.end).join("").trim();
+      else values[i] = text.slice(cut.start, cut.end).trim();
     }
     sink.record(values, line);
   };

@@ -1,4 +1,5 @@
 import { gzipSync } from "node:zlib";
+import { parseDatasetContract } from "@sluice/core";
 import { lines, registry, stage } from "../../src/testing/fixtures";
 
 describe("stageStream with NDJSON", () => {
@@ -100,5 +101,30 @@ describe("stageStream with fixed-width records", () => {
       { line: 4, field: "account", reason: "does not match pattern ^[0-9]{8}$", value: "ABC" },
       { line: 5, field: "posted_on", reason: "required value is empty", value: "" },
     ]);
+  });
+
+  it("counts a character outside the BMP as one, not as its two UTF-16 units", async () => {
+    const icons = parseDatasetContract({
+      name: "icons",
+      version: 1,
+      match: { prefix: "icons/" },
+      format: {
+        type: "fixed-width",
+        columns: [
+          { field: "icon", start: 0, length: 2 },
+          { field: "label", start: 2, length: 10 },
+        ],
+      },
+      fields: [
+        { name: "icon", type: "string", required: true },
+        { name: "label", type: "string", required: true },
+      ],
+      primaryKey: ["icon"],
+      table: "icons",
+    });
+
+    const result = await stage(icons, lines("\n", "😀🥐croissant", "ab€ uro"), { key: "icons/a.txt" });
+
+    expect(result.rows()).toBe(lines("\n", "1,😀🥐,croissant", "2,ab,€ uro"));
   });
 });
