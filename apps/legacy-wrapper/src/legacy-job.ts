@@ -30,6 +30,12 @@ import {
 } from "./program-files";
 import type { StageFunction } from "./staging";
 
+/** What the download's gunzip finds wrong with the content: the object is quarantined as staging would. */
+const CONTENT_PROBLEMS = new Set<string>([
+  QUARANTINE_REASONS.decompressionLimit,
+  QUARANTINE_REASONS.wrongFormat,
+  QUARANTINE_REASONS.corruptGzip,
+]);
 /** The CloudEvents `source` of events the wrapper publishes. */
 export const LEGACY_WRAPPER_SOURCE = "sluice/legacy-wrapper";
 
@@ -178,8 +184,18 @@ export async function runLegacyJob(
     }
 
     try {
-      await downloadInput(deps.store, data.object, input);
+      await downloadInput(deps.store, data.object, input, contract.format);
     } catch (error) {
+      if (error instanceof QuarantineError && CONTENT_PROBLEMS.has(error.code)) {
+        const message = `${where}: ${error.message}`;
+        logger.warn("object quarantined", { reason: error.code, message });
+        await publishQuarantine(event, "legacy-wrapper", deps, {
+          reason: error.code,
+          message,
+          firstRejections: [],
+        });
+        return { status: "quarantined" };
+      }
       if (error instanceof QuarantineError) {
         return fail("object-unreadable", false, `${where}: ${error.message}`);
       }

@@ -1,8 +1,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { PassThrough, Transform, Writable } from "node:stream";
+import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
 import {
   type DatasetContract,
   type FormatSpec,
@@ -11,39 +10,15 @@ import {
   type ObjectStore,
   STAGED_LINE_COLUMN,
 } from "@sluice/core";
-import { QUARANTINE_REASONS, validateUtf8 } from "@sluice/staging";
+import {
+  decompressWithLimits,
+  QUARANTINE_REASONS,
+  resolveStagingConfig,
+  validateUtf8,
+} from "@sluice/staging";
 
 /** The format the legacy program's output is read in: CSV with a header line. */
 export const LEGACY_OUTPUT_FORMAT: FormatSpec = { type: "csv", delimiter: ",", quote: '"', header: true };
-
-/** Passes bytes through, gunzipping them when the first two are the gzip magic (gzip by content). */
-function gunzipIfGzip(): Transform {
-  let decided: Transform | PassThrough | undefined;
-  let head = Buffer.alloc(0);
-  const out = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      if (decided) {
-        decided.write(chunk) ? done() : decided.once("drain", done);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      if (head.length < 2) return done();
-      decided = head[0] === 0x1f && head[1] === 0x8b ? createGunzip() : new PassThrough();
-      decided.on("data", (data: Buffer) => out.push(data));
-      decided.on("error", (error) => out.destroy(error));
-      decided.write(head, () => done());
-    },
-    flush(done) {
-      if (!decided) {
-        if (head.length > 0) out.push(head);
-        return done();
-      }
-      decided.once("end", () => done());
-      decided.end();
-    },
-  });
-  return out;
-}
 
 /** Reads the first line of a file (up to `limit` bytes), or `undefined` when the file is empty or missing. */
 async function firstLineOf(path: string, limit = 64 * 1024): Promise<string | undefined> {
@@ -78,13 +53,22 @@ export function contractForOutput(contract: DatasetContract): DatasetContract {
 }
 
 /**
- * Streams the object (the version `object` names) from the store into `path`, gunzipped when
- * its content is gzip, for the legacy program to read.
+ * Streams the object (the version `object` names) from the store into `path` for the legacy
+ * program to read. Text content is gunzipped when it is gzip, with staging's limits: gzip that
+ * expands past `maxDecompressedBytes` or `maxDecompressionRatio` stops the download as a
+ * `decompression-limit` QuarantineError (a binary kind as `wrong-format`), before the disk fills.
+ * Binary formats (Parquet) are stored as they are.
  */
-export async function downloadInput(store: ObjectStore, object: ObjectRef, path: string): Promise<void> {
+export async function downloadInput(
+  store: ObjectStore,
+  object: ObjectRef,
+  path: string,
+  format: FormatSpec,
+): Promise<void> {
   const options = object.versionId ? { versionId: object.versionId } : undefined;
   const body = await store.get(object.bucket, object.key, options);
-  await pipeline(body, gunzipIfGzip(), createWriteStream(path));
+  if (format.type === "parquet") await pipeline(body, createWriteStream(path));
+  else await pipeline(body, decompressWithLimits(resolveStagingConfig()), createWriteStream(path));
 }
 
 /** What the program's output header says: a problem, or the column holding each record's input line. */

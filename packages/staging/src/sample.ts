@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { FormatSpec } from "@sluice/core";
 import { resolveStagingConfig, type StagingConfig } from "./config";
-import { decompressByContent } from "./decode/compression";
+import { decompressWithLimits } from "./decode/compression";
 import { validateUtf8 } from "./decode/utf8";
 import { countLineBreaks, readCsv } from "./parse/csv";
 import { readJsonArray } from "./parse/json-array";
@@ -32,14 +32,7 @@ class SampleFull extends Error {}
 
 /** The object's content, gunzipped when it is gzip, checked to be UTF-8: what staging's text readers read. */
 function textOf(body: Readable, config: StagingConfig): AsyncIterable<Buffer> {
-  return validateUtf8(
-    decompressByContent({
-      highWaterMark: config.streamHighWaterMark,
-      maxDecompressedBytes: config.maxDecompressedBytes,
-      maxDecompressionRatio: config.maxDecompressionRatio,
-      ratioFloorBytes: config.decompressionRatioFloorBytes,
-    })(body),
-  );
+  return validateUtf8(decompressWithLimits(config)(body));
 }
 
 async function sampleCsv(

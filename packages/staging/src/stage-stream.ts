@@ -21,7 +21,7 @@ import {
   stagingKeysOf,
 } from "@sluice/core";
 import { resolveStagingConfig, type StagingConfig } from "./config";
-import { decompressByContent } from "./decode/compression";
+import { decompressWithLimits } from "./decode/compression";
 import { validateUtf8 } from "./decode/utf8";
 import { csvParser } from "./parse/csv";
 import { jsonParser } from "./parse/json";
@@ -201,12 +201,7 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
         ));
       await pipeline(
         body,
-        decompressByContent({
-          highWaterMark: config.streamHighWaterMark,
-          maxDecompressedBytes: config.maxDecompressedBytes,
-          maxDecompressionRatio: config.maxDecompressionRatio,
-          ratioFloorBytes: config.decompressionRatioFloorBytes,
-        }),
+        decompressWithLimits(config),
         validateUtf8,
         async function* waitForOutputs(source: AsyncIterable<Buffer>) {
           for await (const chunk of source) {

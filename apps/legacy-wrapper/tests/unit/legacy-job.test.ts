@@ -117,6 +117,24 @@ describe("runLegacyJob", () => {
     expect(manifest.contractHash).toBe(contractFingerprint(ledger));
   });
 
+  it("quarantines a gzip object that expands past the decompression ratio before writing it out", async () => {
+    const { store, publisher, deps, receive } = setup();
+    // 80 MiB of zeros gzip to ~80 KB: about 1000:1, past the 200:1 limit once 64 MiB are out.
+    const event = await receive("ledger/2026/11/bomb.dat.gz", gzipSync(Buffer.alloc(80 * 1024 * 1024)));
+
+    const outcome = await runLegacyJob(event, deps);
+
+    expect(outcome).toEqual({ status: "quarantined" });
+    expect(publisher.events[0]).toMatchObject({
+      type: "sluice.object.quarantined",
+      data: {
+        reason: "decompression-limit",
+        message: expect.stringMatching(/bomb\.dat\.gz.*maxDecompressionRatio/),
+      },
+    });
+    expect(store.keys("staging")).toEqual([]);
+  });
+
   it("stages an object in a format the pipeline reads itself without running a program", async () => {
     const { publisher, deps, receive } = setup();
     const csv =

@@ -1,6 +1,7 @@
 import { pipeline, Readable } from "node:stream";
 import { createGunzip, type ZlibOptions } from "node:zlib";
 import { QuarantineError } from "@sluice/core";
+import type { StagingConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -140,4 +141,14 @@ export function decompressByContent(options: DecompressOptions) {
       gunzip.destroy();
     }
   };
+}
+
+/** {@link decompressByContent} with the stream size and expansion limits of a staging config. */
+export function decompressWithLimits(config: StagingConfig) {
+  return decompressByContent({
+    highWaterMark: config.streamHighWaterMark,
+    maxDecompressedBytes: config.maxDecompressedBytes,
+    maxDecompressionRatio: config.maxDecompressionRatio,
+    ratioFloorBytes: config.decompressionRatioFloorBytes,
+  });
 }
