@@ -6,6 +6,7 @@ export * from "./datasets/time-format";
 export * from "./datasets/validate-row";
 export * from "./errors";
 export * from "./events/envelope";
+export * from "./events/event-size";
 export * from "./events/sqs-batch";
 export * from "./events/subscriptions";
 export * from "./logger";
