@@ -12,6 +12,7 @@ export * from "./events/subscriptions";
 export * from "./logger";
 export * from "./objects/object-ref";
 export * from "./objects/s3-event";
+export * from "./objects/s3-eventbridge";
 export type * from "./ports";
 export * from "./run-id";
 export * from "./staging/layout";
