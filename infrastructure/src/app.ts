@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { App } from "cdktf";
-import { configFor, type Environment, type SluiceConfigOverrides } from "./config";
+import { configFor, type Environment, type RawDelivery, type SluiceConfigOverrides } from "./config";
 import { SluiceStack } from "./stack";
 
 /** Every environment `pnpm synth` writes, each to `cdktf.out/stacks/<environment>`. */
@@ -28,8 +28,9 @@ export function synthesize(options: SynthesizeOptions = {}): { app: App; stacks:
 
 /**
  * Deploy-time overrides read from the environment, so no account id or state bucket is committed:
- * `SLUICE_<ENV>_ACCOUNT_ID`, and `SLUICE_STATE_BUCKET` (+ optional `SLUICE_STATE_REGION`) to keep
- * state in S3 under `sluice/<env>/terraform.tfstate` instead of a local file.
+ * `SLUICE_<ENV>_ACCOUNT_ID`, `SLUICE_STATE_BUCKET` (+ optional `SLUICE_STATE_REGION`) to keep
+ * state in S3 under `sluice/<env>/terraform.tfstate` instead of a local file, and
+ * `SLUICE_<ENV>_RAW_DELIVERY` (`s3-notification` or `eventbridge`).
  */
 export function overridesFromEnv(
   env: NodeJS.ProcessEnv,
@@ -39,6 +40,9 @@ export function overridesFromEnv(
     const overrides: SluiceConfigOverrides = {};
     const accountId = env[`SLUICE_${environment.toUpperCase()}_ACCOUNT_ID`];
     if (accountId) overrides.accountId = accountId;
+    const rawDelivery = env[`SLUICE_${environment.toUpperCase()}_RAW_DELIVERY`];
+    if (rawDelivery)
+      overrides.storage = { ...configFor(environment).storage, rawDelivery: rawDelivery as RawDelivery };
     const stateBucket = env.SLUICE_STATE_BUCKET;
     if (stateBucket) {
       const region = env.SLUICE_STATE_REGION ?? configFor(environment).region;

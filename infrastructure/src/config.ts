@@ -21,6 +21,15 @@ export interface FunctionConfig {
   maxBatchingWindowSeconds: number;
 }
 
+/**
+ * How the raw bucket announces a new object to the listener's queue: an S3 event notification
+ * (`s3-notification`), or S3 → EventBridge → a rule targeting the queue (`eventbridge`).
+ */
+export type RawDelivery = "s3-notification" | "eventbridge";
+
+/** Every {@link RawDelivery}. */
+export const RAW_DELIVERIES: readonly RawDelivery[] = ["s3-notification", "eventbridge"];
+
 /** Where state lives: a local file (synth, tests) or an S3 bucket per environment (real deploys). */
 export type StateBackendConfig =
   | { type: "local"; path: string }
@@ -70,6 +79,8 @@ export interface SluiceConfig {
     abortIncompleteUploadDays: number;
     /** Deletes buckets with objects in them on destroy (dev only). */
     forceDestroy: boolean;
+    /** How new raw objects reach the listener (see {@link RawDelivery}). */
+    rawDelivery: RawDelivery;
   };
   database: {
     instanceClass: string;
@@ -193,6 +204,7 @@ const DEV: SluiceConfig = {
     rawNoncurrentVersionDays: 7,
     abortIncompleteUploadDays: 1,
     forceDestroy: true,
+    rawDelivery: "s3-notification",
   },
   database: {
     instanceClass: "db.t4g.micro",
@@ -295,6 +307,8 @@ export function validateConfig(config: SluiceConfig): void {
   if (!/^\d{12}$/.test(config.accountId))
     fail(`accountId "${config.accountId}" is not a 12-digit AWS account id`);
   if (config.availabilityZones.length < 2) fail("availabilityZones needs at least two zones for RDS");
+  if (!RAW_DELIVERIES.includes(config.storage.rawDelivery))
+    fail(`storage.rawDelivery "${config.storage.rawDelivery}" must be one of ${RAW_DELIVERIES.join(", ")}`);
   if (config.queues.visibilityTimeoutMultiplier < 6)
     fail("queues.visibilityTimeoutMultiplier must be at least 6 (AWS guidance for Lambda consumers)");
   const archive = config.eventsArchive;

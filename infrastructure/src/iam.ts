@@ -29,6 +29,28 @@ export function allow(
 }
 
 /**
+ * The statement of a queue policy that lets one AWS service send to `queueArn`, only on behalf of
+ * `sourceArn` (a bucket, topic or rule) in `accountId`.
+ */
+export function serviceMaySend(
+  queueArn: string,
+  service: string,
+  sourceArn: string,
+  accountId: string,
+): PolicyStatement {
+  return {
+    Effect: "Allow",
+    Principal: { Service: service },
+    Action: "sqs:SendMessage",
+    Resource: queueArn,
+    Condition: {
+      ArnEquals: { "aws:SourceArn": sourceArn },
+      StringEquals: { "aws:SourceAccount": accountId },
+    },
+  };
+}
+
+/**
  * Actions AWS does not let a policy scope to a resource, so `Resource: "*"` is the only form
  * (`ecs:ListTasks` is then narrowed by an `ecs:cluster` condition). Everything else in Sluice's
  * policies names exact ARNs.

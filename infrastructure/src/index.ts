@@ -10,5 +10,6 @@ export * from "./functions";
 export * from "./iam";
 export * from "./messaging";
 export * from "./network";
+export * from "./raw-delivery";
 export * from "./stack";
 export * from "./storage";

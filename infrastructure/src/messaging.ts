@@ -1,5 +1,4 @@
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
@@ -8,7 +7,8 @@ import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-re
 import { ALERT_FILTER, CONSUMER_FILTERS, type EventFilter } from "@sluice/core";
 import { Construct } from "constructs";
 import { type FunctionName, resourceName, type SluiceConfig, visibilityTimeoutOf } from "./config";
-import { policyDocument } from "./iam";
+import { policyDocument, serviceMaySend } from "./iam";
+import { deliverRawObjects, type RawObjectDelivery } from "./raw-delivery";
 
 /** Props of {@link ConsumerQueue}. */
 export interface ConsumerQueueProps {
@@ -57,20 +57,22 @@ export class ConsumerQueue extends Construct {
 /** Props of {@link Messaging}. */
 export interface MessagingProps {
   config: SluiceConfig;
-  /** The raw bucket, whose object-created notifications feed the listener queue. */
+  /** The raw bucket, whose new objects feed the listener queue. */
   rawBucket: S3Bucket;
 }
 
 /**
- * The pipeline events topic and one queue per consumer: S3 → listener queue, and SNS → a queue
- * per phase filtered on the message attributes, plus the alerts queue for failed and quarantined objects.
+ * The pipeline events topic and one queue per consumer: S3 → listener queue (directly or through
+ * EventBridge, {@link deliverRawObjects}), and SNS → a queue per phase filtered on the message
+ * attributes, plus the alerts queue for failed and quarantined objects.
  */
 export class Messaging extends Construct {
   public readonly eventsTopic: SnsTopic;
   /** The queue each function consumes. */
   public readonly queues: Record<FunctionName, ConsumerQueue>;
   public readonly alertsQueue: ConsumerQueue;
-  public readonly rawNotifications: S3BucketNotification;
+  /** How new raw objects reach the listener's queue (S3 notification or EventBridge). */
+  public readonly rawDelivery: RawObjectDelivery;
 
   constructor(scope: Construct, id: string, props: MessagingProps) {
     super(scope, id);
@@ -98,19 +100,10 @@ export class Messaging extends Construct {
       config,
     });
 
-    const rawBucketMaySend = this.allowSender(
-      "listener-from-raw-bucket",
-      this.queues.listener.queue,
-      "s3.amazonaws.com",
-      props.rawBucket.arn,
+    this.rawDelivery = deliverRawObjects(this, {
       config,
-    );
-    // S3 → SQS (not straight to Lambda) so the listener also gets retries, back-pressure and a DLQ.
-    this.rawNotifications = new S3BucketNotification(this, "raw-notifications", {
-      bucket: props.rawBucket.id,
-      queue: [{ queueArn: this.queues.listener.queue.arn, events: ["s3:ObjectCreated:*"] }],
-      // S3 sends a test message on creation and fails if the queue policy does not allow it yet.
-      dependsOn: [rawBucketMaySend],
+      rawBucket: props.rawBucket,
+      listenerQueue: this.queues.listener.queue,
     });
     for (const [fn, filter] of Object.entries(CONSUMER_FILTERS) as [FunctionName, EventFilter][])
       this.subscribe(fn, this.queues[fn].queue, filter, config);
@@ -146,18 +139,7 @@ export class Messaging extends Construct {
   ): SqsQueuePolicy {
     return new SqsQueuePolicy(this, `${id}-policy`, {
       queueUrl: queue.url,
-      policy: policyDocument([
-        {
-          Effect: "Allow",
-          Principal: { Service: service },
-          Action: "sqs:SendMessage",
-          Resource: queue.arn,
-          Condition: {
-            ArnEquals: { "aws:SourceArn": sourceArn },
-            StringEquals: { "aws:SourceAccount": config.accountId },
-          },
-        },
-      ]),
+      policy: policyDocument([serviceMaySend(queue.arn, service, sourceArn, config.accountId)]),
     });
   }
 }

@@ -1,11 +1,20 @@
 export {
+  branchesOf,
+  FILTER_OPERATORS,
+  type FilterBranch,
   type FilterCondition,
   type FilterPolicy,
+  type FilterValue,
+  isOrOperator,
   type MessageAttribute,
   type MessageAttributes,
   matchesFilterPolicy,
-  validateFilterPolicy,
 } from "./bus/filter-policy";
+export {
+  type FilterPolicyLimits,
+  SNS_FILTER_POLICY_LIMITS,
+  validateFilterPolicy,
+} from "./bus/filter-policy-validation";
 export {
   type CreateQueueOptions,
   DLQ_SUFFIX,

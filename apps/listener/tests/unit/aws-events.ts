@@ -1,4 +1,5 @@
 import type { S3Event, SQSEvent, SQSRecord } from "aws-lambda";
+import eventBridgeObjectCreated from "../fixtures/s3-eventbridge-object-created.json";
 import s3PutEvent from "../fixtures/s3-put-event.json";
 import s3TestEvent from "../fixtures/s3-test-event.json";
 import sqsEvent from "../fixtures/sqs-event.json";
@@ -27,4 +28,19 @@ export function sqsBatch(bodies: string[]): SQSEvent {
       (body, i): SQSRecord => ({ ...structuredClone(template), messageId: `msg-${i + 1}`, body }),
     ),
   };
+}
+
+/**
+ * The documented S3 "Object Created" event as EventBridge delivers it (an SQS target's body), with
+ * its object replaced. The key is not encoded: EventBridge carries it as it is.
+ */
+export function s3EventBridgeObjectCreated(
+  object: { key: string; size: number; etag?: string; "version-id"?: string },
+  options: { bucket?: string; detailType?: string } = {},
+): Record<string, unknown> {
+  const event = structuredClone(eventBridgeObjectCreated);
+  event["detail-type"] = options.detailType ?? "Object Created";
+  event.detail.bucket.name = options.bucket ?? "sluice-dev-raw";
+  event.detail.object = { ...event.detail.object, etag: "9b2cf535f27731c974343645a3985328", ...object };
+  return event;
 }

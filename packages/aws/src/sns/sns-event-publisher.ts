@@ -1,5 +1,5 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { attributesOf, type EventPublisher, type SluiceEvent } from "@sluice/core";
+import { assertPublishable, attributesOf, type EventPublisher, type SluiceEvent } from "@sluice/core";
 import { toRetryable } from "../errors";
 
 /** Where {@link SnsEventPublisher} publishes. */
@@ -24,7 +24,9 @@ export function messageAttributesOf(event: SluiceEvent): Record<string, MessageA
  * The {@link EventPublisher} port over Amazon SNS: the event's CloudEvents JSON is the
  * message, its {@link messageAttributesOf attributes} the message attributes. Throttling, 5xx
  * and network failures reject with a `RetryableError`; anything else (a wrong topic ARN, a
- * missing permission) is rethrown unchanged. The client is injected.
+ * missing permission) is rethrown unchanged. A message over SNS's 256 KiB (body and attributes)
+ * is refused before the call with a `MessageTooLargeError` (dead-letter: sending it again cannot
+ * help); `createEvent` keeps events under it. The client is injected.
  */
 export class SnsEventPublisher implements EventPublisher {
   readonly #client: SNSClient;
@@ -37,13 +39,22 @@ export class SnsEventPublisher implements EventPublisher {
 
   /** {@inheritDoc EventPublisher.publish} */
   async publish(event: SluiceEvent): Promise<void> {
+    const message = JSON.stringify(event);
+    const attributes = messageAttributesOf(event);
+    assertPublishable(
+      message,
+      Object.fromEntries(
+        Object.entries(attributes).map(([name, a]) => [
+          name,
+          { Type: a.DataType, Value: a.StringValue ?? "" },
+        ]),
+      ),
+      undefined,
+      { eventType: event.type, eventId: event.id, subject: event.subject },
+    );
     try {
       await this.#client.send(
-        new PublishCommand({
-          TopicArn: this.#topicArn,
-          Message: JSON.stringify(event),
-          MessageAttributes: messageAttributesOf(event),
-        }),
+        new PublishCommand({ TopicArn: this.#topicArn, Message: message, MessageAttributes: attributes }),
       );
     } catch (error) {
       throw toRetryable(error, "SNS Publish", {

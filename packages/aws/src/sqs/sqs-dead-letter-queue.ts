@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
   paginateListQueues,
   ReceiveMessageCommand,
@@ -26,20 +27,36 @@ export interface DeadLetterDepth {
 
 /** Tuning of {@link SqsDeadLetterQueue}. */
 export interface SqsDeadLetterQueueConfig {
-  /** Messages per ReceiveMessage while peeking (SQS allows at most 10). */
+  /** Messages per ReceiveMessage while listing (SQS allows at most 10). */
   receiveBatchSize: number;
-  /** Peeking stops after this many receives in a row that bring no message not seen yet. */
+  /**
+   * Long-polling wait of each ReceiveMessage while listing, 1..20 s. Above 0 SQS queries all of
+   * its servers, so an empty answer means no visible message is left; at 0 (short polling) it
+   * samples a subset and an empty answer proves nothing.
+   */
+  waitTimeSeconds: number;
+  /** Listing stops after this many receives in a row that bring no message not seen yet. */
   emptyReceivesToStop: number;
-  /** Peeking stops after this many messages, however many the queue holds. */
+  /**
+   * How long a listed message stays hidden while the listing goes on (so the next receive brings
+   * the others); every listed message is made visible again when the listing ends.
+   */
+  listingVisibilitySeconds: number;
+  /** Listing stops after this many messages, however many the queue holds. */
   maxMessages: number;
 }
 
 /** Defaults of {@link SqsDeadLetterQueueConfig}. */
 export const DEFAULT_SQS_DEAD_LETTER_QUEUE_CONFIG: Readonly<SqsDeadLetterQueueConfig> = {
   receiveBatchSize: 10,
-  emptyReceivesToStop: 3,
+  waitTimeSeconds: 1,
+  emptyReceivesToStop: 1,
+  listingVisibilitySeconds: 60,
   maxMessages: 1000,
 };
+
+/** SQS's limit on entries of one ChangeMessageVisibilityBatch. */
+const VISIBILITY_BATCH_SIZE = 10;
 
 /** The suffix every Sluice dead-letter queue name ends with. */
 export const DEAD_LETTER_QUEUE_SUFFIX = "-dlq";
@@ -52,13 +69,20 @@ export function queueNameOf(url: string): string {
 }
 
 /**
- * One SQS dead-letter queue, read without disturbing it and redriven with SQS's own DLQ redrive.
+ * One SQS dead-letter queue, listed by receiving it to the end and redriven with SQS's own DLQ
+ * redrive.
  *
- * - `messages()` peeks: ReceiveMessage with `VisibilityTimeout: 0`, so every message stays visible
- *   (and redrivable) at once. Short polling samples a subset of SQS's servers per call, so it
- *   receives until it has seen the queue's approximate depth, or `emptyReceivesToStop` calls in a
- *   row bring nothing new. A DLQ has no redrive policy of its own, so the receive counts a peek
- *   adds move nothing anywhere.
+ * - `messages()` never trusts `ApproximateNumberOfMessages`: SQS's counts lag (a queue that holds
+ *   messages can read 0 for a while), so it receives until a receive brings nothing new. Each
+ *   receive long-polls (`waitTimeSeconds` > 0 queries all of SQS's servers; short polling samples
+ *   a subset and can answer empty while messages wait elsewhere, which is why a short-polling
+ *   reader needs several empty receives in a row before believing the queue is empty) and hides
+ *   what it got for `listingVisibilitySeconds`, so the next receive brings other messages.
+ *   Messages are deduplicated by `MessageId` (one seen twice keeps its latest receipt handle) and,
+ *   when the listing ends (also when it fails), made visible again at once
+ *   (`ChangeMessageVisibility` 0): a listing never keeps them from a redrive. A message whose
+ *   release fails becomes visible by itself after `listingVisibilitySeconds`. A DLQ has no redrive
+ *   policy of its own, so the receive counts a listing adds move nothing anywhere.
  * - `redrive()` starts a message move task (`StartMessageMoveTask` without a destination), which
  *   sends every message back to the queue it was dead-lettered from; the consumers there pick
  *   them up by themselves.
@@ -81,8 +105,12 @@ export class SqsDeadLetterQueue {
     this.url = options.url;
     this.name = options.name ?? queueNameOf(options.url);
     this.#config = { ...DEFAULT_SQS_DEAD_LETTER_QUEUE_CONFIG, ...config };
-    if (this.#config.receiveBatchSize < 1 || this.#config.receiveBatchSize > 10)
-      throw new ConfigError(`receiveBatchSize ${this.#config.receiveBatchSize} must be 1..10 (SQS's limit)`);
+    const { receiveBatchSize, waitTimeSeconds, emptyReceivesToStop } = this.#config;
+    if (receiveBatchSize < 1 || receiveBatchSize > 10)
+      throw new ConfigError(`receiveBatchSize ${receiveBatchSize} must be 1..10 (SQS's limit)`);
+    if (waitTimeSeconds < 1 || waitTimeSeconds > 20)
+      throw new ConfigError(`waitTimeSeconds ${waitTimeSeconds} must be 1..20: listing long-polls`);
+    if (emptyReceivesToStop < 1) throw new ConfigError("emptyReceivesToStop must be at least 1");
   }
 
   /** Approximate visible and in-flight message counts. */
@@ -97,37 +125,45 @@ export class SqsDeadLetterQueue {
     };
   }
 
-  /** The messages in the queue, each once, oldest first (peeked: they stay in the queue, visible). */
+  /**
+   * The messages in the queue, each once, oldest first. They are received to the end whatever the
+   * approximate counts say, and visible again when this resolves.
+   */
   async messages(): Promise<DeadLetterMessage[]> {
-    const { visible } = await this.depth();
+    const { receiveBatchSize, waitTimeSeconds, emptyReceivesToStop, listingVisibilitySeconds, maxMessages } =
+      this.#config;
     const seen = new Map<string, DeadLetterMessage>();
+    const receiptHandles = new Map<string, string>();
     let emptyReceives = 0;
-    while (
-      seen.size < Math.min(visible, this.#config.maxMessages) &&
-      emptyReceives < this.#config.emptyReceivesToStop
-    ) {
-      const before = seen.size;
-      const output = await this.#send("SQS ReceiveMessage", () =>
-        this.#client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.url,
-            MaxNumberOfMessages: this.#config.receiveBatchSize,
-            VisibilityTimeout: 0,
-            WaitTimeSeconds: 0,
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
-          }),
-        ),
-      );
-      for (const message of output.Messages ?? []) {
-        if (!message.MessageId || seen.has(message.MessageId)) continue;
-        seen.set(message.MessageId, {
-          messageId: message.MessageId,
-          body: message.Body ?? "",
-          receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
-          sentTimestamp: Number(message.Attributes?.SentTimestamp ?? 0),
-        });
+    try {
+      while (seen.size < maxMessages && emptyReceives < emptyReceivesToStop) {
+        const before = seen.size;
+        const output = await this.#send("SQS ReceiveMessage", () =>
+          this.#client.send(
+            new ReceiveMessageCommand({
+              QueueUrl: this.url,
+              MaxNumberOfMessages: Math.min(receiveBatchSize, maxMessages - seen.size),
+              VisibilityTimeout: listingVisibilitySeconds,
+              WaitTimeSeconds: waitTimeSeconds,
+              MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+            }),
+          ),
+        );
+        for (const message of output.Messages ?? []) {
+          if (!message.MessageId) continue;
+          if (message.ReceiptHandle) receiptHandles.set(message.MessageId, message.ReceiptHandle);
+          if (seen.has(message.MessageId)) continue;
+          seen.set(message.MessageId, {
+            messageId: message.MessageId,
+            body: message.Body ?? "",
+            receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+            sentTimestamp: Number(message.Attributes?.SentTimestamp ?? 0),
+          });
+        }
+        emptyReceives = seen.size > before ? 0 : emptyReceives + 1;
       }
-      emptyReceives = seen.size > before ? 0 : emptyReceives + 1;
+    } finally {
+      await this.#makeVisible([...receiptHandles.values()]);
     }
     return [...seen.values()].sort((a, b) => a.sentTimestamp - b.sentTimestamp);
   }
@@ -144,6 +180,21 @@ export class SqsDeadLetterQueue {
       this.#client.send(new StartMessageMoveTaskCommand({ SourceArn: attributes.QueueArn })),
     );
     return { taskHandle: output.TaskHandle ?? "", messages };
+  }
+
+  /**
+   * Ends the listing's hold on the messages it received. Best effort: a message whose release
+   * fails is hidden only until its listing visibility timeout runs out.
+   */
+  async #makeVisible(receiptHandles: string[]): Promise<void> {
+    for (let start = 0; start < receiptHandles.length; start += VISIBILITY_BATCH_SIZE) {
+      const entries = receiptHandles
+        .slice(start, start + VISIBILITY_BATCH_SIZE)
+        .map((handle, index) => ({ Id: String(index), ReceiptHandle: handle, VisibilityTimeout: 0 }));
+      await this.#client
+        .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.url, Entries: entries }))
+        .catch(() => undefined);
+    }
   }
 
   async #attributes(

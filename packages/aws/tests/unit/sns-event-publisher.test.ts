@@ -5,7 +5,7 @@ import {
   SNSClient,
   ThrottledException,
 } from "@aws-sdk/client-sns";
-import { createEvent, parseEvent, RetryableError } from "@sluice/core";
+import { createEvent, MessageTooLargeError, parseEvent, RetryableError } from "@sluice/core";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
 import { messageAttributesOf, SnsEventPublisher } from "../../src";
@@ -100,5 +100,13 @@ describe("SnsEventPublisher", () => {
     const error = await publisher.publish(received).catch((e: unknown) => e);
 
     expect(error).toBe(denied);
+  });
+
+  it("refuses an event over SNS's 256 KiB before calling SNS, with a dead-letter error", async () => {
+    // Built by hand: createEvent would have cut the message to size.
+    const huge = { ...failed, data: { ...failed.data, message: "x".repeat(300 * 1024) } };
+
+    await expect(publisher.publish(huge)).rejects.toBeInstanceOf(MessageTooLargeError);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
   });
 });

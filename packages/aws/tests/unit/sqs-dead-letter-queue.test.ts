@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
   ListQueuesCommand,
   QueueDoesNotExist,
@@ -29,13 +30,19 @@ describe("SqsDeadLetterQueue", () => {
 
   beforeEach(() => sqs.reset());
 
-  it("peeks every message once, oldest first, leaving them visible (visibility timeout 0)", async () => {
-    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: "3" } });
-    // Short polling samples servers: the first receive brings two messages, the next a repeat and the third.
+  it("lists messages the approximate count says are not there, receiving until a receive brings nothing", async () => {
+    // SQS's counts lag: the queue reads empty while it holds three messages.
+    sqs.on(GetQueueAttributesCommand).resolves({
+      Attributes: { ApproximateNumberOfMessages: "0", ApproximateNumberOfMessagesNotVisible: "0" },
+    });
     sqs
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [sqsMessage("b", 2000), sqsMessage("a", 1000)] })
-      .resolvesOnce({ Messages: [sqsMessage("a", 1000, 6), sqsMessage("c", 3000)] });
+      .resolvesOnce({
+        Messages: [{ ...sqsMessage("a", 1000, 6), ReceiptHandle: "rh-a-2" }, sqsMessage("c", 3000)],
+      })
+      .resolves({});
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
     const queue = new SqsDeadLetterQueue(client, { url: URL });
 
     const messages = await queue.messages();
@@ -46,21 +53,32 @@ describe("SqsDeadLetterQueue", () => {
       { messageId: "b", body: '{"id":"b"}', receiveCount: 5, sentTimestamp: 2000 },
       { messageId: "c", body: '{"id":"c"}', receiveCount: 5, sentTimestamp: 3000 },
     ]);
-    expect(sqs).toHaveReceivedCommandTimes(ReceiveMessageCommand, 2);
+    expect(sqs).toHaveReceivedCommandTimes(GetQueueAttributesCommand, 0);
+    expect(sqs).toHaveReceivedCommandTimes(ReceiveMessageCommand, 3);
     expect(sqs).toHaveReceivedCommandWith(ReceiveMessageCommand, {
       QueueUrl: URL,
-      VisibilityTimeout: 0,
       MaxNumberOfMessages: 10,
+      VisibilityTimeout: 60,
+      WaitTimeSeconds: 1,
       MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
     });
+    // Listed messages are visible again at once, with the latest receipt handle of each.
+    const released = sqs.commandCalls(ChangeMessageVisibilityBatchCommand).map((call) => call.args[0].input);
+    expect(released).toHaveLength(1);
+    expect(released[0]!.QueueUrl).toBe(URL);
+    expect(released[0]!.Entries!.map((e) => [e.ReceiptHandle, e.VisibilityTimeout]).sort()).toEqual([
+      ["rh-a-2", 0],
+      ["rh-b", 0],
+      ["rh-c", 0],
+    ]);
   });
 
-  it("stops peeking after receives that bring nothing new, even when the depth says more", async () => {
-    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: "5" } });
+  it("keeps receiving through receives that bring only messages already seen, up to the configured number", async () => {
     sqs
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [sqsMessage("a", 1000)] })
       .resolves({ Messages: [sqsMessage("a", 1000)] });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
     const queue = new SqsDeadLetterQueue(
       client,
       { url: URL, name: "loader-dlq" },
@@ -73,11 +91,54 @@ describe("SqsDeadLetterQueue", () => {
     expect(sqs).toHaveReceivedCommandTimes(ReceiveMessageCommand, 3);
   });
 
-  it("does not receive at all from an empty queue", async () => {
-    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: "0" } });
+  it("releases listed messages in batches of ten and stops at maxMessages", async () => {
+    const batch = (from: number) =>
+      Array.from({ length: 10 }, (_, i) => sqsMessage(`m${from + i}`, 1000 + from + i));
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: batch(0) })
+      .resolvesOnce({ Messages: batch(10).slice(0, 2) })
+      .resolves({ Messages: batch(20) });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
+    const queue = new SqsDeadLetterQueue(client, { url: URL }, { maxMessages: 12 });
+
+    const messages = await queue.messages();
+
+    expect(messages).toHaveLength(12);
+    expect(sqs.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input.MaxNumberOfMessages)).toEqual([
+      10, 2,
+    ]);
+    expect(
+      sqs.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input.Entries!.length),
+    ).toEqual([10, 2]);
+  });
+
+  it("makes what it received visible again when a receive fails, and reports the failure as retryable", async () => {
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [sqsMessage("a", 1000)] })
+      .rejects(Object.assign(new Error("slow down"), { name: "ThrottlingException", $metadata: {} }));
+    sqs.on(ChangeMessageVisibilityBatchCommand).rejects(new Error("network down"));
+
+    await expect(new SqsDeadLetterQueue(client, { url: URL }).messages()).rejects.toBeInstanceOf(
+      RetryableError,
+    );
+    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityBatchCommand, {
+      Entries: [{ Id: "0", ReceiptHandle: "rh-a", VisibilityTimeout: 0 }],
+    });
+  });
+
+  it("answers an empty queue after one long-polled receive and releases nothing", async () => {
+    sqs.on(ReceiveMessageCommand).resolves({});
 
     expect(await new SqsDeadLetterQueue(client, { url: URL }).messages()).toEqual([]);
-    expect(sqs).toHaveReceivedCommandTimes(ReceiveMessageCommand, 0);
+    expect(sqs).toHaveReceivedCommandTimes(ReceiveMessageCommand, 1);
+    expect(sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityBatchCommand, 0);
+  });
+
+  it("refuses short polling and batch sizes SQS does not allow", () => {
+    expect(() => new SqsDeadLetterQueue(client, { url: URL }, { waitTimeSeconds: 0 })).toThrow(/long-polls/);
+    expect(() => new SqsDeadLetterQueue(client, { url: URL }, { receiveBatchSize: 11 })).toThrow(/1\.\.10/);
   });
 
   it("reports visible and in-flight depth", async () => {

@@ -3,6 +3,7 @@ import * as z from "zod/mini";
 import { LOAD_MODES } from "../datasets/load-policy";
 import { MalformedEventError } from "../errors";
 import { firstIssueOf } from "../zod-config";
+import { boundEventData, DEFAULT_EVENT_SIZE_LIMITS, type EventSizeLimits } from "./event-size";
 
 /** Version of the event data schemas below; bump on a breaking change to any `data` shape. */
 export const EVENT_SCHEMA_VERSION = 1;
@@ -169,15 +170,19 @@ export function dataSchemaOf(type: SluiceEventType, version = EVENT_SCHEMA_VERSI
   return `urn:sluice:schema:${type.slice("sluice.".length)}:v${version}`;
 }
 
-/** Builds an event of type `type` from `source` with `data`; validates `data` first. */
+/**
+ * Builds an event of type `type` from `source` with `data`; validates `data` first. Free text
+ * (a message, a reason, a stderr tail, rejections) is cut to `options.limits` with a marker, so
+ * the event is always small enough to publish (never a 1 MB stderr tail published whole).
+ */
 export function createEvent<T extends SluiceEventType>(
   type: T,
   source: string,
   data: EventData<T>,
-  options: { id?: string; time?: Date } = {},
+  options: { id?: string; time?: Date; limits?: EventSizeLimits } = {},
 ): SluiceEvent<T> {
   const checked = parseData(type, data);
-  return {
+  const event: SluiceEvent<T> = {
     specversion: "1.0",
     id: options.id ?? randomUUID(),
     source,
@@ -187,6 +192,11 @@ export function createEvent<T extends SluiceEventType>(
     datacontenttype: "application/json",
     dataschema: dataSchemaOf(type),
     data: checked,
+  };
+  const limits = options.limits ?? DEFAULT_EVENT_SIZE_LIMITS;
+  return {
+    ...event,
+    data: boundEventData(checked, limits, (bounded) => JSON.stringify({ ...event, data: bounded })),
   };
 }
 

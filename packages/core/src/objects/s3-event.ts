@@ -1,5 +1,6 @@
 import { MalformedEventError } from "../errors";
 import type { ObjectRef } from "./object-ref";
+import { isS3EventBridgeEvent, parseS3EventBridgeEvent } from "./s3-eventbridge";
 
 /** One object-level record of an S3 event notification, with its key decoded. */
 export interface S3ObjectEvent {
@@ -82,19 +83,25 @@ function parseS3Record(record: Record<string, unknown>, index: number): S3Object
 }
 
 /**
- * Parses one message that carries an S3 event notification: the notification itself (object or
- * JSON text), or an SNS notification wrapping it (SQS-of-SNS without raw delivery).
- * `s3:TestEvent` yields no records. Malformed input throws a {@link MalformedEventError}.
+ * Parses one message that carries an S3 event: an S3 event notification (object or JSON text),
+ * an S3 event delivered by EventBridge (`source: aws.s3`, e.g. `detail-type: Object Created`; an
+ * EventBridge rule's SQS target puts the event itself in the body), or an SNS notification
+ * wrapping either (SQS-of-SNS without raw delivery). `s3:TestEvent` yields no records. Malformed
+ * input throws a {@link MalformedEventError}.
  */
 export function parseS3EventMessage(message: unknown): S3ObjectEvent[] {
   const value = typeof message === "string" ? parseJson(message, "S3 event message") : message;
   if (!isRecord(value)) throw new MalformedEventError("S3 event message is not a JSON object");
   if (isS3TestEvent(value)) return [];
+  if (isS3EventBridgeEvent(value)) return [parseS3EventBridgeEvent(value)];
   if (value.Type === "Notification" && typeof value.Message === "string") {
     return parseS3EventMessage(value.Message);
   }
   if (!Array.isArray(value.Records)) {
-    throw new MalformedEventError("S3 event message has no Records array", { field: "Records" });
+    throw new MalformedEventError(
+      "S3 event message has no Records array and is not an S3 event from EventBridge (source aws.s3)",
+      { field: "Records" },
+    );
   }
   return value.Records.map((record, index) => {
     if (!isRecord(record)) throw new MalformedEventError(`Records[${index}] is not an object`);

@@ -1,11 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { assertPublishable, SNS_MAX_MESSAGE_BYTES } from "@sluice/core";
 import { type Clock, systemClock } from "../clock";
-import {
-  type FilterPolicy,
-  type MessageAttributes,
-  matchesFilterPolicy,
-  validateFilterPolicy,
-} from "./filter-policy";
+import { type FilterPolicy, type MessageAttributes, matchesFilterPolicy } from "./filter-policy";
+import { validateFilterPolicy } from "./filter-policy-validation";
 import type { LocalQueue } from "./local-queue";
 import type { SqsMessageAttribute } from "./message-store";
 
@@ -69,11 +66,22 @@ export class LocalTopic {
   readonly #subscriptions: Subscription[] = [];
   readonly #clock: Clock;
 
-  /** `clock` stamps each notification's `Timestamp` (default {@link systemClock}). */
-  constructor(name: string, arnPrefix = "arn:aws:sns:us-east-1:000000000000", clock: Clock = systemClock) {
+  readonly #maxMessageBytes: number;
+
+  /**
+   * `clock` stamps each notification's `Timestamp` (default {@link systemClock});
+   * `maxMessageBytes` is SNS's message size limit (262,144 bytes, body and attributes).
+   */
+  constructor(
+    name: string,
+    arnPrefix = "arn:aws:sns:us-east-1:000000000000",
+    clock: Clock = systemClock,
+    maxMessageBytes = SNS_MAX_MESSAGE_BYTES,
+  ) {
     this.name = name;
     this.arn = `${arnPrefix}:${name}`;
     this.#clock = clock;
+    this.#maxMessageBytes = maxMessageBytes;
   }
 
   /** Subscribes an SQS-like queue. */
@@ -113,12 +121,17 @@ export class LocalTopic {
     return this.#subscriptions.map((s) => s.name);
   }
 
-  /** Publishes `input` to every matching subscription. */
+  /**
+   * Publishes `input` to every matching subscription. A message over SNS's size limit (body plus
+   * every attribute's name, type and value) is refused, as SNS refuses it, with a
+   * `MessageTooLargeError` and delivered nowhere.
+   */
   async publish(input: PublishInput): Promise<PublishResult> {
     const attributes: MessageAttributes = {};
     for (const [name, value] of Object.entries(input.attributes ?? {})) {
       attributes[name] = typeof value === "string" ? { Type: "String", Value: value } : value;
     }
+    assertPublishable(input.message, attributes, this.#maxMessageBytes, { topic: this.name });
     const messageId = randomUUID();
     const deliveredTo: string[] = [];
     for (const subscription of this.#subscriptions) {
