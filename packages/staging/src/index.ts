@@ -1,7 +1,13 @@
 export * from "./config";
 export { decompressWithLimits } from "./decode/compression";
 export { validateUtf8 } from "./decode/utf8";
-export { type ObjectBytes, objectBytesFromFile, objectBytesFromStore } from "./parse/parquet";
+export { findJsonRecordsPath } from "./parse/json-records-path";
+export {
+  type ObjectBytes,
+  objectBytesFromFile,
+  objectBytesFromStore,
+  readParquetMetadata,
+} from "./parse/parquet";
 export * from "./reasons";
 export * from "./sample";
 export * from "./stage-stream";

@@ -1,11 +1,13 @@
 import type { Readable } from "node:stream";
-import type { FormatSpec } from "@sluice/core";
+import { StringDecoder } from "node:string_decoder";
+import { type FormatSpec, QuarantineError } from "@sluice/core";
 import { resolveStagingConfig, type StagingConfig } from "./config";
 import { decompressWithLimits } from "./decode/compression";
-import { validateUtf8 } from "./decode/utf8";
-import { countLineBreaks, readCsv } from "./parse/csv";
+import { completeUtf8Length, validateUtf8 } from "./decode/utf8";
+import { countLineBreaks, explainCsvError, readCsv } from "./parse/csv";
 import { readJsonArray } from "./parse/json-array";
 import { exceedsJsonDepth } from "./parse/json-records";
+import { readLines } from "./parse/lines";
 import { type ObjectBytes, parquetColumns, readParquetMetadata, readParquetRowGroups } from "./parse/parquet";
 
 /** One record of a sample: its values by the names the file gives them, and its line (Parquet: row number). */
@@ -23,6 +25,16 @@ export interface SampleRecord {
 export interface SampleOptions {
   /** Most records to return. */
   limit: number;
+  /**
+   * Most bytes of content to sample. Text formats read at most this much of the (decompressed)
+   * content: when there is more, the sample is the records that end within it, cut after its
+   * last line break (or, with none, its last whole character), and the error a reader raises at
+   * that cut end (a JSON array or a quoted value that breaks off) ends the sample instead of
+   * failing it. Parquet samples the first rows whose values, written out as text, take at most
+   * this many characters (about what a CSV of them would take); set `config.parquetReadBytes`
+   * too to read it in slices no larger.
+   */
+  maxBytes?: number;
   /** Staging limits (record size, JSON depth, decompression) as staging applies them. */
   config?: Partial<StagingConfig>;
 }
@@ -30,18 +42,95 @@ export interface SampleOptions {
 /** Thrown by a record handler to stop a reader that has no other way to stop early. */
 class SampleFull extends Error {}
 
-/** The object's content, gunzipped when it is gzip, checked to be UTF-8: what staging's text readers read. */
-function textOf(body: Readable, config: StagingConfig): AsyncIterable<Buffer> {
-  return validateUtf8(decompressWithLimits(config)(body));
+const LF = 0x0a;
+
+/**
+ * The first `maxBytes` of some UTF-8 content (in chunks that end on character boundaries). When
+ * there is more, they are cut after their last line break (a record cut off would read as a bad
+ * one; with no line break in them, after their last whole character), and {@link cut} turns true
+ * once the reader has taken all of them. Chunks pass in the sizes they came in.
+ */
+class ContentPrefix {
+  cut = false;
+
+  constructor(readonly maxBytes: number) {}
+
+  async *take(content: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    let taken = 0;
+    let sawLineBreak = false;
+    // The chunks after the last line break, held until it is known whether the budget cuts them off.
+    let tail: Buffer[] = [];
+    for await (const chunk of content) {
+      const room = this.maxBytes - taken;
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      taken += piece.length;
+      const lineEnd = piece.lastIndexOf(LF) + 1;
+      if (lineEnd > 0) {
+        sawLineBreak = true;
+        yield* tail;
+        yield piece.subarray(0, lineEnd);
+        tail = [];
+      }
+      if (lineEnd < piece.length) tail.push(piece.subarray(lineEnd));
+      if (chunk.length > room) {
+        if (!sawLineBreak) {
+          const last = tail.pop();
+          yield* tail;
+          if (last) yield last.subarray(0, completeUtf8Length(last));
+        }
+        this.cut = true;
+        return;
+      }
+    }
+    yield* tail;
+  }
+}
+
+/**
+ * The object's content, gunzipped when it is gzip, checked to be UTF-8, at most `prefix`'s bytes
+ * of it: what staging's text readers read.
+ */
+function textOf(body: Readable, config: StagingConfig, prefix: ContentPrefix): AsyncIterable<Buffer> {
+  return prefix.take(validateUtf8(decompressWithLimits(config)(body)));
+}
+
+/** The first bytes of an object's content as text, from {@link readSampleText}. */
+export interface SampleText {
+  /** The text, without a leading BOM. */
+  text: string;
+  /** True when the text is the whole content; false when `maxBytes` cut it (after its last line break). */
+  complete: boolean;
+}
+
+/**
+ * Reads the first `maxBytes` of an object's content as staging's text readers get it (gunzipped
+ * when it is gzip, within the decompression limits, checked to be UTF-8), cut after the last line
+ * break when there is more: the text `sluice contract infer` sniffs a format from. Content
+ * staging would quarantine (not UTF-8, a zip, Parquet, a gzip bomb) throws that `QuarantineError`.
+ */
+export async function readSampleText(
+  source: Readable,
+  options: { maxBytes: number; config?: Partial<StagingConfig> },
+): Promise<SampleText> {
+  const prefix = new ContentPrefix(options.maxBytes);
+  const decoder = new StringDecoder("utf8");
+  let text = "";
+  try {
+    for await (const chunk of textOf(source, resolveStagingConfig(options.config), prefix))
+      text += decoder.write(chunk);
+  } finally {
+    source.destroy();
+  }
+  text += decoder.end();
+  return { text: text.startsWith("\uFEFF") ? text.slice(1) : text, complete: !prefix.cut };
 }
 
 async function sampleCsv(
   text: AsyncIterable<Buffer>,
   format: Extract<FormatSpec, { type: "csv" }>,
   config: StagingConfig,
-  limit: number,
-): Promise<SampleRecord[]> {
-  const records: SampleRecord[] = [];
+  sample: (record: SampleRecord) => void,
+): Promise<void> {
   let names: string[] | undefined;
   let lastLine = 0;
   try {
@@ -57,33 +146,11 @@ async function sampleCsv(
       names.forEach((name, i) => {
         values[name] = record[i];
       });
-      records.push({ line, values });
-      if (records.length >= limit) throw new SampleFull();
+      sample({ line, values });
     });
   } catch (error) {
-    if (!(error instanceof SampleFull)) throw error;
+    throw explainCsvError(error, lastLine + 1, config);
   }
-  return records;
-}
-
-async function sampleNdjson(text: AsyncIterable<Buffer>, config: StagingConfig, limit: number) {
-  const records: SampleRecord[] = [];
-  let partial = "";
-  let line = 0;
-  const decoder = new TextDecoder();
-  for await (const chunk of text) {
-    const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
-    partial = lines.pop()!;
-    for (const text of lines) {
-      line++;
-      const value = parseObject(text, config);
-      if (value) records.push({ line, values: value });
-      if (records.length >= limit) return records;
-    }
-  }
-  const value = parseObject(partial, config);
-  if (value && records.length < limit) records.push({ line: line + 1, values: value });
-  return records;
 }
 
 /** `text` as a JSON object, or undefined when it is not one (blank, invalid, too deep, or another value). */
@@ -99,26 +166,43 @@ function parseObject(text: string, config: StagingConfig): Record<string, unknow
   }
 }
 
+/** Characters `value` takes written out as text (objects and arrays as JSON): a Parquet row's share of a byte budget. */
+function textLength(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === "object" ? JSON.stringify(value).length : String(value).length;
+}
+
 async function sampleParquet(
   bytes: ObjectBytes,
   config: StagingConfig,
   limit: number,
+  maxBytes: number,
 ): Promise<SampleRecord[]> {
   const metadata = await readParquetMetadata(bytes);
   const names = parquetColumns(metadata);
   const records: SampleRecord[] = [];
+  let size = 0;
+  let full = false;
   await readParquetRowGroups(
     bytes,
     metadata,
     names,
     config.parquetReadBytes,
     ({ rowStart, rows, columns }) => {
-      for (let row = 0; row < rows && records.length < limit; row++) {
+      for (let row = 0; row < rows && !full; row++) {
         const values: Record<string, unknown> = {};
-        for (const name of names) values[name] = columns.get(name)!.at(row);
-        records.push({ line: rowStart + row + 1, values });
+        // A delimiter or line break per value, as in a CSV of the same values.
+        let rowSize = 0;
+        for (const name of names) {
+          values[name] = columns.get(name)!.at(row);
+          rowSize += textLength(values[name]) + 1;
+        }
+        size += rowSize;
+        full = size > maxBytes;
+        if (!full) records.push({ line: rowStart + row + 1, values });
+        full ||= records.length >= limit;
       }
-      return records.length < limit;
+      return !full;
     },
   );
   return records;
@@ -129,7 +213,7 @@ async function sampleParquet(
  * UTF-8 checks, the same CSV, JSON and Parquet readers), without a contract: each record's values
  * by the names the file gives them. For `sluice contract infer` and anything else that looks at
  * a sample before a contract exists. Text formats read `source` as a stream and stop reading once
- * the sample is full; Parquet needs random access (`ObjectBytes`: `objectBytesFromStore`, or an
+ * the sample is full or `maxBytes` are read; Parquet needs random access (`ObjectBytes`: `objectBytesFromStore`, or an
  * ArrayBuffer of a whole file). NDJSON lines that are not JSON objects are left out of the
  * sample; structure errors (not CSV, not a JSON array, not Parquet) throw the `QuarantineError`
  * staging would quarantine with. Fixed-width has no names to sample by and is refused.
@@ -142,33 +226,43 @@ export async function readSampleRecords(
   const config = resolveStagingConfig(options.config);
   if (format.type === "parquet") {
     if (!("byteLength" in source)) throw new TypeError("a Parquet sample needs random access (ObjectBytes)");
-    return sampleParquet(source, config, options.limit);
+    return sampleParquet(source, config, options.limit, options.maxBytes ?? Number.POSITIVE_INFINITY);
   }
   if ("byteLength" in source) throw new TypeError(`a ${format.type} sample reads a stream`);
-  const text = textOf(source, config);
+  const prefix = new ContentPrefix(options.maxBytes ?? Number.POSITIVE_INFINITY);
+  const text = textOf(source, config, prefix);
+  const records: SampleRecord[] = [];
+  const sample = (record: SampleRecord) => {
+    records.push(record);
+    if (records.length >= options.limit) throw new SampleFull();
+  };
+  const sampleObject = (json: string, line: number): undefined => {
+    const values = parseObject(json, config);
+    if (values) sample({ line, values });
+  };
   try {
     switch (format.type) {
       case "csv":
-        return await sampleCsv(text, format, config, options.limit);
+        await sampleCsv(text, format, config, sample);
+        break;
       case "ndjson":
-        return await sampleNdjson(text, config, options.limit);
-      case "json": {
-        const records: SampleRecord[] = [];
+        await readLines(text, config, sampleObject);
+        break;
+      case "json":
         await readJsonArray(
           text,
           { records: format.records, maxRecordChars: config.maxRecordChars },
-          (json, line) => {
-            const values = parseObject(json, config);
-            if (values) records.push({ line, values });
-            return records.length < options.limit;
-          },
+          sampleObject,
         );
-        return records;
-      }
+        break;
       case "fixed-width":
         throw new TypeError("fixed-width records have no names to sample by");
     }
+  } catch (error) {
+    const atCut = prefix.cut && error instanceof QuarantineError;
+    if (!(error instanceof SampleFull || atCut)) throw error;
   } finally {
     source.destroy();
   }
+  return records;
 }

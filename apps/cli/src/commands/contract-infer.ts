@@ -10,7 +10,7 @@ export interface ContractInferOptions {
   file: string;
   /** The dataset name (default: the file's name). */
   name?: string;
-  /** Decompressed bytes read from the file (default 1 MiB). */
+  /** How much of the file is sampled (`InferOptions.sampleBytes`; default 4 MiB). */
   sampleBytes?: number;
   /** Write the contract here instead of printing it. */
   out?: string;

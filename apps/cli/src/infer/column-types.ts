@@ -6,7 +6,6 @@ import {
   isRejection,
   parseDatasetContract,
 } from "@sluice/core";
-import type { ParquetColumnHint } from "./parquet-sample";
 import type { SampledColumn } from "./records";
 
 /** Text that commonly means "no value", tried in every column; `""` is always NULL (the contract default). */
@@ -155,30 +154,15 @@ function epochOrInteger(
   return { field: { type: "integer" }, note: "integer" };
 }
 
-/** The type of typed values (JSON, Parquet): by their JS types, strings by {@link textType}. */
-function typedType(
-  values: readonly unknown[],
-  name: string,
-  hint: ParquetColumnHint | undefined,
-): { field: ColumnGuess["field"]; note: string } {
-  if (hint?.type === "date" || hint?.type === "timestamp")
-    return { field: { type: hint.type }, note: `${hint.type}: the Parquet schema says so` };
-  if (hint?.type === "decimal")
-    return {
-      field: {
-        type: "decimal",
-        ...(hint.scale !== undefined ? { scale: hint.scale } : {}),
-        ...(hint.precision !== undefined ? { precision: hint.precision } : {}),
-      },
-      note: "decimal: the Parquet schema's precision and scale",
-    };
-  const kinds = new Set(
-    values.map((v) => (typeof v === "object" ? (v instanceof Date ? "date" : "object") : typeof v)),
-  );
+/**
+ * The type of typed values (JSON, Parquet): by their JS types, strings by {@link textType}.
+ * Parquet's come as staging reads them, so its schema needs no second look: 64-bit integers and
+ * decimals are exact text (a decimal's with all of its scale's digits), dates and timestamps ISO text.
+ */
+function typedType(values: readonly unknown[], name: string): { field: ColumnGuess["field"]; note: string } {
+  const kinds = new Set(values.map((v) => (typeof v === "object" ? "object" : typeof v)));
   const only = kinds.size === 1 ? [...kinds][0] : undefined;
   if (only === "boolean") return { field: { type: "boolean" }, note: "boolean" };
-  if (only === "bigint") return { field: { type: "integer" }, note: "integer" };
-  if (only === "date") return { field: { type: "timestamp" }, note: "timestamp" };
   if (only === "number") {
     const numbers = values as number[];
     if (numbers.some((n) => String(n).includes("e")))
@@ -206,14 +190,14 @@ function typedType(
 export function guessColumn(
   column: SampledColumn,
   name: string,
-  sample: { typed: boolean; wholeFile: boolean; hint?: ParquetColumnHint },
+  sample: { typed: boolean; wholeFile: boolean },
   settings: TypeGuessSettings = DEFAULT_TYPE_GUESS_SETTINGS,
 ): ColumnGuess {
   const present = column.values.filter((v) => v !== undefined && v !== null && v !== "");
   const notes: string[] = [];
   const tokens = NULL_TOKEN_CANDIDATES.filter((token) => present.includes(token));
   const rest = present.filter((v) => !tokens.includes(v as string));
-  let { field, note } = sample.typed ? typedType(rest, name, sample.hint) : textType(rest as string[], name);
+  let { field, note } = sample.typed ? typedType(rest, name) : textType(rest as string[], name);
   let nullTokens: string[] = [];
   if (tokens.length > 0 && field.type !== "string" && rest.length > 0) {
     nullTokens = tokens;
@@ -221,9 +205,7 @@ export function guessColumn(
       `null tokens ${tokens.map((t) => JSON.stringify(t)).join(", ")}: the other values are ${field.type}`,
     );
   } else if (tokens.length > 0) {
-    ({ field, note } = sample.typed
-      ? typedType(present, name, sample.hint)
-      : textType(present as string[], name));
+    ({ field, note } = sample.typed ? typedType(present, name) : textType(present as string[], name));
   }
   const values = present.filter((v) => !nullTokens.includes(v as string));
   if (values.length === 0) {

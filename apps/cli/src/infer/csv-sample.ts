@@ -1,6 +1,6 @@
 import { extname } from "node:path";
 import { parse } from "csv-parse/sync";
-import type { SampledRecords } from "./records";
+import type { SniffedFormat } from "./records";
 
 /** Delimiters tried, in order of preference when two read the sample equally well. */
 export const CSV_DELIMITERS = [",", "\t", ";", "|"] as const;
@@ -44,17 +44,17 @@ function sniffDialect(text: string, fileName: string): DialectScore {
   return best ?? scores[0] ?? { delimiter: ",", rows: [], fields: 1, consistency: 1 };
 }
 
+/** True when the first line of a CSV is data like the rows below it (`looksLikeData` of infer-contract.ts). */
+export type LooksLikeData = (first: readonly string[], rest: readonly (readonly string[])[]) => boolean;
+
 /**
- * Reads a CSV sample: the delimiter (comma, tab, semicolon or pipe), whether the first line is a
- * header, and each column's text values. The first line is a header unless it reads as data of
- * the types the other rows have (`looksLikeData`), or, when every column is text, unless its
- * values repeat in their columns or one is empty.
+ * Sniffs a CSV sample: the delimiter (comma, tab, semicolon or pipe), whether the first line is a
+ * header, and the column names (the header's, trimmed as staging matches them, else `column_1`,
+ * `column_2`, …). The first line is a header unless it reads as data of the types the other rows
+ * have (`looksLikeData`), or, when every column is text, unless its values repeat in their
+ * columns or one is empty.
  */
-export function readCsvSample(
-  text: string,
-  fileName: string,
-  looksLikeData: (first: readonly string[], rest: readonly (readonly string[])[]) => boolean,
-): SampledRecords {
+export function sniffCsv(text: string, fileName: string, looksLikeData: LooksLikeData): SniffedFormat {
   const dialect = sniffDialect(text, fileName);
   const notes = [
     `format: csv with ${DELIMITER_NAMES[dialect.delimiter]} delimiter (${Math.round(dialect.consistency * 100)}% of sampled lines have ${dialect.fields} fields)`,
@@ -67,13 +67,9 @@ export function readCsvSample(
       ? "header: the first line names the columns (its values are not like the rows below)"
       : "header: none (the first line reads as data); columns are named column_1, column_2, … and matched by position",
   );
-  const names = header ? first : first.map((_, i) => `column_${i + 1}`);
-  const rows = header ? rest : dialect.rows;
   return {
     format: { type: "csv", delimiter: dialect.delimiter, quote: '"', header },
-    columns: names.map((source, i) => ({ source, values: rows.map((row) => row[i] ?? "") })),
-    rows: rows.length,
-    typed: false,
+    names: header ? first.map((name) => name.trim()) : first.map((_, i) => `column_${i + 1}`),
     notes,
   };
 }

@@ -1,26 +1,25 @@
 import { basename } from "node:path";
-import { type DatasetContractInput, parseDatasetContract } from "@sluice/core";
+import { type DatasetContractInput, parseDatasetContract, QuarantineError } from "@sluice/core";
+import { CliError } from "../errors";
+import { EXIT } from "../exit-codes";
 import { type ColumnGuess, guessColumn, textType } from "./column-types";
-import { readCsvSample } from "./csv-sample";
-import { readJsonSample } from "./json-sample";
-import { readParquetSample } from "./parquet-sample";
-import type { SampledColumn, SampledRecords } from "./records";
-import { readSample, sampleText } from "./sample";
+import type { SampledColumn } from "./records";
+import { readFileSample } from "./sample";
 
 /** Options of {@link inferContract}. */
 export interface InferOptions {
   /** The dataset name (default: the file's name as an identifier). */
   name?: string;
-  /** How much of the content is read (decompressed bytes). */
+  /**
+   * How much of the content is read: decompressed bytes of a text file; of a Parquet file, the
+   * first rows whose values, written out as text, take about that much.
+   */
   sampleBytes: number;
-  /** How many rows of a Parquet file are read. */
-  parquetSampleRows: number;
 }
 
-/** Default sample sizes: 4 MiB of text, and DuckDB's 20,480 rows for Parquet. */
+/** Default sample size: 4 MiB. */
 export const DEFAULT_INFER_OPTIONS: Omit<InferOptions, "name"> = {
   sampleBytes: 4 * 1024 * 1024,
-  parquetSampleRows: 20_480,
 };
 
 /** A proposed contract and a note for each guess that went into it. */
@@ -132,31 +131,23 @@ function looksLikeData(first: readonly string[], rest: readonly (readonly string
   return typed > 0;
 }
 
-async function sampleRecords(
-  path: string,
-  options: InferOptions,
-): Promise<SampledRecords & { wholeFile: boolean; hints?: Record<string, object> }> {
-  const sample = await readSample(path, options.sampleBytes);
-  if (sample.parquet) {
-    const parquet = await readParquetSample(path, options.parquetSampleRows);
-    return { ...parquet, wholeFile: parquet.totalRows <= parquet.rows };
-  }
-  const text = sampleText(sample);
-  const records = readJsonSample(text) ?? readCsvSample(text, basename(path), looksLikeData);
-  if (sample.gzip)
-    records.notes.push("gzip: detected by its content and read decompressed, as the pipeline does");
-  return { ...records, wholeFile: sample.wholeFile };
-}
-
 /**
  * Reads a sample of `path` and proposes a contract for it: the format (CSV delimiter and header,
  * JSON records path, NDJSON, Parquet), one field per column (lower-case names, `source` for the
  * original), types with their formats, null tokens, required fields, enums, decimal scales, a
  * candidate primary key (else load mode `append`), and a note for each guess. The contract is
  * valid by core's schema; what it cannot know from a sample (limits, constraints) is left out.
+ * A file the pipeline would quarantine whatever its contract (not UTF-8, a zip, a broken gzip)
+ * fails as a `CliError` (exit `attention`) naming the reason.
  */
 export async function inferContract(path: string, options: InferOptions): Promise<InferredContract> {
-  const records = await sampleRecords(path, options);
+  const records = await readFileSample(path, options.sampleBytes, looksLikeData).catch((error: unknown) => {
+    if (!(error instanceof QuarantineError)) throw error;
+    throw new CliError(
+      `${path}: the pipeline would quarantine it (${error.code}): ${error.message}`,
+      EXIT.attention,
+    );
+  });
   const name = identifierOf(
     options.name ?? basename(path).replace(/(\.(csv|tsv|txt|json|ndjson|jsonl|parquet|gz))+$/i, ""),
   );
@@ -166,12 +157,7 @@ export async function inferContract(path: string, options: InferOptions): Promis
   );
   const names = fieldNames(records.columns);
   const fields = records.columns.map((column, i) => {
-    const hint = (records.hints as Record<string, object> | undefined)?.[column.source];
-    const guess = guessColumn(column, names[i]!, {
-      typed: records.typed,
-      wholeFile: records.wholeFile,
-      ...(hint ? { hint } : {}),
-    });
+    const guess = guessColumn(column, names[i]!, { typed: records.typed, wholeFile: records.wholeFile });
     return { name: names[i]!, column, guess };
   });
   const nullTokens = [...new Set(fields.flatMap((f) => f.guess.nullTokens))];

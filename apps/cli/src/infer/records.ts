@@ -1,4 +1,4 @@
-import type { DatasetContractInput } from "@sluice/core";
+import type { FormatSpec } from "@sluice/core";
 
 /** One column of a sample: where it is in the source (a CSV column name or a dot path) and its values. */
 export interface SampledColumn {
@@ -8,9 +8,17 @@ export interface SampledColumn {
   values: unknown[];
 }
 
-/** What a format's sample reader found. */
+/** What sniffing a text sample found: the format to read it with and a note for each guess. */
+export interface SniffedFormat {
+  format: FormatSpec;
+  /** CSV: the column names, in order (the records of JSON-like formats name their own). */
+  names?: string[];
+  notes: string[];
+}
+
+/** A sample's columns, as read with the format sniffed. */
 export interface SampledRecords {
-  format: DatasetContractInput["format"];
+  format: FormatSpec;
   columns: SampledColumn[];
   /** Records sampled. */
   rows: number;
@@ -24,7 +32,8 @@ export interface SampledRecords {
 export const MAX_FLATTEN_DEPTH = 3;
 
 /**
- * The columns of JSON-like records (JSON, NDJSON, Parquet): nested objects become dot paths
+ * The columns of JSON-like records (JSON, NDJSON, Parquet as staging reads it: structs are
+ * objects, lists arrays, bytes base64 text): nested objects become dot paths
  * (`properties.mag`) down to {@link MAX_FLATTEN_DEPTH}; arrays, deeper objects and keys that hold
  * a dot stay whole (a `json` column). A path that is an object in one record and a value in
  * another stays whole; one that is only ever null besides being an object is split. Columns are
@@ -63,11 +72,5 @@ export function valueAt(record: unknown, path: string): unknown {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    !Array.isArray(value) &&
-    !(value instanceof Date) &&
-    !ArrayBuffer.isView(value)
-  );
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

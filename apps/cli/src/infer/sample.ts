@@ -1,27 +1,21 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { createGunzip } from "node:zlib";
+import { basename } from "node:path";
+import { objectBytesFromFile, readParquetMetadata, readSampleRecords, readSampleText } from "@sluice/staging";
+import { type LooksLikeData, sniffCsv } from "./csv-sample";
+import { sniffJson } from "./json-sample";
+import { columnsOfRecords, type SampledRecords } from "./records";
 
-/** The first bytes of a file, as `sluice contract infer` reads them. */
-export interface Sample {
-  path: string;
-  /** The content (gunzipped when the file is gzip), at most the bytes asked for, without a UTF-8 BOM. */
-  bytes: Buffer;
-  /** True when the sample is the whole content. */
+/** A file's sample: its records as the pipeline reads them, and whether they are all of the file. */
+export interface FileSample extends SampledRecords {
   wholeFile: boolean;
-  gzip: boolean;
-  /** True when the file is Parquet (`PAR1`): it is read through its footer instead. */
-  parquet: boolean;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const PARQUET_MAGIC = "PAR1";
 
-/**
- * Reads up to `sampleBytes` of `path`'s content: gzip is detected by its magic bytes and
- * decompressed as the pipeline does, Parquet is only recognised (its sample is read by rows).
- */
-export async function readSample(path: string, sampleBytes: number): Promise<Sample> {
+/** The first four bytes of `path`: what kind of file it is (Parquet, gzip) before any is decoded. */
+async function headOf(path: string): Promise<Buffer> {
   const head = Buffer.alloc(4);
   const handle = await open(path, "r");
   try {
@@ -29,38 +23,65 @@ export async function readSample(path: string, sampleBytes: number): Promise<Sam
   } finally {
     await handle.close();
   }
-  const gzip = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
-  if (head.toString("latin1") === PARQUET_MAGIC)
-    return { path, bytes: Buffer.alloc(0), wholeFile: false, gzip: false, parquet: true };
-  const source = createReadStream(path);
-  const stream = gzip ? source.pipe(createGunzip()) : source;
-  const chunks: Buffer[] = [];
-  let length = 0;
-  let wholeFile = true;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      length += chunk.length;
-      if (length > sampleBytes) {
-        wholeFile = false;
-        break;
-      }
-    }
-  } finally {
-    source.destroy();
-  }
-  let bytes = Buffer.concat(chunks).subarray(0, Math.min(length, sampleBytes));
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-  return { path, bytes, wholeFile, gzip, parquet: false };
+  return head;
+}
+
+async function readParquetSample(path: string, sampleBytes: number): Promise<FileSample> {
+  const bytes = await objectBytesFromFile(path);
+  const metadata = await readParquetMetadata(bytes);
+  const totalRows = Number(metadata.num_rows);
+  const records = await readSampleRecords(
+    bytes,
+    { type: "parquet" },
+    // Row slices of at most the budget, so no read goes far past the rows sampled.
+    { limit: Number.POSITIVE_INFINITY, maxBytes: sampleBytes, config: { parquetReadBytes: sampleBytes } },
+  );
+  return {
+    format: { type: "parquet" },
+    columns: columnsOfRecords(records.map((record) => record.values)),
+    rows: records.length,
+    typed: true,
+    notes: [`format: parquet (${totalRows} rows in ${metadata.row_groups.length} row group(s))`],
+    wholeFile: records.length >= totalRows,
+  };
 }
 
 /**
- * The sample as text, cut after its last line break when it is not the whole file (a partial
- * last record would read as a bad one), and cut before a partial UTF-8 character.
+ * Reads a sample of `path` for `sluice contract infer`. The format is sniffed from the file's
+ * first bytes (Parquet; gzip, read decompressed) and from its first `sampleBytes` of text
+ * (a JSON array or document, NDJSON, else CSV and its dialect); the records are then read with
+ * that format by `@sluice/staging`'s own readers, so every guess is made from the values the
+ * pipeline will see. A text sample stops at `sampleBytes` of content, a Parquet one at the rows
+ * whose values take about as much as text. Content staging would quarantine throws its
+ * `QuarantineError`.
  */
-export function sampleText(sample: Sample): string {
-  const text = sample.bytes.toString("utf8");
-  if (sample.wholeFile) return text;
-  const end = text.lastIndexOf("\n");
-  return end >= 0 ? text.slice(0, end + 1) : text;
+export async function readFileSample(
+  path: string,
+  sampleBytes: number,
+  looksLikeData: LooksLikeData,
+): Promise<FileSample> {
+  const head = await headOf(path);
+  if (head.toString("latin1") === PARQUET_MAGIC) return readParquetSample(path, sampleBytes);
+  const sample = await readSampleText(createReadStream(path), { maxBytes: sampleBytes });
+  const sniffed = (await sniffJson(sample.text)) ?? sniffCsv(sample.text, basename(path), looksLikeData);
+  const records = (
+    await readSampleRecords(createReadStream(path), sniffed.format, {
+      limit: Number.POSITIVE_INFINITY,
+      maxBytes: sampleBytes,
+    })
+  ).map((record) => record.values);
+  const notes = [...sniffed.notes];
+  if (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1])
+    notes.push("gzip: detected by its content and read decompressed, as the pipeline does");
+  return {
+    format: sniffed.format,
+    // CSV columns are the header's (or the first line's) even when no row follows it.
+    columns: sniffed.names
+      ? sniffed.names.map((source) => ({ source, values: records.map((record) => record[source]) }))
+      : columnsOfRecords(records),
+    rows: records.length,
+    typed: sniffed.format.type !== "csv",
+    notes,
+    wholeFile: sample.complete,
+  };
 }

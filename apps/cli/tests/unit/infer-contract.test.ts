@@ -2,6 +2,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { type DatasetContractInput, parseDatasetContract } from "@sluice/core";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { EXIT } from "../../src/exit-codes";
 import { DEFAULT_INFER_OPTIONS, identifierOf, inferContract } from "../../src/infer/infer-contract";
 import { tempStateDir } from "../support/harness";
 
@@ -146,6 +148,57 @@ describe("inferContract", () => {
     );
     expect(array.contract.format).toEqual({ type: "json" });
     expect(array.notes).toContain("sample: 2 records (the first 18 bytes; pass --sample-bytes to read more)");
+  });
+
+  it("types Parquet columns by the values staging reads (exact decimals, ISO dates and times), rows bounded by the sample bytes", async () => {
+    // prepare
+    const rows = Array.from({ length: 1000 }, (_, i) => i);
+    const file = parquetWriteBuffer({
+      columnData: [
+        { name: "id", data: rows.map((i) => BigInt(i + 1)) },
+        { name: "day", data: rows.map((i) => 19_000 + (i % 28)) },
+        { name: "amount", data: rows.map((i) => i + 0.5) },
+        { name: "at", data: rows.map((i) => BigInt(i) * 1_000_000n + 1n) },
+      ],
+      rowGroupSize: 100,
+      schema: [
+        { name: "root", num_children: 4 },
+        { name: "id", type: "INT64", repetition_type: "REQUIRED" },
+        { name: "day", type: "INT32", converted_type: "DATE", repetition_type: "REQUIRED" },
+        { name: "amount", type: "INT32", converted_type: "DECIMAL", scale: 2, precision: 9 },
+        { name: "at", type: "INT64", converted_type: "TIMESTAMP_MICROS", repetition_type: "REQUIRED" },
+      ],
+    });
+
+    // act
+    const whole = await infer("ledger.parquet", Buffer.from(file));
+    const part = await infer("ledger.parquet", Buffer.from(file), 2000);
+
+    // assert
+    expect(whole.contract).toMatchObject({ format: { type: "parquet" }, primaryKey: ["id"] });
+    expect(whole.contract.fields).toEqual([
+      { name: "id", type: "integer", required: true },
+      { name: "day", type: "date", required: true },
+      { name: "amount", type: "decimal", scale: 2, required: true },
+      { name: "at", type: "timestamp", required: true },
+    ]);
+    expect(whole.notes).toContain("format: parquet (1000 rows in 10 row group(s))");
+    expect(whole.sample).toEqual({ rows: 1000, wholeFile: true });
+    expect(part.sample.wholeFile).toBe(false);
+    expect(part.sample.rows).toBeGreaterThan(0);
+    expect(part.sample.rows).toBeLessThan(1000);
+    expect(part.notes.join("\n")).toMatch(/sample: \d+ records \(the first 2000 bytes/);
+  });
+
+  it("refuses a file the pipeline would quarantine whatever its contract, naming why", async () => {
+    // act
+    const inferring = infer("latin1.csv", Buffer.from("name\ncaf\xe9\n", "latin1"));
+
+    // assert
+    await expect(inferring).rejects.toMatchObject({
+      exitCode: EXIT.attention,
+      message: expect.stringContaining("(not-utf8)"),
+    });
   });
 });
 

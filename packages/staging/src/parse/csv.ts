@@ -314,25 +314,29 @@ export function csvParser(
       // The byte stages before this one wait for the staging outputs, so records never pile up.
       (source: AsyncIterable<Buffer>) => readCsv(source, format, config, (record) => mapper.onRecord(record)),
     ],
-    explain: (error) => {
-      if (!(error instanceof CsvError)) return error;
-      const line = mapper.nextLine;
-      if (error.code === "CSV_MAX_RECORD_SIZE") {
-        return new QuarantineError(
-          QUARANTINE_REASONS.recordTooLarge,
-          `CSV record starting at line ${line} is longer than ${config.maxRecordChars} characters`,
-          { line },
-          { cause: error },
-        );
-      }
-      const what =
-        error.code === "CSV_QUOTE_NOT_CLOSED" ? "a quote opened there never closes" : error.message;
-      return new QuarantineError(
-        QUARANTINE_REASONS.malformedCsv,
-        `CSV cannot be parsed from line ${line}: ${what}`,
-        { line, csvCode: error.code },
-        { cause: error },
-      );
-    },
+    explain: (error) => explainCsvError(error, mapper.nextLine, config),
   };
+}
+
+/**
+ * The quarantine of a failure csv-parse raised while reading the record that starts at `line`
+ * (`record-too-large` or `malformed-csv`); any other error as it is.
+ */
+export function explainCsvError(error: unknown, line: number, config: StagingConfig): unknown {
+  if (!(error instanceof CsvError)) return error;
+  if (error.code === "CSV_MAX_RECORD_SIZE") {
+    return new QuarantineError(
+      QUARANTINE_REASONS.recordTooLarge,
+      `CSV record starting at line ${line} is longer than ${config.maxRecordChars} characters`,
+      { line },
+      { cause: error },
+    );
+  }
+  const what = error.code === "CSV_QUOTE_NOT_CLOSED" ? "a quote opened there never closes" : error.message;
+  return new QuarantineError(
+    QUARANTINE_REASONS.malformedCsv,
+    `CSV cannot be parsed from line ${line}: ${what}`,
+    { line, csvCode: error.code },
+    { cause: error },
+  );
 }

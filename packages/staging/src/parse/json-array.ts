@@ -39,7 +39,7 @@ function wrongFormat(message: string, line: number): QuarantineError {
  * A read position in JSON text that arrives in chunks. Only the text from the value being read
  * (`mark`) or, when skipping, from the read position is held, so memory is one element.
  */
-class JsonCursor {
+export class JsonCursor {
   readonly #chunks: AsyncIterator<Buffer>;
   readonly #decoder = new StringDecoder("utf8");
   #ended = false;
@@ -243,6 +243,33 @@ class JsonCursor {
     }
   }
 
+  /**
+   * Reads the elements of the array whose `[` was just consumed, up to and including its `]`.
+   * With `onElement`, each element's text (at most `maxChars`) and starting line go to it, and
+   * reading stops after the first element it returns `false` for (the result is then `false`);
+   * without, the elements are skipped unread.
+   */
+  async arrayElements(onElement?: JsonElementHandler, maxChars = 0): Promise<boolean> {
+    if ((await this.peek()) === CLOSE_BRACKET) {
+      this.pos++;
+      return true;
+    }
+    for (;;) {
+      await this.peek();
+      const line = this.line;
+      const text = await this.value(onElement !== undefined, maxChars);
+      const stop = onElement !== undefined && onElement(text!, line) === false;
+      const next = await this.peek();
+      if (next === CLOSE_BRACKET) {
+        this.pos++;
+        return !stop;
+      }
+      if (next !== COMMA) throw malformed(`expected "," or "]", found ${this.describe(next)}`, this.line);
+      this.pos++;
+      if (stop) return false;
+    }
+  }
+
   /** True when nothing but spaces is left. */
   async atEnd(): Promise<boolean> {
     return (await this.peek()) < 0;
@@ -295,25 +322,7 @@ export async function readJsonArray(
     throw wrongFormat(`${where} is not a JSON array: it starts with ${cursor.describe(open)}`, cursor.line);
   }
   cursor.pos++;
-  let reading = true;
-  if ((await cursor.peek()) === CLOSE_BRACKET) cursor.pos++;
-  else {
-    for (;;) {
-      await cursor.peek();
-      const line = cursor.line;
-      const text = await cursor.value(reading, options.maxRecordChars);
-      if (reading && onElement(text!, line) === false) reading = false;
-      const next = await cursor.peek();
-      if (next === CLOSE_BRACKET) {
-        cursor.pos++;
-        break;
-      }
-      if (next !== COMMA) throw malformed(`expected "," or "]", found ${cursor.describe(next)}`, cursor.line);
-      cursor.pos++;
-      if (!reading) return;
-    }
-  }
-  if (!reading) return;
+  if (!(await cursor.arrayElements(onElement, options.maxRecordChars))) return;
   for (let level = path.length - 1; level >= 0; level--) await cursor.skipRestOfObject();
   if (!(await cursor.atEnd()))
     throw malformed(

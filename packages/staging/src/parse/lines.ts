@@ -15,52 +15,57 @@ const BOM = "\uFEFF";
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Handles one line (without its line break) found at 1-based `line`. */
-type LineHandler = (text: string, line: number) => void;
+export type LineHandler = (text: string, line: number) => void;
 
 /**
  * Splits UTF-8 text into lines (LF or CRLF) and hands each to `handle` with its physical line
  * number; a leading BOM is dropped. Lines are found as bytes arrive, so only a partial line is
  * ever held, and a line longer than `maxRecordChars` fails the object as `record-too-large`.
  */
+export async function readLines(
+  source: AsyncIterable<Buffer>,
+  config: StagingConfig,
+  handle: LineHandler,
+): Promise<void> {
+  const decoder = new StringDecoder("utf8");
+  let partial = "";
+  let line = 0;
+  let first = true;
+  const take = (text: string) => {
+    let start = 0;
+    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
+      line++;
+      const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      handle(text.slice(start, stop), line);
+      start = end + 1;
+    }
+    partial = text.slice(start);
+    if (partial.length > config.maxRecordChars) {
+      throw new QuarantineError(
+        QUARANTINE_REASONS.recordTooLarge,
+        `line ${line + 1} is longer than ${config.maxRecordChars} characters`,
+        { line: line + 1 },
+      );
+    }
+  };
+  for await (const chunk of source) {
+    let text = partial + decoder.write(chunk);
+    if (first && text.length > 0) {
+      if (text.startsWith(BOM)) text = text.slice(1);
+      first = false;
+    }
+    take(text);
+  }
+  const rest = partial + decoder.end();
+  if (rest !== "") {
+    line++;
+    handle(rest.endsWith("\r") ? rest.slice(0, -1) : rest, line);
+  }
+}
+
+/** {@link readLines} as the last stage of the staging pipeline. */
 function lineStages(handle: LineHandler, config: StagingConfig): RecordParser["stages"] {
-  return [
-    async (source: AsyncIterable<Buffer>) => {
-      const decoder = new StringDecoder("utf8");
-      let partial = "";
-      let line = 0;
-      let first = true;
-      const take = (text: string) => {
-        let start = 0;
-        for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
-          line++;
-          const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-          handle(text.slice(start, stop), line);
-          start = end + 1;
-        }
-        partial = text.slice(start);
-        if (partial.length > config.maxRecordChars) {
-          throw new QuarantineError(
-            QUARANTINE_REASONS.recordTooLarge,
-            `line ${line + 1} is longer than ${config.maxRecordChars} characters`,
-            { line: line + 1 },
-          );
-        }
-      };
-      for await (const chunk of source) {
-        let text = partial + decoder.write(chunk);
-        if (first && text.length > 0) {
-          if (text.startsWith(BOM)) text = text.slice(1);
-          first = false;
-        }
-        take(text);
-      }
-      const rest = partial + decoder.end();
-      if (rest !== "") {
-        line++;
-        handle(rest.endsWith("\r") ? rest.slice(0, -1) : rest, line);
-      }
-    },
-  ];
+  return [(source: AsyncIterable<Buffer>) => readLines(source, config, handle)];
 }
 
 function isBlank(text: string): boolean {

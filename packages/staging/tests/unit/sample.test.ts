@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { QuarantineError } from "@sluice/core";
 import { objectBytesFromFile } from "../../src/parse/parquet";
-import { readSampleRecords } from "../../src/sample";
+import { readSampleRecords, readSampleText } from "../../src/sample";
 import { vegaDatasetPath } from "../../src/testing/fixtures";
 
 describe("readSampleRecords", () => {
@@ -93,6 +93,93 @@ describe("readSampleRecords", () => {
         },
       },
     ]);
+  });
+
+  it("reads only the first maxBytes of gzip CSV content, cut after their last line break", async () => {
+    // prepare
+    const csv = gzipSync("id,name\n1,a\n2,bb\n3,ccc\n");
+
+    // act
+    const text = await readSampleText(Readable.from([csv]), { maxBytes: 17 });
+    const records = await readSampleRecords(
+      Readable.from([csv]),
+      { type: "csv", delimiter: ",", quote: '"', header: true },
+      { limit: 10, maxBytes: 17 },
+    );
+    const whole = await readSampleText(Readable.from([csv]), { maxBytes: 100 });
+
+    // assert
+    expect(text).toEqual({ text: "id,name\n1,a\n2,bb\n", complete: false });
+    expect(records.map((r) => r.values)).toEqual([
+      { id: "1", name: "a" },
+      { id: "2", name: "bb" },
+    ]);
+    expect(whole).toEqual({ text: "id,name\n1,a\n2,bb\n3,ccc\n", complete: true });
+  });
+
+  it("reads the whole elements of a JSON array cut off by maxBytes, and of a quoted CSV value cut off", async () => {
+    // prepare
+    const json = Buffer.from(JSON.stringify([{ a: 1 }, { a: 2 }, { a: 3 }]));
+    const csv = Buffer.from('a,b\n1,x\n2,"multi\nline value"\n');
+
+    // act
+    const elements = await readSampleRecords(
+      Readable.from([json]),
+      { type: "json" },
+      { limit: 10, maxBytes: 18 },
+    );
+    const rows = await readSampleRecords(
+      Readable.from([csv]),
+      { type: "csv", delimiter: ",", quote: '"', header: true },
+      { limit: 10, maxBytes: 20 },
+    );
+
+    // assert
+    expect(elements.map((r) => r.values)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(rows.map((r) => r.values)).toEqual([{ a: "1", b: "x" }]);
+  });
+
+  it("still throws a structure error maxBytes has nothing to do with", async () => {
+    // act
+    const sampling = readSampleRecords(
+      Readable.from([Buffer.from('{"a": 1}\n{"b": 2}\n')]),
+      { type: "json" },
+      {
+        limit: 5,
+        maxBytes: 12,
+      },
+    );
+
+    // assert
+    await expect(sampling).rejects.toMatchObject({ code: "wrong-format" });
+  });
+
+  it("reads NDJSON as staging does: a leading BOM dropped, CRLF line ends", async () => {
+    // act
+    const sample = await readSampleRecords(
+      Readable.from([Buffer.from('\uFEFF{"a": 1}\r\n{"a": 2}\r\n')]),
+      { type: "ndjson" },
+      { limit: 5 },
+    );
+
+    // assert
+    expect(sample).toEqual([
+      { line: 1, values: { a: 1 } },
+      { line: 2, values: { a: 2 } },
+    ]);
+  });
+
+  it("stops a Parquet sample at the rows whose values, as text, fit in maxBytes", async () => {
+    // act
+    const sample = await readSampleRecords(
+      await objectBytesFromFile(vegaDatasetPath("flights-3m.parquet")),
+      { type: "parquet" },
+      // Rows 1 and 2 take 44 and 43 characters (a separator per value included).
+      { limit: 10, maxBytes: 90, config: { parquetReadBytes: 64 * 1024 } },
+    );
+
+    // assert
+    expect(sample.map((record) => record.line)).toEqual([1, 2]);
   });
 
   it("throws the quarantine staging would raise for a document that is not a JSON array", async () => {
