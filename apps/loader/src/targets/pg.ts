@@ -29,7 +29,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
  * connection lost mid-COPY is an unhandled `error` event that ends the process), and a failure
  * caused by a lost or refused connection is thrown as core's {@link DatabaseUnavailableError}
  * (retried), decided by error codes and by the connection's own `error` event, never by message
- * text. A broken connection is discarded; the next transaction opens a new one.
+ * text. A broken connection is discarded; the next transaction opens a new one, and a transaction
+ * whose BEGIN finds its pooled connection dead opens a new one at once.
  */
 export class PgLoadTarget implements LoadTarget {
   readonly #pool: Pool;
@@ -52,9 +53,8 @@ export class PgLoadTarget implements LoadTarget {
   }
 
   async transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
-    const client = await this.#checkout();
+    const client = await this.#begin();
     try {
-      await client.query("BEGIN");
       const result = await work(sessionOf(client));
       await client.query("COMMIT");
       client.release();
@@ -82,6 +82,25 @@ export class PgLoadTarget implements LoadTarget {
 
   async close(): Promise<void> {
     await this.#pool.end();
+  }
+
+  /**
+   * A client with a transaction begun. A pooled connection can die unnoticed while idle (a Lambda
+   * frozen between invocations, a server restart, an idle timeout): when BEGIN finds it dead, a
+   * new connection is opened once, since nothing was done yet. A second failure is thrown.
+   */
+  async #begin(): Promise<PoolClient> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.#checkout();
+      try {
+        await client.query("BEGIN");
+        return client;
+      } catch (error) {
+        client.release(true);
+        const classified = this.#classified(client, error);
+        if (attempt > 1 || !(classified instanceof DatabaseUnavailableError)) throw classified;
+      }
+    }
   }
 
   /**

@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { createServer } from "node:net";
 import { Readable } from "node:stream";
 import { createMemoryLogger, DatabaseUnavailableError, DatasetRegistry, dispositionOf } from "@sluice/core";
@@ -75,6 +76,83 @@ describe("a database that refuses connections", () => {
       ],
     ]);
     await target.close();
+  });
+});
+
+/** A pooled client whose statements answer from a script: `dead` fails every one as a reset socket would. */
+class ScriptedClient extends EventEmitter {
+  readonly statements: string[] = [];
+  released: "kept" | "destroyed" | undefined;
+
+  constructor(private readonly failFrom: number) {
+    super();
+  }
+
+  async query(text: string): Promise<{ rows: unknown[]; rowCount: number }> {
+    this.statements.push(text);
+    if (this.statements.length >= this.failFrom)
+      throw Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    return { rows: [], rowCount: 0 };
+  }
+
+  release(destroy?: boolean): void {
+    this.released = destroy ? "destroyed" : "kept";
+  }
+}
+
+/** A `pg` pool handing out `clients` in order (and emitting `connect` for each, as pg-pool does). */
+function scriptedPool(...clients: ScriptedClient[]): { pool: Pool; checkouts: () => number } {
+  const pool = new EventEmitter() as EventEmitter & { connect(): Promise<ScriptedClient>; end(): Promise<void> };
+  let next = 0;
+  pool.connect = async () => {
+    const client = clients[next++];
+    if (!client) throw new Error("no more scripted clients");
+    pool.emit("connect", client);
+    return client;
+  };
+  pool.end = async () => undefined;
+  return { pool: pool as unknown as Pool, checkouts: () => next };
+}
+
+describe("a pooled connection that died unnoticed", () => {
+  test("found dead at BEGIN is discarded and the transaction runs on a new connection", async () => {
+    const dead = new ScriptedClient(1);
+    const alive = new ScriptedClient(Number.POSITIVE_INFINITY);
+    const target = new PgLoadTarget(scriptedPool(dead, alive).pool);
+
+    const result = await target.transaction(async (session) => {
+      await session.query("SELECT 1");
+      return "done";
+    });
+
+    expect(result).toBe("done");
+    expect(dead).toMatchObject({ statements: ["BEGIN"], released: "destroyed" });
+    expect(alive).toMatchObject({ statements: ["BEGIN", "SELECT 1", "COMMIT"], released: "kept" });
+  });
+
+  test("is not replaced once the work has begun: the load fails as database-unavailable, for a retry", async () => {
+    const diesMidWork = new ScriptedClient(3);
+    const { pool, checkouts } = scriptedPool(diesMidWork, new ScriptedClient(Number.POSITIVE_INFINITY));
+    const target = new PgLoadTarget(pool);
+
+    const error = await target
+      .transaction(async (session) => {
+        await session.query("SELECT 1");
+        await session.query("SELECT 2");
+      })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect((error as Error).message).toBe("database unavailable: connection reset");
+    expect(checkouts()).toBe(1);
+  });
+
+  test("twice in a row fails the transaction as database-unavailable", async () => {
+    const target = new PgLoadTarget(scriptedPool(new ScriptedClient(1), new ScriptedClient(1)).pool);
+
+    const error = await target.transaction(async () => "never").catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
   });
 });
 
