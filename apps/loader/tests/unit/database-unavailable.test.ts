@@ -102,7 +102,10 @@ class ScriptedClient extends EventEmitter {
 
 /** A `pg` pool handing out `clients` in order (and emitting `connect` for each, as pg-pool does). */
 function scriptedPool(...clients: ScriptedClient[]): { pool: Pool; checkouts: () => number } {
-  const pool = new EventEmitter() as EventEmitter & { connect(): Promise<ScriptedClient>; end(): Promise<void> };
+  const pool = new EventEmitter() as EventEmitter & {
+    connect(): Promise<ScriptedClient>;
+    end(): Promise<void>;
+  };
   let next = 0;
   pool.connect = async () => {
     const client = clients[next++];
