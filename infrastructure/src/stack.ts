@@ -119,6 +119,8 @@ export class SluiceStack extends TerraformStack {
           [ENV.databaseHost]: this.database.instance.address,
           [ENV.databasePort]: String(config.database.port),
           [ENV.databaseName]: config.database.databaseName,
+          // The last receive before the DLQ publishes its failure, so the DLQ entry has a reason.
+          [ENV.maxReceiveCount]: String(config.queues.maxReceiveCount),
           // Node 20+ Lambda runtimes do not trust the RDS certificate authorities unless told to.
           NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
         },

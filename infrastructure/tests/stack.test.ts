@@ -91,9 +91,12 @@ describe("functions", () => {
         ENV.databaseHost,
         ENV.databasePort,
         ENV.databaseName,
+        ENV.maxReceiveCount,
         "NODE_EXTRA_CA_CERTS",
       ].sort(),
     );
+    // The loader publishes the failure of a message's last receive before the DLQ.
+    expect(env[ENV.maxReceiveCount]).toBe(String(configFor("dev").queues.maxReceiveCount));
     // Node 20+ Lambda runtimes trust the RDS certificate authorities only through this file.
     expect(env.NODE_EXTRA_CA_CERTS).toBe("/var/runtime/ca-cert.pem");
     expect(env[ENV.databaseSecretArn]).toMatch(/aws_db_instance\..*\.master_user_secret\[0\]\.secret_arn/);

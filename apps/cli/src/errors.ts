@@ -1,4 +1,4 @@
-import { ConfigError, ContractError } from "@sluice/core";
+import { ConfigError, ContractError, DatabaseUnavailableError } from "@sluice/core";
 import { UnloadRefusedError } from "@sluice/loader";
 import { CommanderError } from "commander";
 import { EXIT, type ExitCode } from "./exit-codes";
@@ -37,14 +37,16 @@ export function exitCodeOfError(error: unknown): ExitCode {
 }
 
 /**
- * Tells the person what failed and returns its exit code: the message of an expected failure, the
+ * Tells the person what failed and returns its exit code: the message of an expected failure (a
+ * database that cannot be reached included: `database unavailable: connection refused`), the
  * stack of an unexpected one (commander has printed its own).
  */
 export function reportFailure(error: unknown, io: CliIo): ExitCode {
   const code = exitCodeOfError(error);
   if (error instanceof CommanderError) return code;
-  if (error instanceof Error && (code !== EXIT.error || error instanceof CliError))
-    io.err(`sluice: ${error.message}`);
+  const expected =
+    code !== EXIT.error || error instanceof CliError || error instanceof DatabaseUnavailableError;
+  if (error instanceof Error && expected) io.err(`sluice: ${error.message}`);
   else io.err(`sluice: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return code;
 }

@@ -9,6 +9,7 @@ import {
   type SqlSession,
 } from "@sluice/core";
 import type { PoolConfig } from "pg";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "./targets/pg";
 
 /** The part of a Secrets Manager client the loader uses (the SDK's `SecretsManagerClient` fits). */
 export interface SecretsReader {
@@ -75,7 +76,8 @@ export class SecretCredentials {
  * The `pg` pool settings from the environment: `DATABASE_URL` as it is, or
  * `SLUICE_DATABASE_HOST`/`PORT`/`NAME` with the username and password of the RDS-managed secret
  * at `SLUICE_DATABASE_SECRET_ARN`, over verified TLS. The password is read per new connection
- * (through the cache), so a rotation needs no restart.
+ * (through the cache), so a rotation needs no restart. A connection not made within
+ * {@link DEFAULT_CONNECT_TIMEOUT_MS} fails the load as the database being unavailable (retried).
  */
 export async function poolConfigFromEnv(
   env: NodeJS.ProcessEnv,
@@ -84,7 +86,8 @@ export async function poolConfigFromEnv(
 ): Promise<PoolConfig> {
   const max = options.max ?? 1;
   const url = env[ENV.databaseUrl];
-  if (url) return { connectionString: url, max };
+  const connectionTimeoutMillis = DEFAULT_CONNECT_TIMEOUT_MS;
+  if (url) return { connectionString: url, max, connectionTimeoutMillis };
   const credentials = new SecretCredentials(secrets(), requireEnv(ENV.databaseSecretArn, env));
   const { username } = await credentials.get();
   return {
@@ -95,6 +98,7 @@ export async function poolConfigFromEnv(
     password: async () => (await credentials.get()).password,
     ssl: { rejectUnauthorized: true },
     max,
+    connectionTimeoutMillis,
   };
 }
 

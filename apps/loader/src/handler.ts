@@ -7,13 +7,15 @@ import { createLogger, ENV, requireEnv } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { Pool } from "pg";
 import { DeferredLoadTarget, poolConfigFromEnv } from "./database";
-import { createLoaderHandler } from "./loader-handler";
+import { createLoaderHandler, maxReceiveCountFromEnv } from "./loader-handler";
 import { PgLoadTarget } from "./targets/pg";
 
 const logger = createLogger("loader");
 
 // Built once per Lambda instance and reused by every invocation. One connection per instance:
-// records are loaded one after another, and Lambda concurrency bounds the connections.
+// records are loaded one after another, and Lambda concurrency bounds the connections. A
+// connection that breaks (RDS restart or failover) fails its record for SQS to redeliver and is
+// discarded; the pool opens a new one for the next record.
 const target = new DeferredLoadTarget(async () => {
   const config = await poolConfigFromEnv(process.env, () => new SecretsManagerClient({}));
   return new PgLoadTarget(new Pool(config), {
@@ -28,4 +30,5 @@ export const handler = createLoaderHandler({
   registry: loadRegistry(),
   publisher: new SnsEventPublisher(new SNSClient({}), { topicArn: requireEnv(ENV.eventsTopicArn) }),
   logger,
+  maxReceiveCount: maxReceiveCountFromEnv(process.env),
 });

@@ -18,7 +18,13 @@ export { LINEAGE_RUN_ID_DEFAULT, RUN_ID_SETTING } from "./lineage";
 export { LOADER_SOURCE, type LoaderDeps, type LoadOutcome } from "./load-outcome";
 export { BAD_ROW_RATIO, loadRejectsKeyOf } from "./load-rejects";
 export { loadStagedRun } from "./load-staged-run";
-export { createLoaderHandler, LOADER_BATCH_MODE, loadRecord } from "./loader-handler";
+export {
+  createLoaderHandler,
+  LOADER_BATCH_MODE,
+  type LoaderHandlerDeps,
+  loadRecord,
+  maxReceiveCountFromEnv,
+} from "./loader-handler";
 export {
   columnTypeOf,
   createTableSql,
@@ -31,7 +37,7 @@ export {
 export { OLDER_SNAPSHOT, watermarkTableOf } from "./snapshots";
 export { displayName, qualifiedName, quoteIdent, splitTableName, type TableName } from "./sql";
 export { type CreateLoadTargetOptions, createLoadTarget, isServerUrl } from "./targets/create";
-export { PgLoadTarget } from "./targets/pg";
+export { DEFAULT_CONNECT_TIMEOUT_MS, PgLoadTarget } from "./targets/pg";
 export {
   DEFAULT_PGLITE_OPTIONS,
   PgliteLoadTarget,

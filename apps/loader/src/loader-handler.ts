@@ -3,6 +3,8 @@ import {
   createEvent,
   createSqsBatchHandler,
   dispositionOf,
+  ENV,
+  intFromEnv,
   parseEvent,
   SluiceError,
   type SluiceEvent,
@@ -21,33 +23,59 @@ import { loadStagedRun } from "./load-staged-run";
  */
 export const LOADER_BATCH_MODE: BatchMode = "sequential";
 
+/** What the loader's SQS handler needs: the load's ports, and the queue's receive limit. */
+export interface LoaderHandlerDeps extends LoaderDeps {
+  /**
+   * The `maxReceiveCount` of the loader's queue (`SLUICE_MAX_RECEIVE_COUNT`). A retryable failure
+   * on that receive (the last before the DLQ) is published as `sluice.object.failed`, so the DLQ
+   * entry has its reason; unset, retryable failures publish nothing.
+   */
+  maxReceiveCount?: number;
+}
+
+/** The queue's receive limit from `SLUICE_MAX_RECEIVE_COUNT` (see {@link LoaderHandlerDeps}), when set. */
+export function maxReceiveCountFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): number | undefined {
+  return env[ENV.maxReceiveCount] ? intFromEnv(ENV.maxReceiveCount, 1, env) : undefined;
+}
+
 /**
  * Loads one SQS record: an `sluice.object.staged` event, SNS-wrapped or raw. Its run id and
  * dataset are appended to `deps.logger`, the record's own logger (the batch handler makes one per
  * record), so every line of the load, a failure's included, carries them. Throws what
  * {@link loadStagedRun} throws (and a `MalformedEventError` for a body that is not such an event).
  *
- * A failure that retrying cannot fix (a dead-letter one: the table refuses the contract, the
- * staged run does not fit it) is also published as `sluice.object.failed`, once per delivery,
- * with its code as the reason and its message (table, column, both types), so `sluice status`
- * and the alerts show why without the logs; the record still fails, so the message reaches the
- * DLQ and can be redriven after a fix.
+ * A failure is also published as `sluice.object.failed` (its code as the reason, its message),
+ * so `sluice status` and the alerts show why without the logs, when retrying cannot fix it (a
+ * dead-letter one: the table refuses the contract, the staged run does not fit it; once per
+ * delivery, `retryable: false`), or when this was the message's last receive before the DLQ
+ * (`retryable: true`: the database stayed unavailable, say; a redrive retries it). The record
+ * still fails, so the message reaches the DLQ and can be redriven after a fix. Other retryable
+ * failures publish nothing: they are expected to pass.
  */
-export async function loadRecord(record: SQSRecord, deps: LoaderDeps): Promise<LoadOutcome> {
+export async function loadRecord(record: SQSRecord, deps: LoaderHandlerDeps): Promise<LoadOutcome> {
   const event = parseEvent(unwrapSqsBody(record.body), "sluice.object.staged");
   deps.logger.appendKeys({ runId: event.data.runId, dataset: event.data.dataset });
   try {
     return await loadStagedRun(event, deps);
   } catch (error) {
-    if (error instanceof SluiceError && dispositionOf(error) === "dead-letter")
-      await publishFailure(event, error, deps);
+    const disposition = dispositionOf(error);
+    if (disposition === "dead-letter" || (disposition === "retry" && isLastReceive(record, deps)))
+      await publishFailure(event, error, disposition !== "dead-letter", deps);
     throw error;
   }
 }
 
+function isLastReceive(record: SQSRecord, { maxReceiveCount }: LoaderHandlerDeps): boolean {
+  const received = Number(record.attributes?.ApproximateReceiveCount);
+  return maxReceiveCount !== undefined && received >= maxReceiveCount;
+}
+
 async function publishFailure(
   staged: SluiceEvent<"sluice.object.staged">,
-  error: SluiceError,
+  error: unknown,
+  retryable: boolean,
   deps: LoaderDeps,
 ): Promise<void> {
   const { runId, object, dataset } = staged.data;
@@ -56,9 +84,9 @@ async function publishFailure(
     object,
     dataset,
     phase: "loader",
-    reason: error.code,
-    message: error.message,
-    retryable: false,
+    reason: error instanceof SluiceError ? error.code : "load-failed",
+    message: error instanceof Error ? error.message : String(error),
+    retryable,
   });
   try {
     await deps.publisher.publish(failed);
@@ -71,11 +99,12 @@ async function publishFailure(
 /**
  * The loader's handler over injected ports: core's {@link createSqsBatchHandler} in
  * {@link LOADER_BATCH_MODE}. Every record that fails is reported in `batchItemFailures` so SQS
- * redelivers just those: retryable failures succeed later, dead-letter ones (malformed event,
- * schema mismatch) exhaust the queue's receive limit and land in its DLQ, where `sluice status`
- * shows them with the reason their `sluice.object.failed` gave.
+ * redelivers just those: retryable failures (the database unavailable, a lock timeout) succeed
+ * later, dead-letter ones (malformed event, schema mismatch) exhaust the queue's receive limit and
+ * land in its DLQ, where `sluice status` shows them with the reason their `sluice.object.failed`
+ * gave. A lost database connection fails its record, never the process (`PgLoadTarget`).
  */
-export function createLoaderHandler(deps: LoaderDeps): SqsBatchHandler {
+export function createLoaderHandler(deps: LoaderHandlerDeps): SqsBatchHandler {
   return createSqsBatchHandler({
     mode: LOADER_BATCH_MODE,
     logger: deps.logger,

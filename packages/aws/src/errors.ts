@@ -1,4 +1,4 @@
-import { QuarantineError, RetryableError } from "@sluice/core";
+import { NETWORK_ERROR_CODES, QuarantineError, RetryableError } from "@sluice/core";
 
 /**
  * The object (or the version of it) a phase asked for does not exist. Its code is `not-found`,
@@ -48,18 +48,6 @@ const THROTTLING_NAMES = new Set([
 /** Names of transport failures: the request may never have reached the service. */
 const TRANSIENT_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
 
-/** Node.js socket error codes that mean the network, not the request, failed. */
-const NETWORK_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
-
 function shapeOf(error: unknown): AwsErrorShape | undefined {
   return typeof error === "object" && error !== null ? (error as AwsErrorShape) : undefined;
 }
@@ -81,7 +69,7 @@ export function isRetryableAwsError(error: unknown, depth = 0): boolean {
   if (status === 429 || (status !== undefined && status >= 500)) return true;
   if (shape.$fault === "server" || shape.$retryable !== undefined) return true;
   if (shape.name && (THROTTLING_NAMES.has(shape.name) || TRANSIENT_NAMES.has(shape.name))) return true;
-  if (shape.code && NETWORK_CODES.has(shape.code)) return true;
+  if (shape.code && NETWORK_ERROR_CODES.has(shape.code)) return true;
   return shape.cause !== undefined && depth < 5 && isRetryableAwsError(shape.cause, depth + 1);
 }
 

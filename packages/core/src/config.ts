@@ -28,6 +28,12 @@ export const ENV = {
   /** Comma-separated subnet ids / security group ids for the Fargate task's awsvpc network. */
   ecsSubnets: "SLUICE_ECS_SUBNETS",
   ecsSecurityGroups: "SLUICE_ECS_SECURITY_GROUPS",
+  /**
+   * The `maxReceiveCount` of the function's queue (its redrive policy): on the receive that is
+   * the last before the DLQ, the loader also publishes a retryable failure as
+   * `sluice.object.failed`, so the DLQ entry has its reason.
+   */
+  maxReceiveCount: "SLUICE_MAX_RECEIVE_COUNT",
   /** The `sluice.object.received` event (JSON) a legacy-wrapper task processes. */
   taskEvent: "SLUICE_TASK_EVENT",
 } as const;

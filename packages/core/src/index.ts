@@ -1,4 +1,5 @@
 export * from "./config";
+export * from "./database-errors";
 export * from "./datasets/contract";
 export * from "./datasets/load-policy";
 export * from "./datasets/registry-files";

@@ -48,6 +48,7 @@ export {
   type LocalFunctionDefinition,
   type SqsFunctionHandler,
 } from "./functions/function-host";
+export { type RetryBackoff, retryDelayOf } from "./functions/retry-delay";
 export { encodeKeySegment, keyPathOf } from "./object-store/key-paths";
 export {
   LocalObjectNotFoundError,

@@ -48,7 +48,9 @@ export const demo: CommandHandler<DemoOptions> = async ({ timeoutMs }, context) 
       terminalOnly: true,
     });
     const runIds = new Set(ingested.map((object) => object.runId));
-    const runs = (await runtimeRunStatuses(runtime, since)).filter((run) => runIds.has(run.runId));
+    const runs = (await runtimeRunStatuses(runtime, since, (text) => reporter.note(text))).filter((run) =>
+      runIds.has(run.runId),
+    );
     const unexpected = runs.filter(
       (run) => expected[run.key] !== undefined && expected[run.key] !== run.state,
     );

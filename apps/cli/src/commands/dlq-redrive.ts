@@ -45,7 +45,7 @@ async function redriveLocal(options: DlqRedriveOptions, context: CommandContext)
       timeoutMs: options.timeoutMs,
       interrupted,
     });
-    const runs = await runtimeRunStatuses(runtime, startedAt);
+    const runs = await runtimeRunStatuses(runtime, startedAt, (text) => reporter.note(text));
     reporter.result({ moved, outcome, runs }, () => (runs.length > 0 ? runsTable(runs) : undefined));
     if (outcome === "timeout") return EXIT.timeout;
     return exitCodeOfRuns(runs);

@@ -76,7 +76,9 @@ export const replay: CommandHandler<ReplayOptions> = async (options, context) =>
       interrupted,
     });
     const replayedKeys = new Set(keys);
-    const runs = (await runtimeRunStatuses(runtime, startedAt)).filter((run) => replayedKeys.has(run.key));
+    const runs = (await runtimeRunStatuses(runtime, startedAt, (text) => reporter.note(text))).filter((run) =>
+      replayedKeys.has(run.key),
+    );
     reporter.result({ replayed: keys, outcome, runs }, () => [runsTable(runs), ...problemLines(runs)]);
     if (outcome === "timeout") return EXIT.timeout;
     return exitCodeOfRuns(runs);

@@ -37,7 +37,7 @@ export const run: CommandHandler<RunOptions> = async ({ paths, prefix, timeoutMs
     const outcome = await followWithProgress(runtime, context, { timeoutMs, interrupted });
     const runIds = new Set(ingested.map((object) => object.runId));
     // Without paths, report every run that moved during this resume.
-    const runs = (await runtimeRunStatuses(runtime, since)).filter(
+    const runs = (await runtimeRunStatuses(runtime, since, (text) => reporter.note(text))).filter(
       (r) => paths.length === 0 || runIds.has(r.runId),
     );
     reporter.result({ outcome, runs, skipped }, () => [

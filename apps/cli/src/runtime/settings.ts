@@ -1,3 +1,4 @@
+import { intFromEnv } from "@sluice/core";
 import type { FunctionSettings } from "@sluice/local";
 
 /** The functions of the pipeline, as the infrastructure names them. */
@@ -21,7 +22,10 @@ export interface LocalPipelineSettings {
      */
     rawMessageDelivery: boolean;
   };
-  /** Per function: batch size, timeout, reserved concurrency, memory, and the local retry delay. */
+  /**
+   * Per function: batch size, timeout, reserved concurrency, memory, and the local retry backoff
+   * (`retryDelayMs` after a failed receive, doubling per receive up to `maxRetryDelayMs`).
+   */
   functions: Record<FunctionName, FunctionSettings>;
   /** How often idle pollers look at their queue again. */
   pollIntervalMs: number;
@@ -33,10 +37,15 @@ export interface LocalPipelineSettings {
 
 const SECOND = 1000;
 
+/** The first retry delay of a failed message, and the bound its doubling stops at (see {@link DEFAULT_PIPELINE_SETTINGS}). */
+const RETRY_BACKOFF = { retryDelayMs: SECOND, maxRetryDelayMs: 30 * SECOND };
+
 /**
  * Defaults: the infrastructure's `dev` function settings (infrastructure/tests/local-pipeline-settings.test.ts
- * holds them equal), plus a one-second retry delay so a
- * failed message is retried at once locally instead of after its (long) visibility timeout.
+ * holds them equal), plus a local retry backoff: a failed message comes back after 1 s instead of
+ * its (long) visibility timeout, then 2, 4, 8 s… (at most 30 s), so with 5 receives a message is
+ * tried for about 15 s before its DLQ: a one-off failure is retried at once, and a database
+ * restart of a few seconds does not use up the receives of every load waiting for it.
  */
 export const DEFAULT_PIPELINE_SETTINGS: Readonly<LocalPipelineSettings> = {
   buckets: { raw: "sluice-raw", staging: "sluice-staging" },
@@ -48,34 +57,53 @@ export const DEFAULT_PIPELINE_SETTINGS: Readonly<LocalPipelineSettings> = {
       timeoutMs: 30 * SECOND,
       reservedConcurrency: 2,
       memoryMb: 256,
-      retryDelayMs: SECOND,
+      ...RETRY_BACKOFF,
     },
     transform: {
       batchSize: 1,
       timeoutMs: 300 * SECOND,
       reservedConcurrency: 2,
       memoryMb: 1024,
-      retryDelayMs: SECOND,
+      ...RETRY_BACKOFF,
     },
     launcher: {
       batchSize: 5,
       timeoutMs: 30 * SECOND,
       reservedConcurrency: 2,
       memoryMb: 256,
-      retryDelayMs: SECOND,
+      ...RETRY_BACKOFF,
     },
     loader: {
       batchSize: 1,
       timeoutMs: 300 * SECOND,
       reservedConcurrency: 2,
       memoryMb: 512,
-      retryDelayMs: SECOND,
+      ...RETRY_BACKOFF,
     },
   },
   pollIntervalMs: 200,
   outboxPollMs: 100,
   taskStopTimeoutMs: 30 * SECOND,
 };
+
+/** Environment variables that tune the local runtime's retries (`sluice` reads them at start). */
+export const RETRY_ENV = {
+  /** `retryDelayMs` of every function: the first retry delay of a failed message. */
+  retryDelayMs: "SLUICE_RETRY_DELAY_MS",
+  /** `maxRetryDelayMs` of every function: the bound of the doubling delay. */
+  maxRetryDelayMs: "SLUICE_MAX_RETRY_DELAY_MS",
+} as const;
+
+/** The retry backoff of every function from {@link RETRY_ENV}, over the defaults; a bad value is a `ConfigError`. */
+export function retrySettingsFromEnv(env: NodeJS.ProcessEnv = process.env): PipelineSettingsOverrides {
+  const backoff: Partial<FunctionSettings> = {
+    retryDelayMs: intFromEnv(RETRY_ENV.retryDelayMs, RETRY_BACKOFF.retryDelayMs, env),
+    maxRetryDelayMs: intFromEnv(RETRY_ENV.maxRetryDelayMs, RETRY_BACKOFF.maxRetryDelayMs, env),
+  };
+  const functions: PipelineSettingsOverrides["functions"] = {};
+  for (const name of FUNCTION_NAMES) functions[name] = backoff;
+  return { functions };
+}
 
 /** Settings overrides: any field, at any depth. */
 export type PipelineSettingsOverrides = {

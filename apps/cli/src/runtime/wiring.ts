@@ -14,7 +14,7 @@ import {
 import { loadRegistry, resolveLocalContractsDir } from "@sluice/datasets";
 import { createLauncherHandler } from "@sluice/legacy-wrapper";
 import { createListenerHandler } from "@sluice/listener";
-import { createLoaderHandler, createLoadTarget, isServerUrl } from "@sluice/loader";
+import { createLoaderHandler, createLoadTarget, isServerUrl, maxReceiveCountFromEnv } from "@sluice/loader";
 import {
   EventJournal,
   EventOutbox,
@@ -201,7 +201,14 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     await host.register({
       name,
       queue: queues[name],
-      environment: name === "loader" ? { ...environment, [ENV.databaseUrl]: databaseUrl } : environment,
+      environment:
+        name === "loader"
+          ? {
+              ...environment,
+              [ENV.databaseUrl]: databaseUrl,
+              [ENV.maxReceiveCount]: String(settings.queues.maxReceiveCount),
+            }
+          : environment,
       settings: fnSettings,
       createHandler: (env) => {
         const handler = handlers[name](env);
@@ -291,6 +298,7 @@ function phaseHandlers(ports: {
         registry: loadRegistry(env[ENV.contractsDir]),
         publisher,
         logger: logger("loader"),
+        maxReceiveCount: maxReceiveCountFromEnv(env),
       }),
   };
 }

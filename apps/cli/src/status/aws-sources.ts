@@ -17,7 +17,12 @@ import {
 import { ConfigError, type LoadTarget, type ObjectStore } from "@sluice/core";
 import { createLoadTarget, isServerUrl } from "@sluice/loader";
 import type { JournalEntry } from "@sluice/local";
-import { collectRunStatuses, type RunStatus } from "./object-status";
+import {
+  collectRunStatuses,
+  ledgerUnavailableNote,
+  type RunStatus,
+  type StatusSources,
+} from "./object-status";
 
 /** Where a deployed environment keeps what status reads (the stack's Terraform outputs). */
 export interface AwsStatusLocation {
@@ -186,7 +191,12 @@ export async function readArchivedEvents(
 export async function readAwsStatus(
   location: AwsStatusLocation,
   clients: AwsClients,
-  options: { target?: LoadTarget; since?: string; onSkipped?: (skipped: SkippedArchiveLine) => void } = {},
+  options: {
+    target?: LoadTarget;
+    since?: string;
+    onSkipped?: (skipped: SkippedArchiveLine) => void;
+    onLedgerUnavailable?: StatusSources["onLedgerUnavailable"];
+  } = {},
 ): Promise<RunStatus[]> {
   const events = await readArchivedEvents(new S3ObjectStore(clients.s3), location.archive, {
     ...(options.since ? { since: options.since } : {}),
@@ -197,6 +207,7 @@ export async function readAwsStatus(
     deadLetterQueues: await awsDeadLetterQueues(location, clients.sqs),
     ...(options.target ? { target: options.target } : {}),
     ...(options.since ? { since: options.since } : {}),
+    ...(options.onLedgerUnavailable ? { onLedgerUnavailable: options.onLedgerUnavailable } : {}),
   });
 }
 
@@ -235,6 +246,7 @@ export async function readDeployedStatus(
     const runs = await readAwsStatus(location, clients, {
       ...(target ? { target } : {}),
       ...(options.since ? { since: options.since } : {}),
+      onLedgerUnavailable: ledgerUnavailableNote(note),
       onSkipped: (line) => {
         skipped += 1;
         if (reading.verbose)

@@ -4,7 +4,7 @@ import { createLoadTarget, isServerUrl } from "@sluice/loader";
 import { EventJournal, LocalBus, localStateLayout } from "@sluice/local";
 import type { LocalRuntime } from "../runtime/local-runtime";
 import { runtimeHolding } from "../runtime/state-lock";
-import { collectRunStatuses, type RunStatus } from "./object-status";
+import { collectRunStatuses, ledgerUnavailableNote, type RunStatus } from "./object-status";
 
 /** The queues of a state directory, opened without a runtime (to read or redrive their DLQs). */
 export async function openLocalQueues(stateDir: string): Promise<LocalBus> {
@@ -38,15 +38,27 @@ export async function readLocalStatus(
       deadLetterQueues: bus.deadLetterQueues(),
       ...(target ? { target } : {}),
       ...(options.since ? { since: options.since } : {}),
+      onLedgerUnavailable: ledgerUnavailableNote(note),
     });
   } finally {
     await target?.close();
   }
 }
 
-/** Every run a running runtime's events, ledger and DLQs tell of (only events since `since`, when given). */
-export function runtimeRunStatuses(runtime: LocalRuntime, since?: string): Promise<RunStatus[]> {
-  return collectRunStatuses({ ...runtime.statusSources(), ...(since ? { since } : {}) });
+/**
+ * Every run a running runtime's events, ledger and DLQs tell of (only events since `since`, when
+ * given). A database that cannot be reached leaves the ledger out, said through `note`.
+ */
+export function runtimeRunStatuses(
+  runtime: LocalRuntime,
+  since?: string,
+  note?: (text: string) => void,
+): Promise<RunStatus[]> {
+  return collectRunStatuses({
+    ...runtime.statusSources(),
+    ...(since ? { since } : {}),
+    ...(note ? { onLedgerUnavailable: ledgerUnavailableNote(note) } : {}),
+  });
 }
 
 async function exists(path: string): Promise<boolean> {

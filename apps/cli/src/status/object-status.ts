@@ -1,4 +1,10 @@
-import type { EventData, LoadTarget, Route, SluiceEvent } from "@sluice/core";
+import {
+  DatabaseUnavailableError,
+  type EventData,
+  type LoadTarget,
+  type Route,
+  type SluiceEvent,
+} from "@sluice/core";
 import type { JournalEntry } from "@sluice/local";
 import { type LedgerView, readLedgerViews, runsInMessage } from "./status-inputs";
 
@@ -106,6 +112,11 @@ export interface StatusSources {
   deadLetterQueues?: readonly DeadLetterSource[];
   /** Only events published at or after this ISO time. */
   since?: string;
+  /**
+   * Told when the database cannot be reached: status then goes on without the ledger (events and
+   * DLQs only) instead of failing, since the database being down is when status is needed most.
+   */
+  onLedgerUnavailable?: (error: DatabaseUnavailableError) => void;
 }
 
 const STEP_OF: Record<SluiceEvent["type"], Step> = {
@@ -153,8 +164,7 @@ export async function collectRunStatuses(sources: StatusSources): Promise<RunSta
     }
   }
   if (sources.target && runs.size > 0) {
-    const ledger = await readLedgerViews(sources.target, sources.ledgerSchema ?? "sluice", [...runs.keys()]);
-    for (const [runId, view] of ledger) {
+    for (const [runId, view] of await readLedger(sources, [...runs.keys()])) {
       const run = runs.get(runId);
       if (run) run.ledger = view;
     }
@@ -163,6 +173,25 @@ export async function collectRunStatuses(sources: StatusSources): Promise<RunSta
   return [...runs.values()].sort((a, b) =>
     (lastActivity.get(a.runId) ?? "").localeCompare(lastActivity.get(b.runId) ?? ""),
   );
+}
+
+/** The ledger rows of `runIds`; none, after telling `onLedgerUnavailable`, when the database cannot be reached. */
+async function readLedger(sources: StatusSources, runIds: string[]): Promise<Map<string, LedgerView>> {
+  try {
+    return await readLedgerViews(sources.target!, sources.ledgerSchema ?? "sluice", runIds);
+  } catch (error) {
+    if (!(error instanceof DatabaseUnavailableError)) throw error;
+    sources.onLedgerUnavailable?.(error);
+    return new Map();
+  }
+}
+
+/** Says, through `note`, that status goes without the ledger because the database is unreachable. */
+export function ledgerUnavailableNote(
+  note: (text: string) => void,
+): (error: DatabaseUnavailableError) => void {
+  return (error) =>
+    note(`note: the ledger could not be read (${error.message}); status shows events and DLQs only`);
 }
 
 /**

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { createEvent, type EventData, type LoadTarget, runIdOf, type SluiceEventType } from "@sluice/core";
+import {
+  createEvent,
+  DatabaseUnavailableError,
+  type EventData,
+  type LoadTarget,
+  runIdOf,
+  type SluiceEventType,
+} from "@sluice/core";
 import type { JournalEntry } from "@sluice/local";
 import { collectRunStatuses, EXIT, exitCodeOfRuns } from "../../src";
 import { describeRun, problemLines, runsTable, stateText } from "../../src/report/runs-text";
@@ -91,7 +98,47 @@ function ledgerRow(runId: string, status: string, times: { loaded_at?: string; u
   };
 }
 
+/** A database whose every query fails with `error`. */
+function failingDatabase(error: Error): LoadTarget {
+  return {
+    query: () => Promise.reject(error),
+    transaction: () => Promise.reject(error),
+    close: async () => undefined,
+  };
+}
+
 const JAN = "orders/2026-01.csv";
+
+describe("collectRunStatuses without a reachable database", () => {
+  it("goes on from the events and DLQs alone, and says the ledger could not be read", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.staged", "sluice.object.loaded");
+    const unavailable: DatabaseUnavailableError[] = [];
+
+    const [status] = await collectRunStatuses({
+      events: line.entries,
+      target: failingDatabase(new DatabaseUnavailableError("connection refused")),
+      onLedgerUnavailable: (error) => unavailable.push(error),
+    });
+
+    expect(status).toMatchObject({ state: "loaded" });
+    expect(status?.ledger).toBeUndefined();
+    expect(unavailable.map((error) => error.message)).toEqual(["database unavailable: connection refused"]);
+  });
+
+  it("still fails on any other error of the database (a bug is not an outage)", async () => {
+    const line = new Timeline();
+    line.add(objectVersion(JAN, "v1"), "sluice.object.received");
+
+    const reading = collectRunStatuses({
+      events: line.entries,
+      target: failingDatabase(new Error("syntax")),
+    });
+
+    await expect(reading).rejects.toThrow("syntax");
+  });
+});
 
 describe("collectRunStatuses: a run's state is its latest attempt's outcome, by event order", () => {
   it("a run replayed under a changed contract and quarantined shows quarantined, and that an earlier load is in the table", async () => {

@@ -1,12 +1,15 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { LoadTarget } from "@sluice/core";
 import { Pool, type PoolConfig } from "pg";
-import { PgLoadTarget } from "./pg";
+import { DEFAULT_CONNECT_TIMEOUT_MS, PgLoadTarget } from "./pg";
 import { PgliteLoadTarget, type PgliteLoadTargetOptions } from "./pglite";
 
 /** Options of {@link createLoadTarget}. */
 export interface CreateLoadTargetOptions {
-  /** Extra `pg` pool settings for a `postgres://` URL (pool size, SSL, timeouts). */
+  /**
+   * Extra `pg` pool settings for a `postgres://` URL (pool size, SSL, timeouts); the connect
+   * timeout is {@link DEFAULT_CONNECT_TIMEOUT_MS} unless `connectionTimeoutMillis` says otherwise.
+   */
   pool?: Omit<PoolConfig, "connectionString">;
   pglite?: Partial<PgliteLoadTargetOptions>;
   /** Told when an idle pooled `pg` connection dies (the pool replaces it). */
@@ -25,7 +28,11 @@ export function isServerUrl(url: string): boolean {
  */
 export function createLoadTarget(url: string, options: CreateLoadTargetOptions = {}): LoadTarget {
   if (isServerUrl(url)) {
-    const pool = new Pool({ ...options.pool, connectionString: url });
+    const pool = new Pool({
+      connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
+      ...options.pool,
+      connectionString: url,
+    });
     return new PgLoadTarget(pool, options.onIdleError ? { onIdleError: options.onIdleError } : {});
   }
   const dataDir = url === "memory://" ? undefined : url.replace(/^file:\/\//i, "");

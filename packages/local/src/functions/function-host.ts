@@ -4,6 +4,7 @@ import type { Context, SQSEvent } from "aws-lambda";
 import type { LocalQueue, ReceivedMessage } from "../bus/local-queue";
 import { type Clock, systemClock } from "../clock";
 import { failedIdsOf, type LambdaPlacement, lambdaContextOf, sqsEventOf } from "./lambda-shapes";
+import { retryDelayOf } from "./retry-delay";
 
 /**
  * A Lambda handler of SQS batches, as phases export them. It may resolve to an
@@ -24,11 +25,14 @@ export interface FunctionSettings {
   /**
    * When set, messages of an invocation that threw (or reported them failed) come back after
    * this delay instead of the queue's whole visibility timeout, as if the handler had called
-   * `ChangeMessageVisibility` before failing. Keeps local retries quick while the visibility
+   * `ChangeMessageVisibility` before failing; the delay doubles at each further receive, up to
+   * `maxRetryDelayMs` ({@link retryDelayOf}). Keeps local retries quick while the visibility
    * timeout stays long enough (6x the function timeout) that a slow invocation is never
    * delivered twice at once. Timed-out invocations always wait out the visibility timeout.
    */
   retryDelayMs?: number;
+  /** The bound of the doubling retry delay; default the queue's visibility timeout. */
+  maxRetryDelayMs?: number;
 }
 
 /** Defaults of {@link FunctionSettings}. */
@@ -112,8 +116,9 @@ const TIMED_OUT = Symbol("timed out");
  * a Lambda context, at most `reservedConcurrency` invocations at once, each with at most
  * `batchSize` messages and `timeoutMs` to run. Messages of a successful invocation are
  * deleted; a thrown error or a timeout leaves all of them to come back after the visibility
- * timeout; a `batchItemFailures` response deletes all but the listed ones (and an invalid
- * response fails the whole batch, as Lambda does).
+ * timeout (or, with `retryDelayMs`, after a delay that doubles per receive); a `batchItemFailures`
+ * response deletes all but the listed ones (and an invalid response fails the whole batch, as
+ * Lambda does).
  */
 export class FunctionHost {
   readonly #functions = new Map<string, HostedFunction>();
@@ -260,12 +265,14 @@ export class FunctionHost {
       error = thrown;
     }
     const keep = new Set(failed);
-    const retryDelayMs = outcome === "timed-out" ? undefined : hosted.settings.retryDelayMs;
     for (const message of messages) {
       try {
         if (!keep.has(message.messageId)) await queue.delete(message.receiptHandle);
-        else if (retryDelayMs !== undefined)
-          await queue.changeVisibility(message.receiptHandle, retryDelayMs);
+        else if (outcome !== "timed-out") {
+          const receives = Number(message.attributes.ApproximateReceiveCount);
+          const delayMs = retryDelayOf(hosted.settings, queue, receives);
+          if (delayMs !== undefined) await queue.changeVisibility(message.receiptHandle, delayMs);
+        }
       } catch (deleteError) {
         // Not deleted means delivered again: at-least-once, which every handler tolerates.
         this.#onPollError?.(name, deleteError);

@@ -1,11 +1,13 @@
 import type { CommandContext } from "../../context";
 import type { DrainOutcome } from "../../runtime/drain";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local-runtime";
+import { retrySettingsFromEnv } from "../../runtime/settings";
 
 /**
  * Runs `work` with a started local runtime on the state directory, then closes it. Ctrl-C
  * (SIGINT/SIGTERM) resolves `interrupted` instead of killing the process: work in flight stays
- * on disk and the next command resumes it.
+ * on disk and the next command resumes it. The retry backoff comes from `SLUICE_RETRY_DELAY_MS` /
+ * `SLUICE_MAX_RETRY_DELAY_MS` when set.
  * @throws StateDirectoryInUseError when another runtime holds the state directory.
  */
 export async function withRuntime<T>(
@@ -27,6 +29,7 @@ export async function withRuntime<T>(
       ...(globals.databaseUrl ? { databaseUrl: globals.databaseUrl } : {}),
       ...(globals.contractsDir ? { contractsDir: globals.contractsDir } : {}),
       logLevel: globals.verbose ? "INFO" : "SILENT",
+      settings: retrySettingsFromEnv(),
       ...(globals.verbose ? { onTaskOutput: (line: string) => io.err(line) } : {}),
     });
     try {
