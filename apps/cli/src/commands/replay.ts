@@ -71,7 +71,7 @@ export const replay: CommandHandler<ReplayOptions> = async (options, context) =>
       reporter.result({ replayed: keys }, () => undefined);
       return EXIT.ok;
     }
-    const outcome = await followWithProgress(runtime, context, {
+    const { outcome } = await followWithProgress(runtime, context, {
       timeoutMs: options.timeoutMs,
       interrupted,
     });

@@ -145,7 +145,7 @@ describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
       child.stdout.on("data", (chunk: Buffer) => {
         output += chunk.toString();
         // Everything is in the raw bucket and its notifications are queued: pull the plug.
-        if (/ingested 7 object/.test(output)) {
+        if ((output.match(/^stored /gm) ?? []).length === 7) {
           child.kill("SIGKILL");
           resolve();
         }
