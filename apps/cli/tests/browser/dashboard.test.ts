@@ -57,7 +57,10 @@ describeInBrowser(`sluice ui in Chromium (${database.kind})`, () => {
             }
           : handler,
     });
-    await broken.ingest(PARKED_KEY, createReadStream(join(samplesDir(), "raw", "orders", "2026-01-orders.csv")));
+    await broken.ingest(
+      PARKED_KEY,
+      createReadStream(join(samplesDir(), "raw", "orders", "2026-01-orders.csv")),
+    );
     await broken.drain({ timeoutMs: DRAIN_TIMEOUT_MS });
     await broken.close();
     [withActions, readOnly] = await Promise.all([
@@ -160,10 +163,13 @@ describeInBrowser(`sluice ui in Chromium (${database.kind})`, () => {
 
     await queue.locator("button").click();
 
-    await queue.locator("p", { hasText: "Empty." }).waitFor({ timeout: DRAIN_TIMEOUT_MS });
+    // The redrive runs the pipeline until drained, then says so.
+    await page.locator("#notice", { hasText: "Done (exit 0)" }).waitFor({ timeout: DRAIN_TIMEOUT_MS });
     expect(asked).toEqual(["Redrive 1 message(s) from loader-dlq back to its queue?"]);
+    await queue.locator("p", { hasText: "Empty." }).waitFor({ timeout: SHOWN_MS });
     await page.goto(`${withActions.url}#/objects`);
-    await objectRow(PARKED_KEY).waitFor({ timeout: SHOWN_MS });
-    expect(await objectRow(PARKED_KEY).locator(".badge").textContent()).toBe("loaded");
+    await objectRow(PARKED_KEY)
+      .locator(".badge", { hasText: /^loaded$/ })
+      .waitFor({ timeout: SHOWN_MS });
   });
 });

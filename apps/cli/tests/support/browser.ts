@@ -47,7 +47,9 @@ export async function startUi(globals: readonly string[], args: readonly string[
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`sluice ui exited (${code}) before listening:\n${output}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`sluice ui exited (${code}) before listening:\n${output}`)),
+    );
   });
   return {
     url,
