@@ -36,22 +36,25 @@ export const watch: CommandHandler<WatchOptions> = async ({ dir, prefix, interva
     void interrupted.then(() => {
       stopped = true;
     });
-    while (!stopped) {
-      const { files } = await filesToIngest([dir], prefix, { skipDir: context.globals.stateDir });
-      for (const file of files) {
-        const info = await stat(file.path).catch(() => undefined);
-        if (!info) continue;
-        const signature = `${info.size}:${info.mtimeMs}`;
-        const previous = seen.get(file.key);
-        seen.set(file.key, signature);
-        if (previous !== signature || ingested.get(file.key) === signature) continue;
-        await ingestFiles(runtime, [file], (object) => progress.stored(object));
-        ingested.set(file.key, signature);
+    try {
+      while (!stopped) {
+        const { files } = await filesToIngest([dir], prefix, { skipDir: context.globals.stateDir });
+        for (const file of files) {
+          const info = await stat(file.path).catch(() => undefined);
+          if (!info) continue;
+          const signature = `${info.size}:${info.mtimeMs}`;
+          const previous = seen.get(file.key);
+          seen.set(file.key, signature);
+          if (previous !== signature || ingested.get(file.key) === signature) continue;
+          await ingestFiles(runtime, [file], (object) => progress.stored(object));
+          ingested.set(file.key, signature);
+        }
+        await Promise.race([new Promise((done) => setTimeout(done, intervalMs)), interrupted]);
       }
-      await Promise.race([new Promise((done) => setTimeout(done, intervalMs)), interrupted]);
+    } finally {
+      unsubscribe();
+      progress.end();
     }
-    unsubscribe();
-    progress.end();
     return EXIT.ok;
   });
 };

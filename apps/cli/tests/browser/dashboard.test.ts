@@ -7,7 +7,7 @@ import {
   bufferIo,
   DRAIN_TIMEOUT_MS,
   E2E_TEST_TIMEOUT_MS,
-  startRuntime,
+  startRuntimeWithBrokenLoader,
   tempStateDir,
   testDatabases,
 } from "../support/harness";
@@ -47,16 +47,7 @@ describeInBrowser(`sluice ui in Chromium (${database.kind})`, () => {
     const globals = ["--state-dir", stateDir, "--database-url", databaseUrl];
     expect(await runCli([...globals, "demo"], bufferIo())).toBe(EXIT.ok);
     // A loader that always throws parks one more object in loader-dlq, as in the dlq e2e test.
-    const broken = await startRuntime({
-      stateDir,
-      databaseUrl,
-      wrapHandler: (name, handler) =>
-        name === "loader"
-          ? async () => {
-              throw new Error("loader bug");
-            }
-          : handler,
-    });
+    const broken = await startRuntimeWithBrokenLoader({ stateDir, databaseUrl });
     await broken.ingest(
       PARKED_KEY,
       createReadStream(join(samplesDir(), "raw", "orders", "2026-01-orders.csv")),

@@ -9,7 +9,7 @@ import {
   E2E_TEST_TIMEOUT_MS,
   expectedSamples,
   SAMPLE_TABLE_ROWS,
-  startRuntime,
+  startRuntimeWithBrokenLoader,
   tempStateDir,
   testDatabases,
 } from "../support/harness";
@@ -104,16 +104,7 @@ describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
   });
 
   it("dlq list shows a parked message and dlq redrive loads it once the bug is fixed", async () => {
-    const broken = await startRuntime({
-      stateDir,
-      databaseUrl,
-      wrapHandler: (name, handler) =>
-        name === "loader"
-          ? async () => {
-              throw new Error("loader bug");
-            }
-          : handler,
-    });
+    const broken = await startRuntimeWithBrokenLoader({ stateDir, databaseUrl });
     await broken.ingest(
       "orders/2026-01-orders.csv",
       createReadStream(join(samplesDir(), "raw", "orders", "2026-01-orders.csv")),
