@@ -10,10 +10,11 @@ module.exports = {
       { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } },
     ],
   },
-  // The Parquet reader and writer ship as ES modules only: compile them for Jest's CommonJS runtime
-  // like our own sources (pnpm keeps them under node_modules/.pnpm/<name>@<version>/node_modules/).
+  // The Parquet reader and writer, and string-width (display width of table cells) with its
+  // dependencies, ship as ES modules only: compile them for Jest's CommonJS runtime like our own
+  // sources (pnpm keeps them under node_modules/.pnpm/<name>@<version>/node_modules/).
   transformIgnorePatterns: [
-    "/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(hyparquet|hyparquet-compressors|hyparquet-writer|hysnappy|fzstd)/)",
+    "/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(hyparquet|hyparquet-compressors|hyparquet-writer|hysnappy|fzstd|string-width|strip-ansi|ansi-regex|get-east-asian-width)/)",
   ],
   testMatch: ["<rootDir>/tests/**/*.test.ts"],
   moduleFileExtensions: ["ts", "js", "json", "cjs", "mjs"],

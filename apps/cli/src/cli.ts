@@ -12,6 +12,7 @@ import { type ReplayState, replay } from "./commands/replay";
 import { run } from "./commands/run";
 import { sql } from "./commands/sql";
 import { status } from "./commands/status";
+import { DEFAULT_UI_PORT, ui } from "./commands/ui";
 import { unload } from "./commands/unload";
 import { watch } from "./commands/watch";
 import type { CommandHandler, GlobalOptions } from "./context";
@@ -302,6 +303,43 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
     .action((file: string, opts: { contract?: string; dataset?: string; key?: string; json?: boolean }) =>
       dispatch(contractCheck, { file, ...definedOf(opts, ["contract", "dataset", "key"]) }, opts),
     );
+
+  withAwsOptions(
+    program
+      .command("ui")
+      .description(
+        "a web page on 127.0.0.1 of what status reads, live: datasets, objects, throughput, rejected rows, DLQs (Ctrl-C stops)",
+      )
+      .addOption(
+        new Option("--port <n>", "port to listen on (0: any free one)")
+          .argParser(parseCount)
+          .default(DEFAULT_UI_PORT),
+      )
+      .option("--open", "open the page in the default browser", false)
+      .option("--allow-actions", "enable the redrive and replay buttons", false)
+      .addOption(
+        new Option("--refresh <ms>", "how often to look for changes while a page is open")
+          .argParser(parseCount)
+          .default(1000),
+      )
+      .addOption(timeoutOption()),
+  ).action(
+    (
+      opts: AwsOptions & {
+        aws?: boolean;
+        port: number;
+        open: boolean;
+        allowActions: boolean;
+        refresh: number;
+        timeout: number;
+      },
+    ) =>
+      dispatch(ui, {
+        ...opts,
+        refreshMs: Math.max(100, opts.refresh),
+        timeoutMs: opts.timeout,
+      }),
+  );
 
   program
     .command("sql")

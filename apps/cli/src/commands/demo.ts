@@ -6,7 +6,7 @@ import { EXIT } from "../exit-codes";
 import { problemLines, runsTable } from "../report/runs-text";
 import { runtimeRunStatuses } from "../status/local-status";
 import type { RunState } from "../status/object-status";
-import { filesToIngest, ingestFiles } from "./support/files";
+import { filesToIngest } from "./support/files";
 import { followWithProgress, withRuntime } from "./support/runtime-session";
 
 /** Options of `sluice demo`. */
@@ -41,11 +41,11 @@ export const demo: CommandHandler<DemoOptions> = async ({ timeoutMs }, context) 
   );
   const since = new Date().toISOString();
   return withRuntime(context, async (runtime, interrupted) => {
-    const ingested = await ingestFiles(runtime, files);
-    const outcome = await followWithProgress(runtime, context, {
+    const { outcome, ingested } = await followWithProgress(runtime, context, {
       timeoutMs,
       interrupted,
       terminalOnly: true,
+      ingest: files,
     });
     const runIds = new Set(ingested.map((object) => object.runId));
     const runs = (await runtimeRunStatuses(runtime, since, (text) => reporter.note(text))).filter((run) =>

@@ -44,7 +44,8 @@ export const dlqList: CommandHandler<DlqListOptions> = async (options, { globals
   return listed.length > 0 ? EXIT.attention : EXIT.ok;
 };
 
-async function listQueue(queue: DeadLetterSource): Promise<ListedMessage[]> {
+/** The messages parked in `queue`, each with the object key of its run (or the start of its body). */
+export async function listQueue(queue: DeadLetterSource): Promise<ListedMessage[]> {
   const messages = await queue.messages();
   const snapshot: DeadLetterSource = { name: queue.name, messages: async () => messages };
   const runs = await collectRunStatuses({ events: [], deadLetterQueues: [snapshot] });

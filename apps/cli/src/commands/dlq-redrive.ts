@@ -41,7 +41,7 @@ async function redriveLocal(options: DlqRedriveOptions, context: CommandContext)
     for (const dlq of selectQueues(runtime.deadLetterQueues(), options.queue))
       moved += await runtime.redrive(dlq.name);
     reporter.say(movedText(moved));
-    const outcome = await followWithProgress(runtime, context, {
+    const { outcome } = await followWithProgress(runtime, context, {
       timeoutMs: options.timeoutMs,
       interrupted,
     });

@@ -8,6 +8,7 @@ import { formatTable } from "../report/table";
 import { DEFAULT_PIPELINE_SETTINGS } from "../runtime/settings";
 import {
   type AwsOptions,
+  type AwsStatusLocation,
   createAwsClients,
   readDeployedStatus,
   resolveAwsLocation,
@@ -70,14 +71,32 @@ export async function collectRejects(
   return found;
 }
 
+/** The staging bucket of a state directory, where each run's rejects files are. */
+export function localStagingBucket(stateDir: string): { store: ObjectStore; bucket: string } {
+  const store = new LocalObjectStore({ rootDir: localStateLayout(stateDir).bucketsDir });
+  return { store, bucket: DEFAULT_PIPELINE_SETTINGS.buckets.staging };
+}
+
+/**
+ * The deployed staging bucket's name (`--staging-bucket`, or the stack's `staging_bucket` output).
+ * @throws ConfigError when neither names it.
+ */
+export function deployedStagingBucket(location: AwsStatusLocation): string {
+  if (!location.stagingBucket)
+    throw new ConfigError(
+      "no staging bucket: pass --staging-bucket, or --outputs/--env of a stack with the staging_bucket output",
+    );
+  return location.stagingBucket;
+}
+
 async function localRejects(
   options: RejectsOptions,
   globals: { stateDir: string; databaseUrl?: string },
   note: (text: string) => void,
 ): Promise<RunWithRejects[]> {
   const runs = selectRuns(await readLocalStatus(globals, note), options.which);
-  const store = new LocalObjectStore({ rootDir: localStateLayout(globals.stateDir).bucketsDir });
-  return collectRejects(runs, store, DEFAULT_PIPELINE_SETTINGS.buckets.staging, options.limit);
+  const { store, bucket } = localStagingBucket(globals.stateDir);
+  return collectRejects(runs, store, bucket, options.limit);
 }
 
 async function deployedRejects(
@@ -85,11 +104,7 @@ async function deployedRejects(
   reading: { databaseUrl?: string; verbose?: boolean; note: (text: string) => void },
 ): Promise<RunWithRejects[]> {
   const location = await resolveAwsLocation(options);
-  const bucket = location.stagingBucket;
-  if (!bucket)
-    throw new ConfigError(
-      "no staging bucket: pass --staging-bucket, or --outputs/--env of a stack with the staging_bucket output",
-    );
+  const bucket = deployedStagingBucket(location);
   const runs = selectRuns(await readDeployedStatus(options, { ...reading, location }), options.which);
   const clients = createAwsClients(location.region);
   try {

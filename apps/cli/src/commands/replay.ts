@@ -18,6 +18,8 @@ export interface ReplayOptions {
   dataset?: string;
   /** Only objects written at or after this ISO time. */
   since?: string;
+  /** Only the object with exactly this key (the dashboard's replay of one object). */
+  key?: string;
   state: ReplayState;
   /** Run the pipeline until drained after re-emitting. */
   wait: boolean;
@@ -37,7 +39,7 @@ const STATES_OF: Record<ReplayState, ReadonlySet<RunState> | undefined> = {
  */
 export const replay: CommandHandler<ReplayOptions> = async (options, context) => {
   const { globals, reporter } = context;
-  if (options.prefix === undefined && options.dataset === undefined)
+  if (options.prefix === undefined && options.dataset === undefined && options.key === undefined)
     throw new CliError(
       "say which objects: --prefix <prefix> ('' for all) and/or --dataset <name>",
       EXIT.usage,
@@ -56,7 +58,8 @@ export const replay: CommandHandler<ReplayOptions> = async (options, context) =>
     const claimed =
       options.dataset === undefined ? undefined : datasetClaim(runtime.registry, options.dataset);
     const keys: string[] = [];
-    for await (const head of runtime.rawObjects(options.prefix ?? claimed?.prefix ?? "")) {
+    for await (const head of runtime.rawObjects(options.prefix ?? options.key ?? claimed?.prefix ?? "")) {
+      if (options.key !== undefined && head.key !== options.key) continue;
       if (since !== undefined && head.lastModified.getTime() < since) continue;
       if (claimed && !claimed.claims(head.key)) continue;
       if (wanted) {
@@ -71,7 +74,7 @@ export const replay: CommandHandler<ReplayOptions> = async (options, context) =>
       reporter.result({ replayed: keys }, () => undefined);
       return EXIT.ok;
     }
-    const outcome = await followWithProgress(runtime, context, {
+    const { outcome } = await followWithProgress(runtime, context, {
       timeoutMs: options.timeoutMs,
       interrupted,
     });

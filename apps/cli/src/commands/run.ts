@@ -3,7 +3,7 @@ import { CliError } from "../errors";
 import { EXIT, exitCodeOfRuns } from "../exit-codes";
 import { problemLines, rejectsHint, runsTable } from "../report/runs-text";
 import { runtimeRunStatuses } from "../status/local-status";
-import { filesToIngest, ingestFiles, skippedSummary } from "./support/files";
+import { filesToIngest, skippedSummary } from "./support/files";
 import { followWithProgress, withRuntime } from "./support/runtime-session";
 
 /** Options of `sluice run`. */
@@ -28,13 +28,16 @@ export const run: CommandHandler<RunOptions> = async ({ paths, prefix, timeoutMs
   if (paths.length > 0 && files.length === 0) throw new CliError("no files to ingest", EXIT.usage);
   const since = new Date().toISOString();
   return withRuntime(context, async (runtime, interrupted) => {
-    const ingested = await ingestFiles(runtime, files);
     reporter.say(
       paths.length > 0
-        ? `ingested ${ingested.length} object(s) into ${runtime.settings.buckets.raw}`
+        ? `ingesting ${files.length} file(s) into ${runtime.settings.buckets.raw}`
         : "resuming unfinished work",
     );
-    const outcome = await followWithProgress(runtime, context, { timeoutMs, interrupted });
+    const { outcome, ingested } = await followWithProgress(runtime, context, {
+      timeoutMs,
+      interrupted,
+      ingest: files,
+    });
     const runIds = new Set(ingested.map((object) => object.runId));
     // Without paths, report every run that moved during this resume.
     const runs = (await runtimeRunStatuses(runtime, since, (text) => reporter.note(text))).filter(

@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import type { CommandHandler } from "../context";
 import { CliError } from "../errors";
 import { EXIT } from "../exit-codes";
-import { stepOf } from "../report/progress";
 import { filesToIngest, ingestFiles } from "./support/files";
 import { withRuntime } from "./support/runtime-session";
 
@@ -26,9 +25,9 @@ export const watch: CommandHandler<WatchOptions> = async ({ dir, prefix, interva
     throw new CliError(`${dir} is not a folder`, EXIT.usage);
   return withRuntime(context, async (runtime, interrupted) => {
     reporter.say(`watching ${resolve(dir)} (Ctrl-C to stop)`);
-    const unsubscribe = runtime.onEvent(({ event }) => {
-      reporter.say(`${stepOf(event).padEnd(11)} ${event.data.object.key}`);
-    });
+    // One block redrawn in place on a terminal, a line per object stored and per event otherwise.
+    const progress = reporter.progress();
+    const unsubscribe = runtime.onEvent(progress.onEvent);
     // A file is ingested once its size and mtime held still for one interval (not mid-copy),
     // and again whenever they change.
     const ingested = new Map<string, string>();
@@ -37,21 +36,25 @@ export const watch: CommandHandler<WatchOptions> = async ({ dir, prefix, interva
     void interrupted.then(() => {
       stopped = true;
     });
-    while (!stopped) {
-      const { files } = await filesToIngest([dir], prefix, { skipDir: context.globals.stateDir });
-      for (const file of files) {
-        const info = await stat(file.path).catch(() => undefined);
-        if (!info) continue;
-        const signature = `${info.size}:${info.mtimeMs}`;
-        const previous = seen.get(file.key);
-        seen.set(file.key, signature);
-        if (previous !== signature || ingested.get(file.key) === signature) continue;
-        await ingestFiles(runtime, [file]);
-        ingested.set(file.key, signature);
+    try {
+      while (!stopped) {
+        const { files } = await filesToIngest([dir], prefix, { skipDir: context.globals.stateDir });
+        for (const file of files) {
+          const info = await stat(file.path).catch(() => undefined);
+          if (!info) continue;
+          const signature = `${info.size}:${info.mtimeMs}`;
+          const previous = seen.get(file.key);
+          seen.set(file.key, signature);
+          if (previous !== signature || ingested.get(file.key) === signature) continue;
+          await ingestFiles(runtime, [file], (object) => progress.stored(object));
+          ingested.set(file.key, signature);
+        }
+        await Promise.race([new Promise((done) => setTimeout(done, intervalMs)), interrupted]);
       }
-      await Promise.race([new Promise((done) => setTimeout(done, intervalMs)), interrupted]);
+    } finally {
+      unsubscribe();
+      progress.end();
     }
-    unsubscribe();
     return EXIT.ok;
   });
 };

@@ -9,7 +9,7 @@ import {
   E2E_TEST_TIMEOUT_MS,
   expectedSamples,
   SAMPLE_TABLE_ROWS,
-  startRuntime,
+  startRuntimeWithBrokenLoader,
   tempStateDir,
   testDatabases,
 } from "../support/harness";
@@ -104,16 +104,7 @@ describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
   });
 
   it("dlq list shows a parked message and dlq redrive loads it once the bug is fixed", async () => {
-    const broken = await startRuntime({
-      stateDir,
-      databaseUrl,
-      wrapHandler: (name, handler) =>
-        name === "loader"
-          ? async () => {
-              throw new Error("loader bug");
-            }
-          : handler,
-    });
+    const broken = await startRuntimeWithBrokenLoader({ stateDir, databaseUrl });
     await broken.ingest(
       "orders/2026-01-orders.csv",
       createReadStream(join(samplesDir(), "raw", "orders", "2026-01-orders.csv")),
@@ -145,7 +136,7 @@ describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
       child.stdout.on("data", (chunk: Buffer) => {
         output += chunk.toString();
         // Everything is in the raw bucket and its notifications are queued: pull the plug.
-        if (/ingested 7 object/.test(output)) {
+        if ((output.match(/^stored /gm) ?? []).length === 7) {
           child.kill("SIGKILL");
           resolve();
         }

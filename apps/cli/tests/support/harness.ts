@@ -98,6 +98,22 @@ export function startRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime
   return startLocalRuntime({ settings: FAST_SETTINGS, ...options });
 }
 
+/**
+ * Starts a runtime whose loader always throws ("loader bug"): every object it is given ends in
+ * `loader-dlq` after {@link FAST_SETTINGS}' receives, as a real bug would park it.
+ */
+export function startRuntimeWithBrokenLoader(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  return startRuntime({
+    ...options,
+    wrapHandler: (name, handler) =>
+      name === "loader"
+        ? async () => {
+            throw new Error("loader bug");
+          }
+        : handler,
+  });
+}
+
 /** Every event the state directory's journal holds, oldest first. */
 export function journalEntries(stateDir: string): Promise<JournalEntry[]> {
   return new EventJournal(localStateLayout(stateDir).journalFile).readAll();

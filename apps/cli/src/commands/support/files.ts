@@ -100,12 +100,17 @@ export function skippedSummary(skipped: readonly SkippedFile[]): string | undefi
   return `skipped ${skipped.length} file(s) that are not data: ${parts.join("; ")}`;
 }
 
-/** Streams each file into the raw bucket. */
+/** Streams each file into the raw bucket, telling `onStored` of each as soon as it is there. */
 export async function ingestFiles(
   runtime: LocalRuntime,
   files: readonly FileToIngest[],
+  onStored: (object: IngestedObject) => void = () => undefined,
 ): Promise<IngestedObject[]> {
   const ingested: IngestedObject[] = [];
-  for (const file of files) ingested.push(await runtime.ingest(file.key, createReadStream(file.path)));
+  for (const file of files) {
+    const object = await runtime.ingest(file.key, createReadStream(file.path));
+    onStored(object);
+    ingested.push(object);
+  }
   return ingested;
 }

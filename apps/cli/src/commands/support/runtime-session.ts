@@ -1,7 +1,8 @@
 import type { CommandContext } from "../../context";
 import type { DrainOutcome } from "../../runtime/drain";
-import { type LocalRuntime, startLocalRuntime } from "../../runtime/local-runtime";
+import { type IngestedObject, type LocalRuntime, startLocalRuntime } from "../../runtime/local-runtime";
 import { retrySettingsFromEnv } from "../../runtime/settings";
+import { type FileToIngest, ingestFiles } from "./files";
 
 /**
  * Runs `work` with a started local runtime on the state directory, then closes it. Ctrl-C
@@ -45,23 +46,35 @@ export async function withRuntime<T>(
   }
 }
 
+/** Options of {@link followWithProgress}. */
+export interface FollowProgressOptions {
+  timeoutMs: number;
+  interrupted: Promise<void>;
+  /** Show progress on a terminal only. */
+  terminalOnly?: boolean;
+  /** Files to write into the raw bucket first, each counted as it is stored. */
+  ingest?: readonly FileToIngest[];
+}
+
 /**
- * Waits until the runtime drains (or `timeoutMs`, or Ctrl-C), showing its events as the
- * reporter shows progress.
+ * Ingests `options.ingest` (if any), then waits until the runtime drains (or `timeoutMs`, or
+ * Ctrl-C), showing its events as the reporter shows progress. The view follows the runtime from
+ * before the first file is stored, so every object counts from the start, whatever the pipeline
+ * did with it while later files were still being written.
  */
 export async function followWithProgress(
   runtime: LocalRuntime,
   { reporter }: CommandContext,
-  options: { timeoutMs: number; interrupted: Promise<void>; terminalOnly?: boolean },
-): Promise<DrainOutcome> {
+  options: FollowProgressOptions,
+): Promise<{ outcome: DrainOutcome; ingested: IngestedObject[] }> {
   const progress = reporter.progress({ terminalOnly: options.terminalOnly ?? false });
+  const unsubscribe = runtime.onEvent(progress.onEvent);
   try {
-    return await runtime.follow({
-      timeoutMs: options.timeoutMs,
-      interrupted: options.interrupted,
-      onEvent: progress.onEvent,
-    });
+    const ingested = await ingestFiles(runtime, options.ingest ?? [], (object) => progress.stored(object));
+    const outcome = await runtime.follow({ timeoutMs: options.timeoutMs, interrupted: options.interrupted });
+    return { outcome, ingested };
   } finally {
+    unsubscribe();
     progress.end();
   }
 }
