@@ -27,6 +27,7 @@ export async function withRuntime<T>(
       ...(globals.databaseUrl ? { databaseUrl: globals.databaseUrl } : {}),
       ...(globals.contractsDir ? { contractsDir: globals.contractsDir } : {}),
       logLevel: globals.verbose ? "INFO" : "SILENT",
+      ...(globals.fsync ? { fsync: true } : {}),
       ...(globals.verbose ? { onTaskOutput: (line: string) => io.err(line) } : {}),
     });
     try {
