@@ -205,7 +205,12 @@ export class LocalTaskRunner implements TaskLauncher {
   }
 
   #groupsOf(runId: string, pid: number): TaskGroups {
-    return { pid, groupsDir: join(this.#options.tasksDir, `${encodeKeySegment(runId)}.groups`) };
+    return { pid, groupsDir: this.#groupsDirOf(runId) };
+  }
+
+  /** Where the task of `runId` records the process groups it starts (`SLUICE_LOCAL_TASK_GROUPS_DIR`). */
+  #groupsDirOf(runId: string): string {
+    return join(this.#options.tasksDir, `${encodeKeySegment(runId)}.groups`);
   }
 
   #spawn(event: SluiceEvent<"sluice.object.received">): ChildProcess {
@@ -217,7 +222,7 @@ export class LocalTaskRunner implements TaskLauncher {
     }
     Object.assign(env, this.#options.environment, {
       [ENV.taskEvent]: JSON.stringify(event),
-      [LOCAL_ENV.taskGroupsDir]: this.#groupsOf(event.data.runId, 0).groupsDir,
+      [LOCAL_ENV.taskGroupsDir]: this.#groupsDirOf(event.data.runId),
     });
     return spawn(this.#options.command ?? process.execPath, [...this.#options.args], {
       env,
