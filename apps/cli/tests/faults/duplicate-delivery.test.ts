@@ -1,10 +1,9 @@
-import { copyFile, mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import { EXIT, openLocalQueues, samplesDir } from "../../src";
+import { EXIT, openLocalQueues } from "../../src";
 import { runSluice } from "../support/cli-process";
 import {
   CLICKS_CONTRACT,
   chaosTrials,
+  copyLedgerSample,
   type FaultTrial,
   faultDatabase,
   LEDGER_APPEND_CONTRACT,
@@ -33,11 +32,7 @@ describe(`duplicate delivery ×${DUPLICATES} (${TRIALS} trials)`, () => {
   beforeEach(async () => {
     trial = await startTrial(database, [CLICKS_CONTRACT, LEDGER_APPEND_CONTRACT]);
     await writeClickFiles(trial.dataDir, CLICK_FILES, CLICK_ROWS);
-    await mkdir(join(trial.dataDir, "ledger"), { recursive: true });
-    await copyFile(
-      join(samplesDir(), "raw", "ledger", "2026-01-general-ledger.txt"),
-      join(trial.dataDir, "ledger", "2026-01.txt"),
-    );
+    await copyLedgerSample(trial.dataDir);
   });
   afterEach(() => trial.cleanup());
 

@@ -1,10 +1,11 @@
-import { copyFile, mkdir, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { localStateLayout } from "@sluice/local";
-import { EXIT, samplesDir } from "../../src";
+import { EXIT } from "../../src";
 import { isRunning, runSluice, startSluice, waitFor } from "../support/cli-process";
 import {
   chaosTrials,
+  copyLedgerSample,
   type FaultTrial,
   faultDatabase,
   LEDGER_APPEND_CONTRACT,
@@ -43,11 +44,7 @@ describe(`a killed container task (${TRIALS} trials)`, () => {
 
   beforeEach(async () => {
     trial = await startTrial(database, [LEDGER_APPEND_CONTRACT]);
-    await mkdir(join(trial.dataDir, "ledger"), { recursive: true });
-    await copyFile(
-      join(samplesDir(), "raw", "ledger", "2026-01-general-ledger.txt"),
-      join(trial.dataDir, "ledger", "2026-01.txt"),
-    );
+    await copyLedgerSample(trial.dataDir);
   });
   afterEach(() => trial.cleanup());
 

@@ -1,8 +1,8 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runIdOf } from "@sluice/core";
 import { LocalObjectStore, localStateLayout } from "@sluice/local";
-import { EXIT, type RunStatus } from "../../src";
+import { EXIT, type RunStatus, samplesDir } from "../../src";
 import {
   cliWith,
   folderGlobals,
@@ -100,6 +100,15 @@ export async function writeClickFiles(dataDir: string, files: number, rows: numb
       `${lines.join("\n")}\n`,
     );
   }
+}
+
+/** Copies the demo's fixed-width ledger sample (8 rows, container route) to `<dataDir>/ledger/2026-01.txt`. */
+export async function copyLedgerSample(dataDir: string): Promise<void> {
+  await mkdir(join(dataDir, "ledger"), { recursive: true });
+  await copyFile(
+    join(samplesDir(), "raw", "ledger", "2026-01-general-ledger.txt"),
+    join(dataDir, "ledger", "2026-01.txt"),
+  );
 }
 
 /** One trial's world: a fresh folder (state, contracts, data) and database, and `sluice` on them. */

@@ -134,17 +134,23 @@ describe("LocalTaskRunner", () => {
     expect(tasks.running()).toEqual([]);
   });
 
-  it("reports a task killed from outside as killed, forgets it, and kills the program it started", async () => {
-    const tasks = runner("spawn-program");
+  /** Launches run A's task, which starts a program in a group of its own: both pids. */
+  async function launchWithProgram(tasks: LocalTaskRunner): Promise<{ taskPid: number; programPid: number }> {
     const { taskId } = await tasks.launch({ event: received(RUN_A) });
+    const marker = join(dir, `${RUN_A}.program`);
     await waitFor(
       async () => (await readdir(dir)).includes(`${RUN_A}.program`),
       undefined,
       "program started",
     );
-    const programPid = Number(await readFile(join(dir, `${RUN_A}.program`), "utf8"));
+    return { taskPid: Number(taskId.split("/").pop()), programPid: Number(await readFile(marker, "utf8")) };
+  }
 
-    process.kill(Number(taskId.split("/").pop()), "SIGKILL");
+  it("reports a task killed from outside as killed, forgets it, and kills the program it started", async () => {
+    const tasks = runner("spawn-program");
+    const { taskPid, programPid } = await launchWithProgram(tasks);
+
+    process.kill(taskPid, "SIGKILL");
     await tasks.idle();
 
     expect(exits).toMatchObject([{ runId: RUN_A, exitCode: null, signal: "SIGKILL", interrupted: false }]);
@@ -155,22 +161,13 @@ describe("LocalTaskRunner", () => {
 
   it("ends what a killed runtime's task left running before starting the task again", async () => {
     const killedRuntime = runner("spawn-program");
-    const { taskId } = await killedRuntime.launch({ event: received(RUN_A) });
-    await waitFor(
-      async () => (await readdir(dir)).includes(`${RUN_A}.program`),
-      undefined,
-      "program started",
-    );
-    const orphans = [
-      Number(taskId.split("/").pop()),
-      Number(await readFile(join(dir, `${RUN_A}.program`), "utf8")),
-    ];
+    const { taskPid, programPid } = await launchWithProgram(killedRuntime);
 
     const restarted = runner("ok");
     expect(await restarted.resumeInterrupted()).toBe(1);
 
     await waitFor(
-      () => orphans.every((pid) => !isRunning(pid)),
+      () => !isRunning(taskPid) && !isRunning(programPid),
       undefined,
       "the orphaned task and program to end",
     );
