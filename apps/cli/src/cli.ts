@@ -51,6 +51,11 @@ function definedOf<O extends object, K extends keyof O>(opts: O, keys: readonly 
   return given;
 }
 
+/** A yes/no environment variable: `1`, `true`, `yes`, `on` (any case) are yes. */
+function isOn(value: string | undefined): boolean {
+  return ["1", "true", "yes", "on"].includes((value ?? "").trim().toLowerCase());
+}
+
 /** The command line: each command's arguments and options, mapped onto its handler's options. */
 function declareCommands(io: CliIo, setExit: (code: ExitCode) => void): Command {
   const program = new Command("sluice")
@@ -73,6 +78,11 @@ function declareCommands(io: CliIo, setExit: (code: ExitCode) => void): Command 
       ).env("SLUICE_CONTRACTS_DIR"),
     )
     .option("-v, --verbose", "print the phases' JSON logs and the container tasks' output", false)
+    .option(
+      "--fsync",
+      "fsync every write to the state directory, so it survives a power cut (slower; also SLUICE_FSYNC=1)",
+      false,
+    )
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
     .exitOverride()
     .showHelpAfterError()
@@ -89,12 +99,14 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
       databaseUrl?: string;
       contracts?: string;
       verbose: boolean;
+      fsync: boolean;
     }>();
     const globals: GlobalOptions = {
       stateDir: resolve(opts.stateDir),
       ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
       ...(opts.contracts ? { contractsDir: resolve(opts.contracts) } : {}),
       verbose: opts.verbose,
+      fsync: opts.fsync || isOn(process.env.SLUICE_FSYNC),
     };
     setExit(await handler(options, { io, globals, reporter: createReporter(io, Boolean(flags.json)) }));
   };

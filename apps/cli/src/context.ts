@@ -10,6 +10,8 @@ export interface GlobalOptions {
   /** The folder of dataset contracts (`--contracts`, `SLUICE_CONTRACTS_DIR`), absolute; default: the repository's. */
   contractsDir?: string;
   verbose?: boolean;
+  /** fsync the state directory's writes (`--fsync`, `SLUICE_FSYNC=1`): the state survives a power cut. */
+  fsync?: boolean;
 }
 
 /** What a command runs with besides its own options. */

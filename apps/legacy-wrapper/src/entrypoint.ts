@@ -26,7 +26,7 @@ async function main(): Promise<number> {
     const event = taskEventFromEnv();
     const config = legacyWrapperConfigFromEnv(process.env, join(bundleDir, "legacy"));
     const registry = loadRegistry();
-    const { store, publisher } = portsFromEnv();
+    const { store, publisher, trackProcessGroup } = portsFromEnv();
     task = [
       event,
       {
@@ -38,6 +38,7 @@ async function main(): Promise<number> {
         logger,
         config,
         signal: stopping.signal,
+        ...(trackProcessGroup ? { trackProgramGroup: trackProcessGroup } : {}),
       },
     ];
   } catch (error) {
@@ -53,8 +54,15 @@ async function main(): Promise<number> {
   return runLegacyTask(...task);
 }
 
-/** The store and publisher: the local runtime's when its state directory is given, else S3 and SNS. */
-function portsFromEnv(): { store: ObjectStore; publisher: EventPublisher } {
+/**
+ * The store and publisher: the local runtime's when its state directory is given (with where to
+ * record the program's process group), else S3 and SNS.
+ */
+function portsFromEnv(): {
+  store: ObjectStore;
+  publisher: EventPublisher;
+  trackProcessGroup?: (pgid: number) => () => void;
+} {
   if (isLocalTask()) return localTaskPorts();
   return {
     store: new S3ObjectStore(new S3Client({})),

@@ -77,6 +77,8 @@ export interface LegacyJobDeps {
   config: LegacyWrapperConfig;
   /** Aborted when the task is asked to stop (SIGTERM from Fargate). */
   signal?: AbortSignal;
+  /** Told the legacy program's process group (see `LegacyProgramRun.trackGroup`); locally, the runtime's. */
+  trackProgramGroup?: (pgid: number) => () => void;
 }
 
 function describeProgram(argv: readonly string[], result: LegacyProgramResult): string {
@@ -242,6 +244,7 @@ export async function runLegacyJob(
           stderrTailBytes: deps.config.stderrTailBytes,
           logLinesMax: deps.config.logLinesMax,
           ...(deps.signal ? { signal: deps.signal } : {}),
+          ...(deps.trackProgramGroup ? { trackGroup: deps.trackProgramGroup } : {}),
         },
         logger,
       );

@@ -16,6 +16,12 @@ export interface LegacyProgramRun {
   logLinesMax: number;
   /** Aborting it (SIGTERM to the task) stops the program: SIGTERM, then SIGKILL after the grace. */
   signal?: AbortSignal;
+  /**
+   * Told the program's process group as soon as it runs; returns the release called once the
+   * group ended. The local runtime records the group there, so it ends with the task even when
+   * the task is killed first (in a container, the container's end takes it).
+   */
+  trackGroup?: (pgid: number) => () => void;
 }
 
 /** How a legacy program ended. */
@@ -128,6 +134,7 @@ export function runLegacyProgram(run: LegacyProgramRun, logger: Logger): Promise
       shell: false,
       detached: true,
     });
+    const releaseGroup = child.pid !== undefined ? run.trackGroup?.(child.pid) : undefined;
     const signalGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;
       try {
@@ -166,6 +173,7 @@ export function runLegacyProgram(run: LegacyProgramRun, logger: Logger): Promise
     child.on("exit", () => {
       // The program is done; anything it left running in its group would hold the pipes open.
       signalGroup("SIGKILL");
+      releaseGroup?.();
     });
     child.on("close", async (code, signal) => {
       clearTimeout(timer);

@@ -1,25 +1,120 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+
+/**
+ * How durable the local state's writes are. Every write is atomic either way (write-then-rename:
+ * a crash leaves the old file or the new one); with `fsync` each write also reaches the disk
+ * before it counts (file contents before the rename, the directory after it), so the state
+ * survives a power cut, not only a killed process.
+ */
+export interface Durability {
+  /** fsync files and directories as they are written. Default false. */
+  fsync?: boolean;
+}
 
 /**
  * Writes `content` to `path` so a reader (or a restart after a crash) sees the old file or the
  * new one, never half of one: write a temporary file in `tmpDir` (same file system), then rename.
+ * With `fsync`, the temporary file is synced before the rename and the directory after it.
  */
-export async function writeFileAtomic(path: string, content: string | Buffer, tmpDir: string): Promise<void> {
-  await mkdir(tmpDir, { recursive: true });
+export async function writeFileAtomic(
+  path: string,
+  content: string | Buffer,
+  tmpDir: string,
+  durability: Durability = {},
+): Promise<void> {
+  await makeDir(tmpDir, durability);
   const tmp = join(tmpDir, `${randomUUID()}.tmp`);
   try {
-    await writeFile(tmp, content);
-    await mkdir(dirname(path), { recursive: true });
-    await rename(tmp, path);
+    if (durability.fsync) await writeSynced(tmp, content, "w");
+    else await writeFile(tmp, content);
+    await renameDurable(tmp, path, { fsync: false, ...durability, fileSynced: true });
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;
   }
 }
 
+/**
+ * Renames `from` to `path` (creating `path`'s directory): the commit of a write-then-rename.
+ * With `fsync`, `from` is synced first (unless `fileSynced` says it already is) and the
+ * directory after, so the rename itself survives a power cut.
+ */
+export async function renameDurable(
+  from: string,
+  path: string,
+  durability: Durability & { fileSynced?: boolean } = {},
+): Promise<void> {
+  if (durability.fsync && !durability.fileSynced) await syncPath(from);
+  await makeDir(dirname(path), durability);
+  await rename(from, path);
+  if (durability.fsync) await syncPath(dirname(path));
+}
+
+/** Appends `content` to `path`; with `fsync`, returns only once it is on disk. */
+export async function appendFileDurable(
+  path: string,
+  content: string,
+  durability: Durability = {},
+): Promise<void> {
+  if (!durability.fsync) return appendFile(path, content);
+  const created = !(await exists(path));
+  await writeSynced(path, content, "a");
+  if (created) await syncPath(dirname(path));
+}
+
+/**
+ * Creates `dir` and its missing parents; with `fsync`, syncs the directory that gained the
+ * first new entry, so the new directories survive a power cut with what is written in them.
+ */
+export async function makeDir(dir: string, durability: Durability = {}): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (!durability.fsync || first === undefined) return;
+  // Each new directory's entry lives in its parent: sync the parents from `dir` up to `first`'s.
+  for (let created = dir; ; created = dirname(created)) {
+    await syncPath(dirname(created));
+    if (created === first || dirname(created) === created) return;
+  }
+}
+
 /** True when `error` is a Node.js file-system error with code `code` (e.g. `ENOENT`). */
 export function isFsError(error: unknown, code: string): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
+}
+
+async function writeSynced(path: string, content: string | Buffer, flags: "w" | "a"): Promise<void> {
+  const handle = await open(path, flags);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsync of a file or a directory (a directory cannot be synced on Windows: skipped there). */
+async function syncPath(path: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if (process.platform === "win32" && (isFsError(error, "EISDIR") || isFsError(error, "EPERM"))) return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if (isFsError(error, "ENOENT")) return false;
+    throw error;
+  }
 }

@@ -38,6 +38,7 @@ export { type Clock, MANUAL_CLOCK_START, ManualClock, systemClock } from "./cloc
 export { EventJournal, type JournalEntry } from "./events/event-journal";
 export { EventOutbox } from "./events/event-outbox";
 export { MemoryEventPublisher } from "./events/memory-event-publisher";
+export { type Durability, isFsError, writeFileAtomic } from "./files";
 export {
   DEFAULT_FUNCTION_SETTINGS,
   FunctionHost,

@@ -7,6 +7,13 @@ import { join } from "node:path";
 export const LOCAL_ENV = {
   /** The runtime's state directory; a task process opens its local ports from it. */
   stateDir: "SLUICE_LOCAL_STATE_DIR",
+  /** `1`: the task fsyncs what it writes to the state directory, as the runtime does (`--fsync`). */
+  fsync: "SLUICE_FSYNC",
+  /**
+   * A directory where the task records the process groups it starts (one empty file named by
+   * the group id), so the runtime ends them with the task, as a container's processes end with it.
+   */
+  taskGroupsDir: "SLUICE_LOCAL_TASK_GROUPS_DIR",
 } as const;
 
 /** Where each part of the local runtime keeps its state under one state directory. */
@@ -25,6 +32,8 @@ export interface LocalStateLayout {
   tasksDir: string;
   /** The embedded Postgres (PGlite) data directory. */
   pgliteDir: string;
+  /** What each `sluice run <folder>` set out to ingest and how far it got, until it is done. */
+  ingestsDir: string;
 }
 
 /** The layout of the state directory `root`. */
@@ -37,5 +46,6 @@ export function localStateLayout(root: string): LocalStateLayout {
     journalFile: join(root, "events", "journal.ndjson"),
     tasksDir: join(root, "tasks"),
     pgliteDir: join(root, "pglite"),
+    ingestsDir: join(root, "ingests"),
   };
 }

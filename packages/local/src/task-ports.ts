@@ -2,6 +2,7 @@ import { ConfigError, type EventPublisher } from "@sluice/core";
 import { EventOutbox } from "./events/event-outbox";
 import { LocalObjectStore } from "./object-store/local-object-store";
 import { LOCAL_ENV, localStateLayout } from "./state-layout";
+import { adoptProcessGroup } from "./tasks/task-groups";
 
 /** The ports a process started by the local runtime (the legacy-wrapper task) uses. */
 export interface LocalTaskPorts {
@@ -9,6 +10,12 @@ export interface LocalTaskPorts {
   store: LocalObjectStore;
   /** Publishes through the runtime's outbox; the runtime fans the events out on its bus. */
   publisher: EventPublisher;
+  /**
+   * Records a process group the task started (the legacy program's), so the runtime kills it
+   * with the task, even when the task itself is killed first; returns the release to call once
+   * the group ended. Absent when the runtime gave no groups directory.
+   */
+  trackProcessGroup?: (pgid: number) => () => void;
 }
 
 /**
@@ -27,8 +34,11 @@ export function localTaskPorts(env: NodeJS.ProcessEnv = process.env): LocalTaskP
   const stateDir = env[LOCAL_ENV.stateDir];
   if (!stateDir) throw new ConfigError(`environment variable ${LOCAL_ENV.stateDir} is not set`);
   const layout = localStateLayout(stateDir);
+  const fsync = env[LOCAL_ENV.fsync] === "1";
+  const groupsDir = env[LOCAL_ENV.taskGroupsDir];
   return {
-    store: new LocalObjectStore({ rootDir: layout.bucketsDir }),
-    publisher: new EventOutbox(layout.outboxDir).publisher(),
+    store: new LocalObjectStore({ rootDir: layout.bucketsDir, fsync }),
+    publisher: new EventOutbox(layout.outboxDir, { fsync }).publisher(),
+    ...(groupsDir ? { trackProcessGroup: (pgid: number) => adoptProcessGroup(groupsDir, pgid) } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { EXIT } from "../exit-codes";
 import { problemLines, runsTable } from "../report/runs-text";
 import { runtimeRunStatuses } from "../status/local-status";
 import type { RunState } from "../status/object-status";
-import { filesToIngest } from "./support/files";
+import { filesToIngest, ingestFiles } from "./support/files";
 import { followWithProgress, withRuntime } from "./support/runtime-session";
 
 /** Options of `sluice demo`. */
@@ -45,7 +45,7 @@ export const demo: CommandHandler<DemoOptions> = async ({ timeoutMs }, context) 
       timeoutMs,
       interrupted,
       terminalOnly: true,
-      ingest: files,
+      ingest: (onStored) => ingestFiles(runtime, files, onStored),
     });
     const runIds = new Set(ingested.map((object) => object.runId));
     const runs = (await runtimeRunStatuses(runtime, since, (text) => reporter.note(text))).filter((run) =>

@@ -28,7 +28,7 @@ async function redriveLocal(options: DlqRedriveOptions, context: CommandContext)
   const { globals, reporter } = context;
   const movedText = (moved: number) => `moved ${moved} message(s) back to their queues`;
   if (!options.wait) {
-    const bus = await openLocalQueues(globals.stateDir);
+    const bus = await openLocalQueues(globals.stateDir, globals.fsync);
     let moved = 0;
     for (const dlq of selectQueues(bus.deadLetterQueues(), options.queue))
       moved += await bus.redrive(dlq.name);

@@ -10,6 +10,7 @@ import {
   followUntilDrained,
   waitUntilDrained,
 } from "./drain";
+import type { IngestJournal } from "./ingest-journal";
 import type { LocalPipelineSettings } from "./settings";
 import { takeStateLock } from "./state-lock";
 import { type LocalRuntimeOptions, type Wiring, wireLocalPipeline } from "./wiring";
@@ -21,6 +22,14 @@ export interface IngestedObject {
   size: number;
   /** The run id the listener will give this object version. */
   runId: string;
+}
+
+/** What the start found interrupted and took up again. */
+export interface RuntimeRecovery {
+  /** Keys of raw objects a crash left stored without their notification: announced now. */
+  announced: string[];
+  /** Container tasks started again. */
+  resumedTasks: number;
 }
 
 /** What `sluice status` reads from a running runtime: the same three sources as in AWS. */
@@ -41,8 +50,17 @@ export interface LocalRuntime {
   readonly database: LoadTarget;
   /** The dataset contracts the pipeline runs with. */
   readonly registry: DatasetRegistry;
-  /** Writes a file into the raw bucket: its notification starts a run. */
+  /** What the start found interrupted and took up again. */
+  readonly recovery: RuntimeRecovery;
+  /** The `sluice run <paths>` ingests under way, and those a crash interrupted. */
+  readonly ingests: IngestJournal;
+  /**
+   * Writes a file into the raw bucket: its notification starts a run. Resolves once the object
+   * and its notification are stored (a crash in between announces it at the next start).
+   */
   ingest(key: string, body: Readable | Buffer | string): Promise<IngestedObject>;
+  /** The raw object `key` as {@link ingest} would describe it, when it is stored. */
+  ingested(key: string): Promise<IngestedObject | undefined>;
   /** The objects in the raw bucket whose key starts with `prefix`. */
   rawObjects(prefix: string): AsyncIterable<ObjectHead>;
   /** Re-sends the notification of an object already in the raw bucket (replay without re-upload). */
@@ -70,16 +88,20 @@ export interface LocalRuntime {
 
 /**
  * Takes the state directory's lock (or throws `StateDirectoryInUseError`), wires the pipeline,
- * resumes interrupted work (in-flight messages come back, interrupted tasks start again) and
- * starts polling.
+ * resumes interrupted work (in-flight messages come back, raw objects stored without their
+ * notification are announced, interrupted tasks start again) and starts polling.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const lock = await takeStateLock(options.stateDir);
   let wiring: Wiring | undefined;
+  let recovery: RuntimeRecovery;
   try {
     wiring = await wireLocalPipeline(options);
     for (const queue of wiring.bus.queues()) await queue.releaseInFlight();
-    await wiring.tasks.resumeInterrupted();
+    recovery = {
+      announced: await wiring.store.recoverNotifications(wiring.settings.buckets.raw),
+      resumedTasks: await wiring.tasks.resumeInterrupted(),
+    };
     wiring.host.start();
     wiring.relay.start();
   } catch (error) {
@@ -93,10 +115,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     throw error;
   }
-  return runtimeOf(wiring, lock.release);
+  return runtimeOf(wiring, recovery, lock.release);
 }
 
-function runtimeOf(wiring: Wiring, releaseLock: () => Promise<void>): LocalRuntime {
+function runtimeOf(
+  wiring: Wiring,
+  recovery: RuntimeRecovery,
+  releaseLock: () => Promise<void>,
+): LocalRuntime {
   const { layout, settings, store, bus, queues, journal, events, host, tasks, taskWatch, relay, target } =
     wiring;
   const { publisher, registry, loaderLogger } = wiring;
@@ -107,6 +133,8 @@ function runtimeOf(wiring: Wiring, releaseLock: () => Promise<void>): LocalRunti
     settings,
     database: target,
     registry,
+    recovery,
+    ingests: wiring.ingests,
     async ingest(key, body) {
       const put = await store.put(raw, key, body);
       const head = await store.head(raw, key);
@@ -116,6 +144,10 @@ function runtimeOf(wiring: Wiring, releaseLock: () => Promise<void>): LocalRunti
         size: head?.size ?? 0,
         runId: runIdOf({ bucket: raw, key, eTag: put.eTag, versionId: put.versionId }),
       };
+    },
+    async ingested(key) {
+      const head = await store.head(raw, key);
+      return head && { key, eTag: head.eTag, size: head.size, runId: runIdOf(head) };
     },
     rawObjects: (prefix) => store.list(raw, prefix),
     replay: (key) => store.renotify(raw, key),

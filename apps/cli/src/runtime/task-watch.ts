@@ -14,10 +14,12 @@ export interface TaskWatchPorts {
 
 /**
  * The dead-task scan. A container task that exits non-zero normally publishes
- * `sluice.object.failed` itself; one that died before it could (a crash on start) would leave
- * its run "received" forever. On such an exit the watch looks at the run's events since the
- * launch and, when the latest is still `received`, publishes `sluice.object.failed`
- * (`task-exited`) for it.
+ * `sluice.object.failed` itself; one that died before it could would leave its run "received"
+ * forever. On such an exit the watch looks at the run's events since the launch and, when the
+ * latest is still `received`, publishes `sluice.object.failed` for it: `task-killed`
+ * (retryable: nothing was wrong with the object) when a signal from outside ended the task
+ * (`kill -9`, the OOM killer), `task-exited` (not retryable) when it exited by itself (a crash
+ * on start). A task the runtime stopped itself (shutdown) is started again instead.
  */
 export class TaskWatch {
   readonly #ports: TaskWatchPorts;
@@ -69,15 +71,18 @@ export class TaskWatch {
       if (entry.event.type !== "sluice.object.received") return;
     }
     const { data } = exit.event;
+    const killed = exit.signal !== null;
     await this.#ports.publisher.publish(
       createEvent("sluice.object.failed", "sluice/local-task-runner", {
         runId: data.runId,
         object: data.object,
         dataset: data.dataset,
         phase: "legacy-wrapper",
-        reason: "task-exited",
-        message: `the legacy-wrapper task exited with ${exit.exitCode ?? "no exit code"} without reporting an outcome`,
-        retryable: false,
+        reason: killed ? "task-killed" : "task-exited",
+        message: killed
+          ? `the legacy-wrapper task was killed by ${exit.signal} before it reported an outcome (its legacy program was stopped with it); \`sluice replay --state failed\` runs it again`
+          : `the legacy-wrapper task exited with ${exit.exitCode ?? "no exit code"} without reporting an outcome`,
+        retryable: killed,
         ...(exit.exitCode !== null ? { exitCode: exit.exitCode } : {}),
         ...(exit.stderrTail ? { stderrTail: exit.stderrTail.slice(-2000) } : {}),
       }),

@@ -12,7 +12,7 @@ import {
   parseEvent,
 } from "@sluice/core";
 import { loadRegistry, resolveLocalContractsDir } from "@sluice/datasets";
-import { createLauncherHandler } from "@sluice/legacy-wrapper";
+import { createLauncherHandler, LEGACY_ENV } from "@sluice/legacy-wrapper";
 import { createListenerHandler } from "@sluice/listener";
 import { createLoaderHandler, createLoadTarget, isServerUrl, maxReceiveCountFromEnv } from "@sluice/loader";
 import {
@@ -31,6 +31,7 @@ import {
   type SqsFunctionHandler,
 } from "@sluice/local";
 import { createTransformHandler } from "@sluice/transform";
+import { IngestJournal } from "./ingest-journal";
 import { OutboxRelay } from "./outbox-relay";
 import {
   FUNCTION_NAMES,
@@ -70,6 +71,11 @@ export interface LocalRuntimeOptions {
   onInvocation?: (report: InvocationReport) => void;
   /** Receives each line a container task writes. Default: appended to `<stateDir>/logs/tasks.log`. */
   onTaskOutput?: (line: string) => void;
+  /**
+   * fsync every write to the state directory (files before their rename, directories after), so
+   * the state survives a power cut and not only a killed process; tasks do the same. Default false.
+   */
+  fsync?: boolean;
 }
 
 /** The local pipeline's parts, wired and not started. */
@@ -83,6 +89,8 @@ export interface Wiring {
   /** The consumer queues, by function. */
   queues: Readonly<Record<FunctionName, LocalQueue>>;
   journal: EventJournal;
+  /** The `sluice run <paths>` ingests under way or interrupted. */
+  ingests: IngestJournal;
   /** Every event published, as it is published. */
   events: EventFanout;
   host: FunctionHost;
@@ -139,9 +147,10 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
   const logLevel = options.logLevel ?? "SILENT";
   const taskLog = await openTaskLog(stateDir, options.onTaskOutput);
 
-  const store = new LocalObjectStore({ rootDir: layout.bucketsDir });
-  const bus = new LocalBus({ queuesDir: layout.queuesDir, topicName: settings.topicName });
-  const journal = new EventJournal(layout.journalFile);
+  const fsync = options.fsync ?? false;
+  const store = new LocalObjectStore({ rootDir: layout.bucketsDir, fsync });
+  const bus = new LocalBus({ queuesDir: layout.queuesDir, topicName: settings.topicName, fsync });
+  const journal = new EventJournal(layout.journalFile, { fsync });
   const environment: Record<string, string> = {
     [ENV.eventsTopicArn]: bus.topic.arn,
     [ENV.rawBucket]: settings.buckets.raw,
@@ -165,7 +174,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
   });
   const publisher = bus.publisher();
 
-  const relay = new OutboxRelay(new EventOutbox(layout.outboxDir), publisher, {
+  const relay = new OutboxRelay(new EventOutbox(layout.outboxDir, { fsync }), publisher, {
     pollMs: settings.outboxPollMs,
     onProblem: (line) => taskLog.write(line),
   });
@@ -179,10 +188,13 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     args: [options.legacyEntrypoint ?? findLegacyEntrypoint()],
     environment: {
       ...environment,
+      ...legacySettingsOf(process.env),
       [LOCAL_ENV.stateDir]: stateDir,
+      ...(fsync ? { [LOCAL_ENV.fsync]: "1" } : {}),
       POWERTOOLS_LOG_LEVEL: logLevel === "SILENT" ? "INFO" : logLevel,
     },
     tasksDir: layout.tasksDir,
+    fsync,
     stopTimeoutMs: settings.taskStopTimeoutMs,
     onOutput: (line) => taskLog.write(`[${line.runId} ${line.stream}] ${line.line}`),
     onExit: (exit) => taskWatch.onExit(exit),
@@ -224,6 +236,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     bus,
     queues,
     journal,
+    ingests: new IngestJournal(layout.ingestsDir, { fsync }),
     events,
     host,
     tasks,
@@ -235,6 +248,19 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     registry,
     loaderLogger: createLogger("loader", { level: logLevel }),
   };
+}
+
+/**
+ * The legacy wrapper's settings (`SLUICE_LEGACY_TIMEOUT_MS`, `SLUICE_LEGACY_COMMAND`, …) set for
+ * the CLI: its tasks get them, as the task definition's environment gives them in AWS.
+ */
+function legacySettingsOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const name of Object.values(LEGACY_ENV)) {
+    const value = env[name];
+    if (value !== undefined) settings[name] = value;
+  }
+  return settings;
 }
 
 /** One queue per function, each with its DLQ; the consumers' with the infrastructure's filter policy. */

@@ -6,9 +6,9 @@ import type { LocalRuntime } from "../runtime/local-runtime";
 import { runtimeHolding } from "../runtime/state-lock";
 import { collectRunStatuses, ledgerUnavailableNote, type RunStatus } from "./object-status";
 
-/** The queues of a state directory, opened without a runtime (to read or redrive their DLQs). */
-export async function openLocalQueues(stateDir: string): Promise<LocalBus> {
-  const bus = new LocalBus({ queuesDir: localStateLayout(stateDir).queuesDir });
+/** The queues of a state directory, opened without a runtime (to read or redrive their DLQs; `fsync` as `--fsync`). */
+export async function openLocalQueues(stateDir: string, fsync = false): Promise<LocalBus> {
+  const bus = new LocalBus({ queuesDir: localStateLayout(stateDir).queuesDir, fsync });
   await bus.openExisting();
   return bus;
 }

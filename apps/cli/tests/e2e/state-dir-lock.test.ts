@@ -1,45 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { EXIT, runCli } from "../../src";
+import { type Started, startSluice, waitFor } from "../support/cli-process";
 import { bufferIo, startRuntime, tempStateDir } from "../support/harness";
 
 jest.setTimeout(120_000);
-
-/** The real binary, built from the current sources by the global setup. */
-const CLI_BUNDLE = join(__dirname, "..", "..", "dist", "sluice.cjs");
-
-interface Started {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exited: Promise<number | null>;
-}
-
-function startSluice(args: string[]): Started {
-  const child = spawn(process.execPath, [CLI_BUNDLE, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  const started: Started = {
-    child,
-    stdout: "",
-    stderr: "",
-    exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))),
-  };
-  child.stdout!.on("data", (chunk: Buffer) => {
-    started.stdout += chunk.toString();
-  });
-  child.stderr!.on("data", (chunk: Buffer) => {
-    started.stderr += chunk.toString();
-  });
-  return started;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe("one runtime per state directory", () => {
   let stateDir: string;

@@ -17,6 +17,8 @@ export interface LocalBusOptions {
    * with (default {@link systemClock}). Give the `FunctionHost` consuming them the same one.
    */
   clock?: Clock;
+  /** fsync every queue change (see `Durability`). Default false. */
+  fsync?: boolean;
 }
 
 /** Options of {@link LocalBus.createQueue}. */
@@ -41,12 +43,14 @@ export class LocalBus {
   readonly #queues = new Map<string, LocalQueue>();
   readonly #sqsArnPrefix: string;
   readonly #clock: Clock;
+  readonly #fsync: boolean;
 
   constructor(options: LocalBusOptions) {
     const region = options.region ?? "us-east-1";
     const account = options.accountId ?? "000000000000";
     this.queuesDir = options.queuesDir;
     this.#clock = options.clock ?? systemClock;
+    this.#fsync = options.fsync ?? false;
     this.topic = new LocalTopic(
       options.topicName ?? "sluice-events",
       `arn:aws:sns:${region}:${account}`,
@@ -63,10 +67,15 @@ export class LocalBus {
       deadLetterQueue = await LocalQueue.open(this.queuesDir, `${name}${DLQ_SUFFIX}`, {
         arnPrefix: this.#sqsArnPrefix,
         clock: this.#clock,
+        fsync: this.#fsync,
       });
       this.#queues.set(deadLetterQueue.name, deadLetterQueue);
     }
-    const openOptions: OpenQueueOptions = { arnPrefix: this.#sqsArnPrefix, clock: this.#clock };
+    const openOptions: OpenQueueOptions = {
+      arnPrefix: this.#sqsArnPrefix,
+      clock: this.#clock,
+      fsync: this.#fsync,
+    };
     if (options.settings) openOptions.settings = options.settings;
     if (deadLetterQueue) openOptions.deadLetterQueue = deadLetterQueue;
     const queue = await LocalQueue.open(this.queuesDir, name, openOptions);
@@ -77,7 +86,8 @@ export class LocalBus {
 
   /** Opens every queue already on disk (for tools such as `sluice dlq` that run beside or after the runtime). */
   async openExisting(): Promise<void> {
-    for (const [name, queue] of await LocalQueue.openAll(this.queuesDir, this.#sqsArnPrefix, this.#clock)) {
+    const opened = await LocalQueue.openAll(this.queuesDir, this.#sqsArnPrefix, this.#clock, this.#fsync);
+    for (const [name, queue] of opened) {
       if (!this.#queues.has(name)) this.#queues.set(name, queue);
     }
   }

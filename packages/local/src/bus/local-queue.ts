@@ -40,6 +40,8 @@ export interface OpenQueueOptions {
   arnPrefix?: string;
   /** What visibility deadlines and receive waits are measured by (default {@link systemClock}). */
   clock?: Clock;
+  /** fsync every message change (see `Durability`). Default false. */
+  fsync?: boolean;
 }
 
 const SENDER_ID = "LOCAL";
@@ -70,7 +72,9 @@ export class LocalQueue {
     this.settings = settings;
     this.deadLetterQueue = options.deadLetterQueue;
     this.clock = options.clock ?? systemClock;
-    this.#store = new MessageStore(join(queuesDir, name, "messages"), join(queuesDir, ".tmp"));
+    this.#store = new MessageStore(join(queuesDir, name, "messages"), join(queuesDir, ".tmp"), {
+      fsync: options.fsync ?? false,
+    });
   }
 
   /** Opens (creating when missing) the queue `name` under `queuesDir` and records its settings. */
@@ -80,7 +84,9 @@ export class LocalQueue {
     const file: QueueFile = { name, settings };
     if (options.deadLetterQueue) file.deadLetterQueue = options.deadLetterQueue.name;
     await queue.#store.open();
-    await writeQueueFile(join(queuesDir, name), file, join(queuesDir, ".tmp"));
+    await writeQueueFile(join(queuesDir, name), file, join(queuesDir, ".tmp"), {
+      fsync: options.fsync ?? false,
+    });
     return queue;
   }
 
@@ -92,6 +98,7 @@ export class LocalQueue {
     queuesDir: string,
     arnPrefix?: string,
     clock?: Clock,
+    fsync?: boolean,
   ): Promise<Map<string, LocalQueue>> {
     const files = await readQueueFiles(queuesDir);
     const opened = new Map<string, LocalQueue>();
@@ -105,6 +112,7 @@ export class LocalQueue {
       if (deadLetterQueue) options.deadLetterQueue = deadLetterQueue;
       if (arnPrefix) options.arnPrefix = arnPrefix;
       if (clock) options.clock = clock;
+      if (fsync) options.fsync = fsync;
       const queue = await LocalQueue.open(queuesDir, name, options);
       opened.set(name, queue);
       return queue;

@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../clock";
-import { isFsError, writeFileAtomic } from "../files";
+import { type Durability, isFsError, makeDir, writeFileAtomic } from "../files";
 
 /** An SQS message attribute. */
 export interface SqsMessageAttribute {
@@ -41,6 +41,7 @@ export interface StoredMessage {
 export class MessageStore {
   readonly #messagesDir: string;
   readonly #tmpDir: string;
+  readonly #durability: Durability;
   readonly #index = new Map<string, StoredMessage>();
   readonly #arrivals = new EventEmitter();
   /** Ids this process is removing: a concurrent directory scan must not bring them back. */
@@ -50,15 +51,16 @@ export class MessageStore {
   #lastSequence = 0;
 
   /** `tmpDir` must be on the same file system as `messagesDir` (renames commit writes). */
-  constructor(messagesDir: string, tmpDir: string) {
+  constructor(messagesDir: string, tmpDir: string, durability: Durability = {}) {
     this.#messagesDir = messagesDir;
     this.#tmpDir = tmpDir;
+    this.#durability = durability;
     this.#arrivals.setMaxListeners(0);
   }
 
   /** Creates the directory when missing and reads what is in it. */
   async open(): Promise<void> {
-    await mkdir(this.#messagesDir, { recursive: true });
+    await makeDir(this.#messagesDir, this.#durability);
     await this.sync();
   }
 
@@ -163,6 +165,11 @@ export class MessageStore {
   }
 
   async #write(message: StoredMessage): Promise<void> {
-    await writeFileAtomic(this.#pathOf(message.messageId), JSON.stringify(message), this.#tmpDir);
+    await writeFileAtomic(
+      this.#pathOf(message.messageId),
+      JSON.stringify(message),
+      this.#tmpDir,
+      this.#durability,
+    );
   }
 }

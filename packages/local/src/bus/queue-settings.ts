@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError } from "@sluice/core";
-import { isFsError, writeFileAtomic } from "../files";
+import { type Durability, isFsError, writeFileAtomic } from "../files";
 
 /** Redrive and visibility settings of a queue (SQS attributes `VisibilityTimeout`, `RedrivePolicy`). */
 export interface QueueSettings {
@@ -41,8 +41,13 @@ export function resolveQueueSettings(name: string, settings: Partial<QueueSettin
 }
 
 /** Records a queue's settings in its directory. */
-export async function writeQueueFile(queueDir: string, file: QueueFile, tmpDir: string): Promise<void> {
-  await writeFileAtomic(join(queueDir, "queue.json"), JSON.stringify(file, null, 2), tmpDir);
+export async function writeQueueFile(
+  queueDir: string,
+  file: QueueFile,
+  tmpDir: string,
+  durability: Durability = {},
+): Promise<void> {
+  await writeFileAtomic(join(queueDir, "queue.json"), JSON.stringify(file, null, 2), tmpDir, durability);
 }
 
 /** The queue files recorded under `queuesDir`, by queue name (none when the directory is missing). */

@@ -1,10 +1,10 @@
 import { createReadStream } from "node:fs";
-import { appendFile, mkdir, open } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { parseEvent, type SluiceEvent } from "@sluice/core";
 import type { SnsNotification } from "../bus/local-topic";
-import { isFsError } from "../files";
+import { appendFileDurable, type Durability, isFsError, makeDir } from "../files";
 
 /** One line of the journal: an event as it was published. */
 export interface JournalEntry {
@@ -23,22 +23,25 @@ export interface JournalEntry {
  */
 export class EventJournal {
   readonly file: string;
+  readonly #durability: Durability;
   #tail: Promise<void> = Promise.resolve();
   #endChecked = false;
 
-  constructor(file: string) {
+  /** With `fsync`, an append resolves only once the line is on disk. */
+  constructor(file: string, options: { fsync?: boolean } = {}) {
     this.file = file;
+    this.#durability = { fsync: options.fsync ?? false };
   }
 
   /** Appends one entry; appends are serialised so lines never interleave. */
   append(entry: JournalEntry): Promise<void> {
     const line = `${JSON.stringify(entry)}\n`;
     const write = this.#tail.then(async () => {
-      await mkdir(dirname(this.file), { recursive: true });
+      await makeDir(dirname(this.file), this.#durability);
       // After a crash mid-append, start on a fresh line so the torn one does not swallow this entry.
       const prefix = this.#endChecked || (await endsWithNewline(this.file)) ? "" : "\n";
       this.#endChecked = true;
-      await appendFile(this.file, prefix + line);
+      await appendFileDurable(this.file, prefix + line, this.#durability);
     });
     this.#tail = write.catch(() => undefined);
     return write;

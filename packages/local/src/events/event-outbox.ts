@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type EventPublisher, parseEvent, type SluiceEvent } from "@sluice/core";
-import { isFsError, writeFileAtomic } from "../files";
+import { type Durability, isFsError, writeFileAtomic } from "../files";
 
 /**
  * Events published by processes other than the runtime (the legacy-wrapper task started by
@@ -12,9 +12,12 @@ import { isFsError, writeFileAtomic } from "../files";
  */
 export class EventOutbox {
   readonly dir: string;
+  readonly #durability: Durability;
 
-  constructor(dir: string) {
+  /** With `fsync`, a publish resolves only once the event's file is on disk. */
+  constructor(dir: string, options: { fsync?: boolean } = {}) {
     this.dir = dir;
+    this.#durability = { fsync: options.fsync ?? false };
   }
 
   /** The {@link EventPublisher} a task process uses: publishing = writing a file here. */
@@ -22,7 +25,8 @@ export class EventOutbox {
     return {
       publish: async (event: SluiceEvent) => {
         const name = `${Date.now().toString().padStart(15, "0")}-${randomUUID()}.json`;
-        await writeFileAtomic(join(this.dir, name), JSON.stringify(event), join(this.dir, ".tmp"));
+        const tmpDir = join(this.dir, ".tmp");
+        await writeFileAtomic(join(this.dir, name), JSON.stringify(event), tmpDir, this.#durability);
       },
     };
   }
@@ -56,7 +60,8 @@ export class EventOutbox {
         event = parseEvent(text);
       } catch (error) {
         onRejected?.(path, error);
-        await writeFileAtomic(join(this.dir, "rejected", name), text, join(this.dir, ".tmp"));
+        const tmpDir = join(this.dir, ".tmp");
+        await writeFileAtomic(join(this.dir, "rejected", name), text, tmpDir, this.#durability);
         await rm(path, { force: true });
         continue;
       }

@@ -1,19 +1,21 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ByteRange, ObjectHead, ObjectStore, PutOptions, PutResult } from "@sluice/core";
 import { QuarantineError } from "@sluice/core";
 import type { S3Event } from "aws-lambda";
-import { isFsError, writeFileAtomic } from "../files";
+import { type Durability, isFsError, renameDurable, writeFileAtomic } from "../files";
 import { bodyName, isSidecarName, keyPathOf, prefixDirsOf, sidecarName } from "./key-paths";
+import { PendingNotifications } from "./pending-notifications";
 import {
   LOCAL_NOTIFICATION_ORIGIN,
   type NotificationOrigin,
   objectCreatedNotification,
 } from "./s3-notification";
+import { headOf, readSidecarFile, type Sidecar } from "./sidecar";
 
 /** Receives the S3 event notification of each object written to a bucket (e.g. sends it to a queue). */
 export type S3NotificationSink = (notification: S3Event) => Promise<void>;
@@ -26,21 +28,8 @@ export interface LocalObjectStoreOptions {
   versionedBuckets?: readonly string[];
   /** Region, principal and configuration id the notifications claim. */
   origin?: NotificationOrigin;
-}
-
-/** What the sidecar file of an object records. */
-interface Sidecar {
-  key: string;
-  size: number;
-  eTag: string;
-  lastModified: string;
-  contentType?: string;
-  contentEncoding?: string;
-  metadata?: Record<string, string>;
-  versionId?: string;
-  sequencer: string;
-  /** File name of the body generation this metadata describes. */
-  body: string;
+  /** fsync bodies, metadata and directories as they are written (see `Durability`). Default false. */
+  fsync?: boolean;
 }
 
 /** The object (or version) asked for does not exist; the `not-found` code every store uses. */
@@ -68,8 +57,10 @@ const READ_ATTEMPTS = 3;
  * new one, never a mix. The previous body is removed afterwards.
  *
  * A bucket with a notification sink ({@link onObjectCreated}) gets the S3 event notification
- * AWS would send after each put; the put resolves only once the sink has taken it, so an
- * object is never stored without its notification being handed on.
+ * AWS would send after each put; the put resolves only once the sink has taken it. The put
+ * records the notification it owes (`<bucket>/.pending/`) before it commits the object and
+ * forgets it once the sink took it, so after a crash in between {@link recoverNotifications}
+ * announces the object: an object is never stored without its notification being handed on.
  */
 export class LocalObjectStore implements ObjectStore {
   readonly rootDir: string;
@@ -78,10 +69,14 @@ export class LocalObjectStore implements ObjectStore {
   readonly #sinks = new Map<string, S3NotificationSink>();
   /** Puts of one key run one after another, so overwrites never leave an orphaned body. */
   readonly #keyLocks = new Map<string, Promise<unknown>>();
+  readonly #durability: Durability;
+  readonly #pending: PendingNotifications;
   #lastSequencer = 0n;
 
   constructor(options: LocalObjectStoreOptions) {
     this.rootDir = options.rootDir;
+    this.#durability = { fsync: options.fsync ?? false };
+    this.#pending = new PendingNotifications(this.#durability);
     this.#versioned = new Set(options.versionedBuckets ?? []);
     this.#origin = options.origin ?? LOCAL_NOTIFICATION_ORIGIN;
   }
@@ -131,10 +126,11 @@ export class LocalObjectStore implements ObjectStore {
     options: PutOptions = {},
   ): Promise<PutResult> {
     if (key === "") throw new RangeError("object key must not be empty");
-    const stored = await this.#withKeyLock(`${bucket}\u0000${key}`, () =>
+    const { stored, pending } = await this.#withKeyLock(`${bucket}\u0000${key}`, () =>
       this.#store(bucket, key, body, options),
     );
     await this.#notify(bucket, stored);
+    if (pending) await this.#pending.settle(pending);
     const result: PutResult = { eTag: stored.eTag };
     if (stored.versionId !== undefined) result.versionId = stored.versionId;
     return result;
@@ -150,6 +146,30 @@ export class LocalObjectStore implements ObjectStore {
     if (!sidecar || !this.#sinks.has(bucket)) return false;
     await this.#notify(bucket, { ...sidecar, sequencer: this.#nextSequencer() });
     return true;
+  }
+
+  /**
+   * Sends the notifications that puts interrupted by a crash still owe, oldest first: the
+   * object each committed gets its notification (perhaps a second time); a put that never
+   * committed leaves nothing (its body file is removed), nor do the bucket's temporary files.
+   * Call it at start, before anything else writes to the bucket. Resolves the keys announced.
+   */
+  async recoverNotifications(bucket: string): Promise<string[]> {
+    const bucketDir = this.#bucketDir(bucket);
+    const announced: string[] = [];
+    if (!this.#sinks.has(bucket)) return announced;
+    for (const { file, pending } of await this.#pending.list(bucketDir)) {
+      const sidecar = await this.#readSidecar(bucket, pending.key);
+      if (sidecar?.body === pending.body) {
+        await this.#notify(bucket, sidecar);
+        announced.push(pending.key);
+      } else {
+        await rm(join(this.#dirOf(bucket, pending.key), pending.body), { force: true });
+      }
+      await this.#pending.settle(file);
+    }
+    await rm(join(bucketDir, ".tmp"), { recursive: true, force: true });
+    return announced;
   }
 
   async #notify(bucket: string, stored: Sidecar): Promise<void> {
@@ -198,7 +218,7 @@ export class LocalObjectStore implements ObjectStore {
     key: string,
     body: Readable | Buffer | string,
     options: PutOptions,
-  ): Promise<Sidecar> {
+  ): Promise<{ stored: Sidecar; pending?: string }> {
     const tmpDir = join(this.#bucketDir(bucket), ".tmp");
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, `${randomUUID()}.body`);
@@ -235,11 +255,18 @@ export class LocalObjectStore implements ObjectStore {
     if (options.contentEncoding !== undefined) sidecar.contentEncoding = options.contentEncoding;
     if (options.metadata !== undefined) sidecar.metadata = { ...options.metadata };
     if (this.#versioned.has(bucket)) sidecar.versionId = generation;
-    await mkdir(dir, { recursive: true });
-    await rename(tmp, join(dir, sidecar.body));
-    await writeFileAtomic(join(dir, sidecarName(base)), JSON.stringify(sidecar), tmpDir);
+    const pending = this.#sinks.has(bucket)
+      ? await this.#pending.record(this.#bucketDir(bucket), {
+          key,
+          body: sidecar.body,
+          sequencer: sidecar.sequencer,
+        })
+      : undefined;
+    await renameDurable(tmp, join(dir, sidecar.body), this.#durability);
+    // The commit: from this rename on the object is the new one.
+    await writeFileAtomic(join(dir, sidecarName(base)), JSON.stringify(sidecar), tmpDir, this.#durability);
     if (previous && previous.body !== sidecar.body) await rm(join(dir, previous.body), { force: true });
-    return sidecar;
+    return pending ? { stored: sidecar, pending } : { stored: sidecar };
   }
 
   async #collect(dir: string, prefix: string, found: Sidecar[]): Promise<void> {
@@ -253,7 +280,8 @@ export class LocalObjectStore implements ObjectStore {
     for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (entry.name !== ".tmp") await this.#collect(path, prefix, found);
+        // Dot-names are the store's own (`.tmp`, `.pending`): escaped key segments never start with a dot.
+        if (!entry.name.startsWith(".")) await this.#collect(path, prefix, found);
       } else if (isSidecarName(entry.name)) {
         const sidecar = await readSidecarFile(path);
         if (sidecar?.key.startsWith(prefix)) found.push(sidecar);
@@ -293,30 +321,6 @@ export class LocalObjectStore implements ObjectStore {
       if (this.#keyLocks.get(lockKey) === run) this.#keyLocks.delete(lockKey);
     }
   }
-}
-
-async function readSidecarFile(path: string): Promise<Sidecar | undefined> {
-  try {
-    return JSON.parse(await readFile(path, "utf8")) as Sidecar;
-  } catch (error) {
-    if (isFsError(error, "ENOENT") || isFsError(error, "ENOTDIR")) return undefined;
-    throw error;
-  }
-}
-
-function headOf(bucket: string, sidecar: Sidecar): ObjectHead {
-  const head: ObjectHead = {
-    bucket,
-    key: sidecar.key,
-    size: sidecar.size,
-    eTag: sidecar.eTag,
-    lastModified: new Date(sidecar.lastModified),
-  };
-  if (sidecar.versionId !== undefined) head.versionId = sidecar.versionId;
-  if (sidecar.contentType !== undefined) head.contentType = sidecar.contentType;
-  if (sidecar.contentEncoding !== undefined) head.contentEncoding = sidecar.contentEncoding;
-  if (sidecar.metadata !== undefined) head.metadata = { ...sidecar.metadata };
-  return head;
 }
 
 /**

@@ -11,8 +11,10 @@ import {
   type TaskLaunchResult,
 } from "@sluice/core";
 import { type Clock, systemClock } from "../clock";
-import { isFsError, writeFileAtomic } from "../files";
+import { type Durability, isFsError, writeFileAtomic } from "../files";
 import { encodeKeySegment } from "../object-store/key-paths";
+import { LOCAL_ENV } from "../state-layout";
+import { endOrphanedTask, endTaskGroups, type TaskGroups } from "./task-groups";
 
 /** One line a task wrote. */
 export interface TaskOutputLine {
@@ -27,8 +29,9 @@ export interface TaskExit {
   runId: string;
   taskId: string;
   event: SluiceEvent<"sluice.object.received">;
-  /** Exit code, or `null` when a signal ended it. */
+  /** Exit code, or `null` when a signal ended it (or it could not start). */
   exitCode: number | null;
+  /** The signal that ended it: the runner's own when `interrupted`, else one from outside (killed). */
   signal: NodeJS.Signals | null;
   /** True when the runner stopped it (shutdown): it is started again by {@link LocalTaskRunner.resumeInterrupted}. */
   interrupted: boolean;
@@ -59,6 +62,8 @@ export interface LocalTaskRunnerOptions {
   onExit?: (exit: TaskExit) => void;
   /** What the stop timeout and start times are measured by (default {@link systemClock}). */
   clock?: Clock;
+  /** fsync task records as they are written (see `Durability`). Default false. */
+  fsync?: boolean;
 }
 
 /** Defaults of {@link LocalTaskRunnerOptions}. */
@@ -74,12 +79,18 @@ interface TaskRecord {
   taskId: string;
   startedAt: string;
   event: SluiceEvent<"sluice.object.received">;
+  /** The task process (the leader of its process group); absent in records of earlier versions. */
+  pid?: number;
+  /** Wall-clock epoch ms of the spawn: a pid recorded before the machine booted is someone else's now. */
+  spawnedAt?: number;
 }
 
 interface RunningTask {
   record: TaskRecord;
   child: ChildProcess;
   exited: Promise<void>;
+  /** Set when {@link LocalTaskRunner.stop} stops it: its exit is an interruption, not a death. */
+  stopRequested: boolean;
 }
 
 /**
@@ -89,21 +100,26 @@ interface RunningTask {
  * RunTask container override does), streams its output line by line, and is idempotent per
  * run id: launching a run that is still running starts nothing and says `alreadyRunning`.
  *
- * A task is recorded in `tasksDir` when started and the record removed when it exits on its
- * own; a task stopped by {@link stop} (Ctrl-C) or killed keeps its record and is started again
- * by {@link resumeInterrupted}, so no received object is forgotten. Tasks get their own
- * process group, so a terminal's Ctrl-C reaches the runtime, which then stops them with
- * SIGTERM as Fargate would.
+ * A task is recorded in `tasksDir` when started and the record removed when it exits; a task
+ * stopped by {@link stop} (Ctrl-C) keeps its record and is started again by
+ * {@link resumeInterrupted}, as is one whose runtime was killed, so no received object is
+ * forgotten. A task killed by a signal from outside is reported (`signal`, not `interrupted`)
+ * and forgotten: what it was doing failed. Tasks get their own process group (and session), so
+ * a terminal's Ctrl-C reaches the runtime, which then stops them with SIGTERM as Fargate would.
+ * Whatever a task leaves running when it ends — its own group, and the groups it recorded in
+ * `<tasksDir>/<runId>.groups/` (`SLUICE_LOCAL_TASK_GROUPS_DIR`: the legacy program's) — is
+ * killed, as a container's processes end with the container.
  */
 export class LocalTaskRunner implements TaskLauncher {
   readonly #options: LocalTaskRunnerOptions;
   readonly #running = new Map<string, RunningTask>();
   readonly #clock: Clock;
-  #stopping = false;
+  readonly #durability: Durability;
 
   constructor(options: LocalTaskRunnerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#durability = { fsync: options.fsync ?? false };
   }
 
   /** {@inheritDoc TaskLauncher.launch} */
@@ -120,15 +136,21 @@ export class LocalTaskRunner implements TaskLauncher {
     };
     const child = this.#spawn(event);
     record.taskId = `local-task/${runId}/${child.pid ?? "unknown"}`;
+    if (child.pid !== undefined) {
+      record.pid = child.pid;
+      record.spawnedAt = Date.now();
+    }
     const recorded = writeFileAtomic(
       this.#recordPath(runId),
       JSON.stringify(record),
       join(this.#options.tasksDir, ".tmp"),
+      this.#durability,
     );
     // A quick task may exit before its record is written: removing the record waits for it,
     // or a finished task would be started again on the next resume.
-    const exited = this.#watch(record, child, recorded);
-    this.#running.set(runId, { record, child, exited });
+    const task: RunningTask = { record, child, exited: Promise.resolve(), stopRequested: false };
+    task.exited = this.#watch(task, recorded);
+    this.#running.set(runId, task);
     await recorded;
     return { taskId: record.taskId, alreadyRunning: false };
   }
@@ -140,12 +162,15 @@ export class LocalTaskRunner implements TaskLauncher {
 
   /**
    * Starts again every task recorded as started but not finished (the runtime was stopped or
-   * killed while it ran). Returns how many were started.
+   * killed while it ran), after ending what is left of it (a killed runtime's task may still
+   * run). Returns how many were started.
    */
   async resumeInterrupted(): Promise<number> {
     let resumed = 0;
     for (const record of await this.#records()) {
       if (this.#running.has(record.runId)) continue;
+      if (record.pid !== undefined)
+        await endOrphanedTask(this.#groupsOf(record.runId, record.pid), record.spawnedAt);
       const result = await this.launch({ event: parseEvent(record.event, "sluice.object.received") });
       if (!result.alreadyRunning) resumed++;
     }
@@ -162,10 +187,10 @@ export class LocalTaskRunner implements TaskLauncher {
    * Their records stay, so {@link resumeInterrupted} starts them again.
    */
   async stop(): Promise<void> {
-    this.#stopping = true;
     const stopTimeoutMs = this.#options.stopTimeoutMs ?? DEFAULT_TASK_RUNNER_SETTINGS.stopTimeoutMs;
     await Promise.all(
       [...this.#running.values()].map(async (task) => {
+        task.stopRequested = true;
         // Like `docker stop`: SIGTERM to the entrypoint alone (it stops its own child), SIGKILL to all.
         if (isAlive(task.child)) task.child.kill("SIGTERM");
         const exited = new AbortController();
@@ -177,7 +202,15 @@ export class LocalTaskRunner implements TaskLauncher {
         await killAfterTimeout;
       }),
     );
-    this.#stopping = false;
+  }
+
+  #groupsOf(runId: string, pid: number): TaskGroups {
+    return { pid, groupsDir: this.#groupsDirOf(runId) };
+  }
+
+  /** Where the task of `runId` records the process groups it starts (`SLUICE_LOCAL_TASK_GROUPS_DIR`). */
+  #groupsDirOf(runId: string): string {
+    return join(this.#options.tasksDir, `${encodeKeySegment(runId)}.groups`);
   }
 
   #spawn(event: SluiceEvent<"sluice.object.received">): ChildProcess {
@@ -187,7 +220,10 @@ export class LocalTaskRunner implements TaskLauncher {
       const value = process.env[name];
       if (value !== undefined) env[name] = value;
     }
-    Object.assign(env, this.#options.environment, { [ENV.taskEvent]: JSON.stringify(event) });
+    Object.assign(env, this.#options.environment, {
+      [ENV.taskEvent]: JSON.stringify(event),
+      [LOCAL_ENV.taskGroupsDir]: this.#groupsDirOf(event.data.runId),
+    });
     return spawn(this.#options.command ?? process.execPath, [...this.#options.args], {
       env,
       cwd: this.#options.cwd,
@@ -196,7 +232,8 @@ export class LocalTaskRunner implements TaskLauncher {
     });
   }
 
-  #watch(record: TaskRecord, child: ChildProcess, recorded: Promise<unknown>): Promise<void> {
+  #watch(task: RunningTask, recorded: Promise<unknown>): Promise<void> {
+    const { record, child } = task;
     const tailSize = this.#options.stderrTailLines ?? DEFAULT_TASK_RUNNER_SETTINGS.stderrTailLines;
     const tail: string[] = [];
     const streamLines = (stream: NodeJS.ReadableStream | null, name: "stdout" | "stderr") => {
@@ -219,9 +256,10 @@ export class LocalTaskRunner implements TaskLauncher {
       },
     );
     return ended.then(async ({ exitCode, signal, spawnError }) => {
+      if (record.pid !== undefined) await endTaskGroups(this.#groupsOf(record.runId, record.pid));
       await output;
       if (spawnError) tail.push(`could not start task: ${spawnError.message}`);
-      const interrupted = this.#stopping || signal !== null;
+      const interrupted = task.stopRequested;
       await recorded.catch(() => undefined);
       if (!interrupted) await rm(this.#recordPath(record.runId), { force: true });
       this.#running.delete(record.runId);

@@ -134,6 +134,48 @@ describe("LocalTaskRunner", () => {
     expect(tasks.running()).toEqual([]);
   });
 
+  /** Launches run A's task, which starts a program in a group of its own: both pids. */
+  async function launchWithProgram(tasks: LocalTaskRunner): Promise<{ taskPid: number; programPid: number }> {
+    const { taskId } = await tasks.launch({ event: received(RUN_A) });
+    const marker = join(dir, `${RUN_A}.program`);
+    await waitFor(
+      async () => (await readdir(dir)).includes(`${RUN_A}.program`),
+      undefined,
+      "program started",
+    );
+    return { taskPid: Number(taskId.split("/").pop()), programPid: Number(await readFile(marker, "utf8")) };
+  }
+
+  it("reports a task killed from outside as killed, forgets it, and kills the program it started", async () => {
+    const tasks = runner("spawn-program");
+    const { taskPid, programPid } = await launchWithProgram(tasks);
+
+    process.kill(taskPid, "SIGKILL");
+    await tasks.idle();
+
+    expect(exits).toMatchObject([{ runId: RUN_A, exitCode: null, signal: "SIGKILL", interrupted: false }]);
+    await waitFor(() => !isRunning(programPid), undefined, "the program to die with its task");
+    expect(await readdir(join(dir, "tasks"))).toEqual([".tmp"]);
+    expect(await runner("ok").resumeInterrupted()).toBe(0);
+  });
+
+  it("ends what a killed runtime's task left running before starting the task again", async () => {
+    const killedRuntime = runner("spawn-program");
+    const { taskPid, programPid } = await launchWithProgram(killedRuntime);
+
+    const restarted = runner("ok");
+    expect(await restarted.resumeInterrupted()).toBe(1);
+
+    await waitFor(
+      () => !isRunning(taskPid) && !isRunning(programPid),
+      undefined,
+      "the orphaned task and program to end",
+    );
+    await restarted.idle();
+    expect(await readFile(join(dir, `${RUN_A}.starts`), "utf8")).toBe("xx");
+    await killedRuntime.idle();
+  });
+
   it("reports a command that cannot start as a failed exit", async () => {
     const tasks = new LocalTaskRunner({
       command: join(dir, "no-such-program"),
@@ -150,3 +192,12 @@ describe("LocalTaskRunner", () => {
     expect(exits[0]!.stderrTail).toContain("could not start task");
   });
 });
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

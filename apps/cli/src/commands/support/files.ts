@@ -3,6 +3,7 @@ import { readdir, stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { CliError } from "../../errors";
 import { EXIT } from "../../exit-codes";
+import type { IngestFile, InterruptedIngest } from "../../runtime/ingest-journal";
 import type { IngestedObject, LocalRuntime } from "../../runtime/local-runtime";
 
 /** A file to ingest and the raw key it gets. */
@@ -113,4 +114,66 @@ export async function ingestFiles(
     ingested.push(object);
   }
   return ingested;
+}
+
+/** What `sluice run <paths>` asked to ingest. */
+export interface IngestRequest {
+  paths: readonly string[];
+  prefix: string;
+  files: readonly FileToIngest[];
+}
+
+/** What {@link ingestRecorded} stored. */
+export interface RecordedIngest {
+  /** Every file's object, stored now or by the interrupted ingest this one finished. */
+  ingested: IngestedObject[];
+  /** When the interrupted ingest this one finished began: its objects' runs may have moved since. */
+  resumedFrom?: string;
+}
+
+/**
+ * Stores `request.files` as one recorded ingest (`IngestJournal`): its intent first, its progress
+ * after each file, so a crash leaves an interrupted ingest the next run of the same paths
+ * finishes. Taking one up, it says so through `note` and does not store again the files that
+ * ingest stored and that did not change since (same path, size and modification time).
+ * `onStored` hears of each file's object as soon as it is in the raw bucket.
+ */
+export async function ingestRecorded(
+  runtime: LocalRuntime,
+  request: IngestRequest,
+  note: (line: string) => void,
+  onStored: (object: IngestedObject) => void = () => undefined,
+): Promise<RecordedIngest> {
+  const paths = request.paths.map((path) => resolve(path));
+  const earlier = await runtime.ingests.interruptedOf(paths, request.prefix);
+  if (earlier) note(`resuming an interrupted ingest of ${describeIngest(earlier)}`);
+  const unchanged = new Map((earlier?.intent.files.slice(0, earlier.stored) ?? []).map((f) => [f.key, f]));
+  const files: IngestFile[] = [];
+  for (const file of request.files) {
+    const info = await stat(file.path);
+    files.push({ ...file, path: resolve(file.path), size: info.size, mtimeMs: info.mtimeMs });
+  }
+  const progress = await runtime.ingests.begin({
+    paths,
+    prefix: request.prefix,
+    files,
+    startedAt: new Date().toISOString(),
+  });
+  const ingested: IngestedObject[] = [];
+  for (const [index, file] of files.entries()) {
+    const before = unchanged.get(file.key);
+    const same = before?.path === file.path && before.size === file.size && before.mtimeMs === file.mtimeMs;
+    const stored = same ? await runtime.ingested(file.key) : undefined;
+    const object = stored ?? (await runtime.ingest(file.key, createReadStream(file.path)));
+    onStored(object);
+    ingested.push(object);
+    await progress.stored(index + 1);
+  }
+  await progress.finish();
+  return earlier ? { ingested, resumedFrom: earlier.intent.startedAt } : { ingested };
+}
+
+/** `<paths>: N of M files were stored`, for the lines that name an interrupted ingest. */
+export function describeIngest({ intent, stored }: InterruptedIngest): string {
+  return `${intent.paths.join(", ")}: ${stored} of ${intent.files.length} files were stored`;
 }

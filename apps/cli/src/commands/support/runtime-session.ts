@@ -2,7 +2,6 @@ import type { CommandContext } from "../../context";
 import type { DrainOutcome } from "../../runtime/drain";
 import { type IngestedObject, type LocalRuntime, startLocalRuntime } from "../../runtime/local-runtime";
 import { retrySettingsFromEnv } from "../../runtime/settings";
-import { type FileToIngest, ingestFiles } from "./files";
 
 /**
  * Runs `work` with a started local runtime on the state directory, then closes it. Ctrl-C
@@ -31,6 +30,7 @@ export async function withRuntime<T>(
       ...(globals.contractsDir ? { contractsDir: globals.contractsDir } : {}),
       logLevel: globals.verbose ? "INFO" : "SILENT",
       settings: retrySettingsFromEnv(),
+      ...(globals.fsync ? { fsync: true } : {}),
       ...(globals.verbose ? { onTaskOutput: (line: string) => io.err(line) } : {}),
     });
     try {
@@ -52,8 +52,8 @@ export interface FollowProgressOptions {
   interrupted: Promise<void>;
   /** Show progress on a terminal only. */
   terminalOnly?: boolean;
-  /** Files to write into the raw bucket first, each counted as it is stored. */
-  ingest?: readonly FileToIngest[];
+  /** Writes files into the raw bucket first, telling `onStored` of each object as it is stored. */
+  ingest?: (onStored: (object: IngestedObject) => void) => Promise<IngestedObject[]>;
 }
 
 /**
@@ -70,7 +70,7 @@ export async function followWithProgress(
   const progress = reporter.progress({ terminalOnly: options.terminalOnly ?? false });
   const unsubscribe = runtime.onEvent(progress.onEvent);
   try {
-    const ingested = await ingestFiles(runtime, options.ingest ?? [], (object) => progress.stored(object));
+    const ingested = options.ingest ? await options.ingest((object) => progress.stored(object)) : [];
     const outcome = await runtime.follow({ timeoutMs: options.timeoutMs, interrupted: options.interrupted });
     return { outcome, ingested };
   } finally {

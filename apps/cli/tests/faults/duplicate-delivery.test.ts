@@ -1,0 +1,83 @@
+import { EXIT, openLocalQueues } from "../../src";
+import { runSluice } from "../support/cli-process";
+import {
+  CLICKS_CONTRACT,
+  chaosTrials,
+  copyLedgerSample,
+  type FaultTrial,
+  faultDatabase,
+  LEDGER_APPEND_CONTRACT,
+  startTrial,
+  writeClickFiles,
+} from "../support/fault-trials";
+import { journalEntries } from "../support/harness";
+
+/**
+ * Duplicate delivery (issue 12): every object's notification replayed three times and its
+ * `object.staged` event delivered three more times straight to the loader's queue, all at
+ * once, on both routes: each object's rows are in its table exactly once.
+ */
+const TRIALS = chaosTrials(1 / 10, 1);
+const DUPLICATES = 3;
+const CLICK_FILES = 3;
+const CLICK_ROWS = 20;
+const LEDGER_ROWS = 8;
+
+jest.setTimeout(600_000);
+
+describe(`duplicate delivery ×${DUPLICATES} (${TRIALS} trials)`, () => {
+  const database = faultDatabase("faults_dup");
+  let trial: FaultTrial;
+
+  beforeEach(async () => {
+    trial = await startTrial(database, [CLICKS_CONTRACT, LEDGER_APPEND_CONTRACT]);
+    await writeClickFiles(trial.dataDir, CLICK_FILES, CLICK_ROWS);
+    await copyLedgerSample(trial.dataDir);
+  });
+  afterEach(() => trial.cleanup());
+
+  it.each(Array.from({ length: TRIALS }, (_, index) => index))(
+    "trial %i: rows are loaded exactly once however often each object is delivered",
+    async () => {
+      expect((await runSluice([...trial.globals, "run", trial.dataDir])).code).toBe(EXIT.ok);
+      const staged = (await journalEntries(trial.stateDir)).filter(
+        ({ event }) => event.type === "sluice.object.staged",
+      );
+      expect(staged).toHaveLength(CLICK_FILES + 1);
+
+      for (let copy = 0; copy < DUPLICATES; copy++) {
+        const replay = await runSluice([...trial.globals, "replay", "--prefix", "", "--no-wait"]);
+        expect(replay.out).toContain(`re-emitted ${CLICK_FILES + 1} object(s)`);
+      }
+      const loaderQueue = (await openLocalQueues(trial.stateDir)).queue("loader");
+      for (let copy = 0; copy < DUPLICATES; copy++)
+        for (const { event } of staged) await loaderQueue.send(JSON.stringify(event));
+      const drained = await runSluice([...trial.globals, "run"]);
+
+      expect(drained.code).toBe(EXIT.ok);
+      expect(new Set(Object.values(await trial.rawObjectStates()))).toEqual(new Set(["loaded"]));
+      const loaded = (await journalEntries(trial.stateDir)).filter(
+        ({ event }) => event.type === "sluice.object.loaded",
+      );
+      for (const { event } of staged) {
+        const ofRun = loaded.filter((entry) => entry.event.data.runId === event.data.runId);
+        // The first load, then at least the direct redeliveries; only the first put rows in.
+        expect(ofRun.length).toBeGreaterThanOrEqual(1 + DUPLICATES);
+        expect(
+          ofRun.filter((entry) => !("alreadyLoaded" in entry.event.data && entry.event.data.alreadyLoaded)),
+        ).toHaveLength(1);
+      }
+      const [clicks] = await trial.sql<Record<string, unknown>>(
+        "select count(*) as n, count(distinct event_id) as events, count(distinct _sluice_run_id) as runs from clicks",
+      );
+      expect([clicks!.n, clicks!.events, clicks!.runs].map(Number)).toEqual([
+        CLICK_FILES * CLICK_ROWS,
+        CLICK_FILES * CLICK_ROWS,
+        CLICK_FILES,
+      ]);
+      const [ledger] = await trial.sql<Record<string, unknown>>("select count(*) as n from ledger_appended");
+      expect(Number(ledger!.n)).toBe(LEDGER_ROWS);
+      expect((await trial.cli("dlq", "list")).code).toBe(EXIT.ok);
+    },
+  );
+});
