@@ -11,3 +11,4 @@ export {
 export * from "./reasons";
 export * from "./sample";
 export * from "./stage-stream";
+export * from "./parts";
