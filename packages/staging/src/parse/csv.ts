@@ -79,7 +79,7 @@ class CsvRecordMapper {
 
     const columns = this.#columns;
     if (columns === undefined) {
-      this.#readHeader(record);
+      this.useHeader(record);
       return;
     }
     if (record.length !== this.#width) {
@@ -102,12 +102,8 @@ class CsvRecordMapper {
     }
     this.#sink.record(values, line);
   }
-  /** Takes `header` as the header record (a part after the first is read with its object's). */
+  /** Maps columns by `header`, the header record (a part after the first is read by its object's). */
   useHeader(header: string[]): void {
-    this.#readHeader(header);
-  }
-
-  #readHeader(header: string[]): void {
     const names = header.map((name) => name.trim());
     const repeated = [...new Set(names.filter((name, i) => name !== "" && names.indexOf(name) !== i))];
     if (repeated.length > 0) {
@@ -255,7 +251,14 @@ export async function readCsv(
         : undefined;
     if (parsed === undefined || parsed.errors.length > 0) {
       // Until some text has been seen, csv-parse still reads the object from its first byte.
-      await readRestWithCsvParse(text, chunks, decoder, last, { format, config, bom: first && dropBom }, onRecord);
+      await readRestWithCsvParse(
+        text,
+        chunks,
+        decoder,
+        last,
+        { format, config, bom: first && dropBom },
+        onRecord,
+      );
       return;
     }
     const records = parsed.data as string[][];

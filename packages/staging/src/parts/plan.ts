@@ -30,7 +30,10 @@ const MIB = 1024 * 1024;
 
 /** The plan of an object staged in one pass. */
 function wholeObject(size: number, unsplitReason?: string): PartPlan {
-  return { parts: [{ index: 0, start: 0, end: size, firstLine: 1 }], ...(unsplitReason ? { unsplitReason } : {}) };
+  return {
+    parts: [{ index: 0, start: 0, end: size, firstLine: 1 }],
+    ...(unsplitReason ? { unsplitReason } : {}),
+  };
 }
 
 /**
@@ -126,7 +129,11 @@ function parquetParts(metadata: FileMetaData, partBytes: number, size: number): 
  * no entry points), a JSON document, content that is not text, a CSV delimiter or quote that is
  * not one ASCII character, a CSV header that cannot be read (the single pass quarantines it).
  */
-export async function planParts(bytes: ObjectBytes, format: FormatSpec, options: PartPlanOptions): Promise<PartPlan> {
+export async function planParts(
+  bytes: ObjectBytes,
+  format: FormatSpec,
+  options: PartPlanOptions,
+): Promise<PartPlan> {
   const size = bytes.byteLength;
   if (size <= options.partBytes) return wholeObject(size);
   const readBytes = options.scanReadBytes ?? 8 * MIB;

@@ -11,7 +11,11 @@ export function partKeysOf(dataset: string, runId: RunId, index: number): Stagin
   const run = stagingKeysOf(dataset, runId);
   const prefix = run.manifestKey.slice(0, run.manifestKey.lastIndexOf("/"));
   const base = `${prefix}/parts/${String(index).padStart(5, "0")}`;
-  return { rowsKey: `${base}/rows.csv.gz`, rejectsKey: `${base}/rejects.ndjson`, manifestKey: `${base}/part.json` };
+  return {
+    rowsKey: `${base}/rows.csv.gz`,
+    rejectsKey: `${base}/rejects.ndjson`,
+    manifestKey: `${base}/part.json`,
+  };
 }
 
 /** What a staged part's `part.json` says: the part, its counts and the digest of its rows object. */

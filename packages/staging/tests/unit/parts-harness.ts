@@ -26,7 +26,9 @@ export async function stagedWhole(contract: DatasetContract, content: Buffer): P
   const result = await stage(contract, content, { chunkSize: 7 });
   const outcome = result.outcome;
   if (outcome.status === "quarantined") {
-    const message = outcome.event.data.message.slice(`${formatObjectRef(outcome.event.data.object)}: `.length);
+    const message = outcome.event.data.message.slice(
+      `${formatObjectRef(outcome.event.data.object)}: `.length,
+    );
     return { rows: "", rejects: [], quarantine: `${outcome.reason}: ${message}` };
   }
   return { rows: result.rows() ?? "", rejects: result.rejects() ?? [] };

@@ -1,6 +1,6 @@
+import { parseDatasetContract } from "@sluice/core";
 import { ordersContract, registry, seededRandom } from "../../src/testing/fixtures";
 import { PartStager, stagedWhole } from "./parts-harness";
-import { parseDatasetContract } from "@sluice/core";
 
 /** Orders staged whatever their share of bad rows: the rejections are compared too. */
 const orders = ordersContract({ quarantine: { maxBadRowRatio: 1 } });
@@ -95,9 +95,11 @@ describe("planParts and stagePart give the rows and lines of the single pass", (
       const parts = await stager.staged(plan);
 
       // assert
-      expect(plan.parts.map((part) => [part.start, part.end]).flat()).toEqual(
-        [0, ...plan.parts.slice(1).flatMap((part) => [part.start, part.start]), content.length],
-      );
+      expect(plan.parts.flatMap((part) => [part.start, part.end])).toEqual([
+        0,
+        ...plan.parts.slice(1).flatMap((part) => [part.start, part.start]),
+        content.length,
+      ]);
       expect({ seed, partBytes, ...parts }).toEqual({ seed, partBytes, ...whole });
     }
     expect(whole.quarantine).toBeUndefined();
@@ -143,7 +145,9 @@ describe("planParts and stagePart give the rows and lines of the single pass", (
 
   it("quarantines a CSV whose quote never closes in the part that holds it, naming the same line", async () => {
     // prepare
-    const content = Buffer.from(`${HEADER.join(",")}\n,1,7,paid,1.00,EUR,2026-11-27T10:00:00Z,x\n,2,"open\n,3\n,4\n`);
+    const content = Buffer.from(
+      `${HEADER.join(",")}\n,1,7,paid,1.00,EUR,2026-11-27T10:00:00Z,x\n,2,"open\n,3\n,4\n`,
+    );
     const whole = await stagedWhole(orders, content);
     const stager = new PartStager(orders, content);
 
