@@ -8,6 +8,7 @@ export {
   objectBytesFromStore,
   readParquetMetadata,
 } from "./parse/parquet";
+export * from "./parts";
 export * from "./reasons";
 export * from "./sample";
 export * from "./stage-stream";

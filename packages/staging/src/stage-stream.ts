@@ -1,8 +1,6 @@
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import {
   ContractError,
-  compileRowValidator,
   contractFingerprint,
   createEvent,
   type DatasetContract,
@@ -12,7 +10,6 @@ import {
   formatStagingManifest,
   type Logger,
   type ObjectStore,
-  QuarantineError,
   type Rejection,
   type SluiceEvent,
   type StagingKeys,
@@ -20,18 +17,11 @@ import {
   stagedColumnsOf,
   stagingKeysOf,
 } from "@sluice/core";
-import { resolveStagingConfig, type StagingConfig } from "./config";
-import { decompressWithLimits } from "./decode/compression";
-import { validateUtf8 } from "./decode/utf8";
-import { csvParser } from "./parse/csv";
-import { jsonParser } from "./parse/json";
-import { fixedWidthParser, ndjsonParser } from "./parse/lines";
-import { type ObjectBytes, objectBytesFromStore } from "./parse/parquet";
-import { stageParquetRows } from "./parse/parquet-records";
-import type { RecordParser } from "./parse/record-parser";
+import type { StagingConfig } from "./config";
+import type { ObjectBytes } from "./parse/parquet";
+import type { ObjectPart } from "./parts/part";
 import { QUARANTINE_REASONS } from "./reasons";
-import { withSourceLines } from "./source-lines";
-import { type RecordSink, type StagedRowsDigest, StagingWriter } from "./staging-writer";
+import { stageContent } from "./stage-content";
 
 /** Which phase made a run's staged outputs; the loader cannot tell them apart otherwise. */
 export type Producer = "transform" | "legacy-wrapper";
@@ -64,6 +54,12 @@ export interface StageParams {
    * wrapper reads its program's output by field name) passes the deployed contract's.
    */
   contractHash?: string;
+  /**
+   * Stage only this part of the object (`planParts`): its byte range (or Parquet row groups),
+   * its lines counted from its `firstLine`, a CSV part read by the object's header. `body`, when
+   * given, is the part's bytes. Used by `stagePart`; the single pass is the same code without it.
+   */
+  part?: ObjectPart;
   producer: Producer;
 }
 
@@ -100,24 +96,6 @@ export type StageOutcome =
       counts: StageCounts;
       event: SluiceEvent<"sluice.object.quarantined">;
     };
-
-function recordParserFor(
-  contract: DatasetContract,
-  format: Exclude<FormatSpec, { type: "parquet" }>,
-  writer: RecordSink,
-  config: StagingConfig,
-): RecordParser {
-  switch (format.type) {
-    case "csv":
-      return csvParser(contract, format, writer, config);
-    case "ndjson":
-      return ndjsonParser(contract, writer, config);
-    case "fixed-width":
-      return fixedWidthParser(contract, format, writer, config);
-    case "json":
-      return jsonParser(contract, format, writer, config);
-  }
-}
 
 /**
  * True when a run with these counts exceeds the contract's bad-row ratio: rejected / rows
@@ -157,82 +135,23 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
       contract: contract.name,
     });
   }
-  const config = resolveStagingConfig(deps.config);
-  const clock = deps.clock ?? (() => new Date());
-  const format = params.format ?? contract.format;
   const keys = stagingKeysOf(contract.name, runId);
-  const writer = new StagingWriter(contract, compileRowValidator(contract), config);
-  const read = params.lineColumn ? withSourceLines(contract, params.lineColumn, writer) : undefined;
-  const parser =
-    format.type === "parquet"
-      ? undefined
-      : recordParserFor(read?.contract ?? contract, format, read?.sink ?? writer, config);
   const context = { runId, dataset: contract.name, object: formatObjectRef(object), producer };
-  const counts = (): StageCounts => ({
-    rows: writer.counts.staged + writer.counts.rejected,
-    ...writer.counts,
-  });
-
-  // Both outputs upload while rows are parsed. If the store fails, parsing stops: an upload that
-  // no longer reads its stream would otherwise stall the pipeline on backpressure forever.
-  const stopParsing = new AbortController();
-  let uploadError: unknown;
-  let abandoned = false;
-  const upload = writer.upload(deps.store, deps.stagingBucket, keys);
-  upload.catch((error: unknown) => {
-    if (abandoned) return;
-    uploadError ??= error;
-    stopParsing.abort(error);
-  });
-
-  let rows: StagedRowsDigest;
-  try {
-    if (parser === undefined) {
-      params.body?.destroy();
-      const bytes = params.bytes ?? objectBytesFromStore(deps.store, object);
-      await stageParquetRows(contract, bytes, writer, config, stopParsing.signal);
-    } else {
-      const body =
-        params.body ??
-        (await deps.store.get(
-          object.bucket,
-          object.key,
-          object.versionId ? { versionId: object.versionId } : {},
-        ));
-      await pipeline(
-        body,
-        decompressWithLimits(config),
-        validateUtf8,
-        async function* waitForOutputs(source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            if (writer.saturated) await writer.drained();
-            yield chunk;
-          }
-        },
-        ...(parser.stages as [never]),
-        { signal: stopParsing.signal },
-      );
-    }
-    writer.end();
-    rows = await upload;
-  } catch (caught) {
-    const error = parser ? parser.explain(caught) : caught;
-    // From here on an upload failing is our doing, not the store's.
-    abandoned = true;
-    writer.abort(error instanceof Error ? error : new Error(String(error)));
-    await upload.catch(() => undefined);
-    if (uploadError !== undefined) throw uploadError;
-    if (!(error instanceof QuarantineError)) throw error;
+  const content = await stageContent(params, deps, keys);
+  if (content.quarantine) {
+    const error = content.quarantine;
     deps.logger.warn("object quarantined", { ...context, reason: error.code, message: error.message });
     return publishQuarantine(event, producer, deps, {
       reason: error.code,
       message: `${formatObjectRef(object)}: ${error.message}`,
-      counts: counts(),
-      firstRejections: writer.firstRejections,
+      counts: content.counts,
+      firstRejections: content.firstRejections,
     });
   }
+  const { rows } = content;
+  const clock = deps.clock ?? (() => new Date());
 
-  const finalCounts = counts();
+  const finalCounts = content.counts;
   if (exceedsBadRowRatio(finalCounts, contract.quarantine.maxBadRowRatio)) {
     const ratio = finalCounts.rejected / finalCounts.rows;
     const message =
@@ -248,7 +167,7 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
       reason: QUARANTINE_REASONS.badRowRatio,
       message,
       counts: finalCounts,
-      firstRejections: writer.firstRejections,
+      firstRejections: content.firstRejections,
       rejectsKey: keys.rejectsKey,
     });
   }

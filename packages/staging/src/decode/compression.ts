@@ -16,7 +16,7 @@ const BINARY_SIGNATURES: { name: string; magic: number[] }[] = [
 ];
 
 /** Bytes read before deciding what the content is: the longest signature above. */
-const SNIFF_BYTES = 6;
+export const SNIFF_BYTES = 6;
 
 function startsWith(head: Buffer, magic: number[]): boolean {
   return head.length >= magic.length && magic.every((byte, i) => head[i] === byte);
@@ -26,6 +26,17 @@ function startsWith(head: Buffer, magic: number[]): boolean {
 function isZlibError(error: unknown): error is Error & { code: string } {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && code.startsWith("Z_");
+}
+
+/** What an object's first bytes say it is: gzip, a binary kind no text contract reads (named), or text. */
+export type ContentKind = { kind: "gzip" } | { kind: "binary"; name: string } | { kind: "text" };
+
+/** The {@link ContentKind} of content starting with `head` (its first {@link SNIFF_BYTES} bytes suffice). */
+export function contentKind(head: Uint8Array): ContentKind {
+  const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  const binary = BINARY_SIGNATURES.find((signature) => startsWith(bytes, signature.magic));
+  if (binary) return { kind: "binary", name: binary.name };
+  return startsWith(bytes, GZIP_MAGIC) ? { kind: "gzip" } : { kind: "text" };
 }
 
 /**
@@ -101,14 +112,13 @@ export function decompressByContent(options: DecompressOptions) {
       }
     }
 
-    for (const signature of BINARY_SIGNATURES) {
-      if (startsWith(head, signature.magic)) {
-        throw new QuarantineError(QUARANTINE_REASONS.wrongFormat, `content is ${signature.name}, not text`, {
-          kind: signature.name,
-        });
-      }
+    const kind = contentKind(head);
+    if (kind.kind === "binary") {
+      throw new QuarantineError(QUARANTINE_REASONS.wrongFormat, `content is ${kind.name}, not text`, {
+        kind: kind.name,
+      });
     }
-    if (!startsWith(head, GZIP_MAGIC)) {
+    if (kind.kind === "text") {
       yield* content();
       return;
     }

@@ -73,9 +73,18 @@ function notUtf8(offset: number): QuarantineError {
  * the first invalid byte fails the object as a `not-utf8` {@link QuarantineError} naming its
  * offset. Uses the native `isUtf8` on whole chunks, so checking costs little next to parsing.
  */
-export async function* validateUtf8(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+export function validateUtf8(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  return validateUtf8From(0)(source);
+}
+
+/** {@link validateUtf8} of content that starts `startOffset` bytes into the object (a part), so offsets stay the object's. */
+export function validateUtf8From(startOffset: number) {
+  return (source: AsyncIterable<Buffer>) => validateFrom(source, startOffset);
+}
+
+async function* validateFrom(source: AsyncIterable<Buffer>, startOffset: number): AsyncGenerator<Buffer> {
   let carry: Buffer | undefined;
-  let offset = 0;
+  let offset = startOffset;
   for await (const chunk of source) {
     const bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
     const complete = completeUtf8Length(bytes);

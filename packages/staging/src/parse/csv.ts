@@ -7,7 +7,7 @@ import { Parser } from "papaparse";
 import type { StagingConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
-import type { RecordParser } from "./record-parser";
+import { OBJECT_START, type RecordParser, type TextStart } from "./record-parser";
 
 /** A contract's CSV format (the `csv` member of its `format`). */
 export type CsvFormat = Extract<DatasetContract["format"], { type: "csv" }>;
@@ -54,10 +54,11 @@ class CsvRecordMapper {
   /** Physical line the last record ended on. */
   #lastLine = 0;
 
-  constructor(contract: DatasetContract, format: CsvFormat, sink: RecordSink) {
+  constructor(contract: DatasetContract, format: CsvFormat, sink: RecordSink, firstLine: number) {
     this.#contract = contract;
     this.#format = format;
     this.#sink = sink;
+    this.#lastLine = firstLine - 1;
     this.#values = new Array(contract.fields.length);
     if (!format.header)
       this.#useColumns(
@@ -78,7 +79,7 @@ class CsvRecordMapper {
 
     const columns = this.#columns;
     if (columns === undefined) {
-      this.#readHeader(record);
+      this.useHeader(record);
       return;
     }
     if (record.length !== this.#width) {
@@ -101,7 +102,8 @@ class CsvRecordMapper {
     }
     this.#sink.record(values, line);
   }
-  #readHeader(header: string[]): void {
+  /** Maps columns by `header`, the header record (a part after the first is read by its object's). */
+  useHeader(header: string[]): void {
     const names = header.map((name) => name.trim());
     const repeated = [...new Set(names.filter((name, i) => name !== "" && names.indexOf(name) !== i))];
     if (repeated.length > 0) {
@@ -187,13 +189,15 @@ const UNSUPPORTED_DELIMITERS = new Set(["\r", "\n", '"', BOM]);
  * quote is followed by whitespace, which papaparse would skip between a closing quote and a
  * delimiter, (3) it is too short to hold a record over `maxRecordChars`, and (4) papaparse
  * reports no error (an unclosed or malformed quote). Otherwise csv-parse reads from the start
- * of that chunk, a record boundary, to the end of the object.
+ * of that chunk, a record boundary, to the end of the object. A leading BOM is dropped when
+ * `dropBom` (the text starts the object; elsewhere U+FEFF is data).
  */
 export async function readCsv(
   source: AsyncIterable<Buffer>,
   format: CsvFormat,
   config: StagingConfig,
   onRecord: (record: string[]) => void,
+  dropBom = true,
 ): Promise<void> {
   const chunks = source[Symbol.asyncIterator]();
   const decoder = new StringDecoder("utf8");
@@ -226,7 +230,7 @@ export async function readCsv(
     const next = await chunks.next();
     let text = next.done ? decoder.end() : decoder.write(next.value as Buffer);
     if (first && text.length > 0) {
-      if (text.startsWith(BOM)) text = text.slice(1);
+      if (dropBom && text.startsWith(BOM)) text = text.slice(1);
       first = false;
     }
     text = carry + text;
@@ -247,7 +251,14 @@ export async function readCsv(
         : undefined;
     if (parsed === undefined || parsed.errors.length > 0) {
       // Until some text has been seen, csv-parse still reads the object from its first byte.
-      await readRestWithCsvParse(text, chunks, decoder, last, { format, config, bom: first }, onRecord);
+      await readRestWithCsvParse(
+        text,
+        chunks,
+        decoder,
+        last,
+        { format, config, bom: first && dropBom },
+        onRecord,
+      );
       return;
     }
     const records = parsed.data as string[][];
@@ -300,19 +311,24 @@ async function readRestWithCsvParse(
  * file, BOM, the contract's delimiter and quote), with each record handled synchronously as it
  * is parsed, so no record object crosses a stream. papaparse reads the common files, csv-parse
  * the rest (see {@link readCsv}). A quote that never closes, or a record longer than
- * `maxRecordChars`, fails the object as a {@link QuarantineError} naming the line.
+ * `maxRecordChars`, fails the object as a {@link QuarantineError} naming the line. Lines count
+ * from `start`; a part after the first reads its rows by `start.header`, the object's header.
  */
 export function csvParser(
   contract: DatasetContract,
   format: CsvFormat,
   sink: RecordSink,
   config: StagingConfig,
+  start: TextStart = OBJECT_START,
 ): RecordParser {
-  const mapper = new CsvRecordMapper(contract, format, sink);
+  const mapper = new CsvRecordMapper(contract, format, sink, start.firstLine);
   return {
     stages: [
       // The byte stages before this one wait for the staging outputs, so records never pile up.
-      (source: AsyncIterable<Buffer>) => readCsv(source, format, config, (record) => mapper.onRecord(record)),
+      async (source: AsyncIterable<Buffer>) => {
+        if (format.header && start.header) mapper.useHeader(start.header);
+        await readCsv(source, format, config, (record) => mapper.onRecord(record), start.atObjectStart);
+      },
     ],
     explain: (error) => explainCsvError(error, mapper.nextLine, config),
   };

@@ -4,7 +4,7 @@ import type { StagingConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
 import { jsonRecordHandler } from "./json-records";
-import type { RecordParser } from "./record-parser";
+import { OBJECT_START, type RecordParser, type TextStart } from "./record-parser";
 
 /** A contract's fixed-width format. */
 export type FixedWidthFormat = Extract<DatasetContract["format"], { type: "fixed-width" }>;
@@ -19,18 +19,20 @@ export type LineHandler = (text: string, line: number) => void;
 
 /**
  * Splits UTF-8 text into lines (LF or CRLF) and hands each to `handle` with its physical line
- * number; a leading BOM is dropped. Lines are found as bytes arrive, so only a partial line is
- * ever held, and a line longer than `maxRecordChars` fails the object as `record-too-large`.
+ * number, counted from `start` (a part of the object starts past line 1); a BOM at the object's
+ * start is dropped. Lines are found as bytes arrive, so only a partial line is ever held, and a
+ * line longer than `maxRecordChars` fails the object as `record-too-large`.
  */
 export async function readLines(
   source: AsyncIterable<Buffer>,
   config: StagingConfig,
   handle: LineHandler,
+  start: TextStart = OBJECT_START,
 ): Promise<void> {
   const decoder = new StringDecoder("utf8");
   let partial = "";
-  let line = 0;
-  let first = true;
+  let line = start.firstLine - 1;
+  let first = start.atObjectStart;
   const take = (text: string) => {
     let start = 0;
     for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
@@ -64,8 +66,8 @@ export async function readLines(
 }
 
 /** {@link readLines} as the last stage of the staging pipeline. */
-function lineStages(handle: LineHandler, config: StagingConfig): RecordParser["stages"] {
-  return [(source: AsyncIterable<Buffer>) => readLines(source, config, handle)];
+function lineStages(handle: LineHandler, config: StagingConfig, start: TextStart): RecordParser["stages"] {
+  return [(source: AsyncIterable<Buffer>) => readLines(source, config, handle, start)];
 }
 
 function isBlank(text: string): boolean {
@@ -85,12 +87,13 @@ export function ndjsonParser(
   contract: DatasetContract,
   sink: RecordSink,
   config: StagingConfig,
+  start: TextStart = OBJECT_START,
 ): RecordParser {
   const record = jsonRecordHandler(contract, sink, config);
   const handle: LineHandler = (text, line) => {
     if (!isBlank(text)) record(text, line);
   };
-  return { stages: lineStages(handle, config), explain: (error) => error };
+  return { stages: lineStages(handle, config, start), explain: (error) => error };
 }
 
 /**
@@ -103,6 +106,7 @@ export function fixedWidthParser(
   format: FixedWidthFormat,
   sink: RecordSink,
   config: StagingConfig,
+  start: TextStart = OBJECT_START,
 ): RecordParser {
   const cuts = contract.fields.map((field) => {
     const column = format.columns.find((c) => c.field === field.name);
@@ -122,5 +126,5 @@ export function fixedWidthParser(
     }
     sink.record(values, line);
   };
-  return { stages: lineStages(handle, config), explain: (error) => error };
+  return { stages: lineStages(handle, config, start), explain: (error) => error };
 }

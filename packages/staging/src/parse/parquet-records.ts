@@ -2,7 +2,13 @@ import { type DatasetContract, QuarantineError } from "@sluice/core";
 import type { StagingConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { StagingWriter } from "../staging-writer";
-import { type ObjectBytes, parquetColumns, readParquetMetadata, readParquetRowGroups } from "./parquet";
+import {
+  type ObjectBytes,
+  parquetColumns,
+  type RowGroupRange,
+  readParquetMetadata,
+  readParquetRowGroups,
+} from "./parquet";
 import { walk } from "./record-fields";
 
 /** Where a contract field is in a Parquet file: a top-level column, and a dot path inside it. */
@@ -44,7 +50,8 @@ function fieldSources(
  * Stages the rows of a Parquet file into `writer`, row group by row group: each row's fields by
  * column name or dot path, its 1-based row number in the file as its line. Between batches of
  * `parquetBatchRows` rows it waits while the staging outputs are saturated, and stops when
- * `signal` aborts (the store failed under the outputs).
+ * `signal` aborts (the store failed under the outputs). With `groups`, only those row groups (a
+ * part of the file); rows keep their numbers in the whole file.
  */
 export async function stageParquetRows(
   contract: DatasetContract,
@@ -52,6 +59,7 @@ export async function stageParquetRows(
   writer: StagingWriter,
   config: StagingConfig,
   signal: AbortSignal,
+  groups?: RowGroupRange,
 ): Promise<void> {
   const metadata = await readParquetMetadata(bytes);
   const sources = fieldSources(contract, parquetColumns(metadata));
@@ -79,5 +87,6 @@ export async function stageParquetRows(
       signal.throwIfAborted();
       return true;
     },
+    groups,
   );
 }

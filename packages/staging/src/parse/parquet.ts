@@ -175,12 +175,19 @@ export interface ParquetRowGroup {
   columns: Map<string, ParquetColumnValues>;
 }
 
+/** Row groups [first, end) of a Parquet file, by index in its metadata. */
+export interface RowGroupRange {
+  first: number;
+  end: number;
+}
+
 /**
  * Reads the rows of a Parquet file a row group at a time, a group of more than `readBytes`
  * compressed bytes in row slices of about that much (memory holds one slice's chunks and
  * values), and hands each to `onGroup`, which may wait (backpressure) or return `false` to stop. Only `columns` (top-level names) are read. Top-level DECIMAL columns stored as integers or
  * fixed bytes come out as exact decimal text; 64-bit integers as text; dates and timestamps as ISO
- * text (`PARQUET_PARSERS`). A file hyparquet cannot read fails as `malformed-parquet`.
+ * text (`PARQUET_PARSERS`). A file hyparquet cannot read fails as `malformed-parquet`. Only the
+ * row groups in `groups` ([first, end), default all: a part of the file) are read.
  */
 export async function readParquetRowGroups(
   bytes: ObjectBytes,
@@ -188,6 +195,7 @@ export async function readParquetRowGroups(
   columns: readonly string[],
   readBytes: number,
   onGroup: (group: ParquetRowGroup) => Promise<boolean | undefined> | boolean | undefined,
+  groups: RowGroupRange = { first: 0, end: metadata.row_groups.length },
 ): Promise<void> {
   // Decimals hyparquet would turn into floats are read as their stored integers and formatted exactly.
   const scales = new Map<string, number>();
@@ -200,8 +208,12 @@ export async function readParquetRowGroups(
   const exact: FileMetaData = { ...metadata, schema };
   const wanted = new Set(columns);
   let groupStart = 0;
-  for (const group of metadata.row_groups) {
+  for (const [index, group] of metadata.row_groups.entries()) {
     const groupRows = Number(group.num_rows);
+    if (index < groups.first || index >= groups.end) {
+      groupStart += groupRows;
+      continue;
+    }
     // A large group is read in row slices: with the file's offset index only their pages are
     // fetched and decoded, so memory holds a slice, not the group.
     const compressed = group.columns
