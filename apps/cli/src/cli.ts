@@ -1,9 +1,8 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
+import type { Dispatch } from "./cli-contract";
+import { declareContractCommands } from "./cli-contract";
 import { parseCount, timeoutOption, withAwsOptions } from "./command-options";
-import { contractCheck } from "./commands/contract-check";
-import { contractInfer } from "./commands/contract-infer";
-import { contractValidate } from "./commands/contract-validate";
 import { demo } from "./commands/demo";
 import { dlqList } from "./commands/dlq-list";
 import { dlqRedrive } from "./commands/dlq-redrive";
@@ -15,10 +14,9 @@ import { status } from "./commands/status";
 import { DEFAULT_UI_PORT, ui } from "./commands/ui";
 import { unload } from "./commands/unload";
 import { watch } from "./commands/watch";
-import type { CommandHandler, GlobalOptions } from "./context";
+import type { GlobalOptions } from "./context";
 import { reportFailure } from "./errors";
 import { EXIT, type ExitCode } from "./exit-codes";
-import { DEFAULT_INFER_OPTIONS } from "./infer/infer-contract";
 import type { CliIo } from "./io";
 import { createReporter } from "./report/reporter";
 import type { AwsOptions } from "./status/aws-sources";
@@ -42,13 +40,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   } catch (error) {
     return reportFailure(error, io);
   }
-}
-
-/** The options named in `keys` that were given (exactOptionalPropertyTypes: absent, not undefined). */
-function definedOf<O extends object, K extends keyof O>(opts: O, keys: readonly K[]): Partial<Pick<O, K>> {
-  const given: Partial<Pick<O, K>> = {};
-  for (const key of keys) if (opts[key] !== undefined) given[key] = opts[key];
-  return given;
 }
 
 /** A yes/no environment variable: `1`, `true`, `yes`, `on` (any case) are yes. */
@@ -93,7 +84,7 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
             4 not found · 5 timed out before the pipeline drained · 6 state directory in use · 7 refused`,
     );
   /** Runs `handler` with its options and this run's context; its exit code becomes the CLI's. */
-  const dispatch = async <O>(handler: CommandHandler<O>, options: O, flags: { json?: boolean } = {}) => {
+  const dispatch: Dispatch = async (handler, options, flags = {}) => {
     const opts = program.opts<{
       stateDir: string;
       databaseUrl?: string;
@@ -260,61 +251,7 @@ Exit codes: 0 ok · 1 unexpected error · 2 usage · 3 some object failed, was q
       ),
   );
 
-  const contract = program
-    .command("contract")
-    .description(
-      "dataset contracts: validate a folder of them, infer one from a file, check a file against one",
-    );
-  contract
-    .command("validate")
-    .description("validate every contract of a folder and list every problem of every file (exit 2 if any)")
-    .argument(
-      "[dir]",
-      "the folder (default: --contracts, SLUICE_CONTRACTS_DIR, or packages/datasets/contracts)",
-    )
-    .option("--json", "print JSON")
-    .action((dir: string | undefined, opts: { json?: boolean }) =>
-      dispatch(contractValidate, dir !== undefined ? { dir } : {}, opts),
-    );
-
-  contract
-    .command("infer")
-    .description(
-      "read a sample of a file and propose a contract (format, types and their formats, nulls, enums, key) with a note for each guess",
-    )
-    .argument("<file>", "a CSV/TSV, JSON, NDJSON or Parquet file (gzip too)")
-    .option("--name <name>", "the dataset name (default: the file's name)")
-    .addOption(
-      new Option("--sample-bytes <n>", "how much of the content to read")
-        .argParser(parseCount)
-        .default(DEFAULT_INFER_OPTIONS.sampleBytes),
-    )
-    .option("--out <file>", "write the contract to this file (e.g. packages/datasets/contracts/<name>.json)")
-    .option("--json", "print the contract and the notes as one JSON document")
-    .action((file: string, opts: { name?: string; sampleBytes: number; out?: string; json?: boolean }) =>
-      dispatch(
-        contractInfer,
-        { file, sampleBytes: opts.sampleBytes, ...definedOf(opts, ["name", "out"]) },
-        opts,
-      ),
-    );
-
-  contract
-    .command("check")
-    .description(
-      "dry run: stage a file with the transform's code into memory; rows read, rows that would load, rejects by reason, quarantine (exit 3 if any row is rejected or the file quarantined)",
-    )
-    .argument("<file>", "the file to check")
-    .option("--contract <file>", "check against this contract file")
-    .option("--dataset <name>", "check against this dataset's contract")
-    .option(
-      "--key <key>",
-      "the raw key the file would have (default: the contract's prefix + the file's name)",
-    )
-    .option("--json", "print JSON")
-    .action((file: string, opts: { contract?: string; dataset?: string; key?: string; json?: boolean }) =>
-      dispatch(contractCheck, { file, ...definedOf(opts, ["contract", "dataset", "key"]) }, opts),
-    );
+  declareContractCommands(program, dispatch);
 
   withAwsOptions(
     program

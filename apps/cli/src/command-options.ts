@@ -54,3 +54,13 @@ export function withAwsOptions(command: Command): Command {
     )
     .option("--dlq-prefix <prefix>", "also look at every queue named <prefix>…-dlq, e.g. sluice-dev-");
 }
+
+/** The options named in `keys` that were given (exactOptionalPropertyTypes: absent, not undefined). */
+export function definedOf<O extends object, K extends keyof O>(
+  opts: O,
+  keys: readonly K[],
+): Partial<Pick<O, K>> {
+  const given: Partial<Pick<O, K>> = {};
+  for (const key of keys) if (opts[key] !== undefined) given[key] = opts[key];
+  return given;
+}

@@ -100,7 +100,8 @@ export async function killDuringIngest(
     process.kill(pid, "SIGSTOP");
     await stopped(pid);
     const view = await viewIngest(stateDir, prefixDir);
-    const over = view.stored === undefined && /ingested \d+ object/.test(run.stdout);
+    // The journal is gone once the ingest finished; a `stored` line says it had begun.
+    const over = view.stored === undefined && /^stored\s/m.test(run.stdout);
     if (over || matches(point, view)) {
       process.kill(pid, "SIGKILL");
       await run.exited;
