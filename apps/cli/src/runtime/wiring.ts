@@ -20,7 +20,6 @@ import {
   EventOutbox,
   FunctionHost,
   type InvocationReport,
-  type JournalEntry,
   LOCAL_ENV,
   LocalBus,
   LocalObjectStore,
@@ -31,6 +30,7 @@ import {
   type SqsFunctionHandler,
 } from "@sluice/local";
 import { createTransformHandler } from "@sluice/transform";
+import { EventFanout } from "./event-fanout";
 import { IngestJournal } from "./ingest-journal";
 import { OutboxRelay } from "./outbox-relay";
 import {
@@ -105,27 +105,6 @@ export interface Wiring {
   registry: DatasetRegistry;
   /** The loader's logger at the phases' level, for the loader work the runtime does itself (an unload). */
   loaderLogger: Logger;
-}
-
-/** Passes each published event to the listeners subscribed at that moment. */
-export class EventFanout {
-  readonly #listeners = new Set<(entry: JournalEntry) => void>();
-
-  /** Adds `listener`; returns its removal. */
-  subscribe(listener: (entry: JournalEntry) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  /** True when someone listens (events are parsed only then). */
-  get listening(): boolean {
-    return this.#listeners.size > 0;
-  }
-
-  /** Hands `entry` to every listener. */
-  emit(entry: JournalEntry): void {
-    for (const listener of this.#listeners) listener(entry);
-  }
 }
 
 /**
