@@ -159,6 +159,12 @@ export async function runLegacyJob(
     if (program) outcome.program = program;
     return outcome;
   };
+  /** Quarantines the object for what its content is, before any program ran. */
+  const quarantine = async (reason: string, message: string): Promise<LegacyJobOutcome> => {
+    logger.warn("object quarantined", { reason, message });
+    await publishQuarantine(event, "legacy-wrapper", deps, { reason, message, firstRejections: [] });
+    return { status: "quarantined" };
+  };
 
   let contract: DatasetContract;
   try {
@@ -188,16 +194,8 @@ export async function runLegacyJob(
     try {
       await downloadInput(deps.store, data.object, input, contract.format);
     } catch (error) {
-      if (error instanceof QuarantineError && CONTENT_PROBLEMS.has(error.code)) {
-        const message = `${where}: ${error.message}`;
-        logger.warn("object quarantined", { reason: error.code, message });
-        await publishQuarantine(event, "legacy-wrapper", deps, {
-          reason: error.code,
-          message,
-          firstRejections: [],
-        });
-        return { status: "quarantined" };
-      }
+      if (error instanceof QuarantineError && CONTENT_PROBLEMS.has(error.code))
+        return quarantine(error.code, `${where}: ${error.message}`);
       if (error instanceof QuarantineError) {
         return fail("object-unreadable", false, `${where}: ${error.message}`);
       }
@@ -208,18 +206,12 @@ export async function runLegacyJob(
 
     // The program's output is what staging checks; a bad byte must be named in the input instead.
     const invalid = argv && contract.format.type !== "parquet" ? await firstInvalidUtf8(input) : undefined;
-    if (invalid) {
-      const message =
+    if (invalid)
+      return quarantine(
+        QUARANTINE_REASONS.notUtf8,
         `${where}: content is not valid UTF-8 on line ${invalid.line} (byte ${invalid.byteOfLine} of the ` +
-        `line; byte offset ${invalid.byteOffset} of the decompressed content)`;
-      logger.warn("object quarantined", { reason: QUARANTINE_REASONS.notUtf8, message });
-      await publishQuarantine(event, "legacy-wrapper", deps, {
-        reason: QUARANTINE_REASONS.notUtf8,
-        message,
-        firstRejections: [],
-      });
-      return { status: "quarantined" };
-    }
+          `line; byte offset ${invalid.byteOffset} of the decompressed content)`,
+      );
 
     let body: Readable;
     let stageContract = contract;
