@@ -34,6 +34,13 @@ export const ENV = {
    * `sluice.object.failed`, so the DLQ entry has its reason.
    */
   maxReceiveCount: "SLUICE_MAX_RECEIVE_COUNT",
+  /**
+   * Fan-out of the transform: objects of at least this many bytes are cut into parts staged in
+   * parallel (`sluice.part.requested` on the transform queue); unset or 0, never.
+   */
+  fanOutMinBytes: "SLUICE_FANOUT_MIN_BYTES",
+  /** Bytes wanted per part of a fanned-out object. */
+  partBytes: "SLUICE_PART_BYTES",
   /** The `sluice.object.received` event (JSON) a legacy-wrapper task processes. */
   taskEvent: "SLUICE_TASK_EVENT",
 } as const;

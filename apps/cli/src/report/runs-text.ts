@@ -4,6 +4,7 @@ import { formatMs, formatTable } from "./table";
 /** The status text of a run, as a person reads it. */
 export function stateText(run: RunStatus): string {
   const earlier = run.earlierLoadedRunId ? " (an earlier run is loaded)" : "";
+  if (run.state === "received" && run.parts) return `staging: ${partsText(run.parts)}`;
   if (run.state === "loaded") {
     if (run.load?.skipped) return `loaded: skipped (${run.load.skipped.reason})`;
     if (run.load?.alreadyLoaded) return "already loaded (no change)";
@@ -76,6 +77,8 @@ export function describeRun(run: RunStatus): string {
     lines.push(
       `  rejects    ${rejectedRows(run)} row(s) rejected: \`sluice rejects ${run.runId}\` lists line, field, reason and value`,
     );
+  if (run.parts) lines.push(`  parts      ${partsText(run.parts)}`);
+  if (run.unsplitReason) lines.push(`  one pass   not split: ${run.unsplitReason}`);
   if (run.load) lines.push(`  loaded     ${loadText(run.load)}`);
   if (run.load?.skipped) lines.push(`  skipped    ${run.load.skipped.message}`);
   if (run.earlierLoadedRunId)
@@ -94,6 +97,12 @@ export function describeRun(run: RunStatus): string {
   }
   for (const [step, time] of Object.entries(run.times)) lines.push(`  ${step.padEnd(10)} ${time}`);
   return lines.join("\n");
+}
+
+/** A fanned-out run's parts: `3 of 8 parts staged` (`of 8+` while the plan is still growing). */
+function partsText(parts: NonNullable<RunStatus["parts"]>): string {
+  const total = parts.total === undefined ? `${parts.requested}+` : String(parts.total);
+  return `${parts.staged} of ${total} parts staged`;
 }
 
 /** One load's counts, as a person reads them: only the counts that are not zero, besides the main three. */

@@ -61,6 +61,13 @@ export interface RunStatus {
   firstRejections?: EventData<"sluice.object.quarantined">["firstRejections"];
   /** When each step's event was published (the latest of each). */
   times: Partial<Record<Step, string>>;
+  /**
+   * A run fanned out over parts: how many the transform has asked for so far (`total` once the
+   * plan is complete) and how many are staged. `unsplitReason`: why an object above the fan-out
+   * threshold was staged in one pass all the same (gzip cannot be split by byte range).
+   */
+  parts?: { requested: number; staged: number; total?: number };
+  unsplitReason?: string;
   /** Milliseconds spent staging (received → staged/quarantined) and loading (staged → loaded). */
   durations: { stageMs?: number; loadMs?: number };
 }
@@ -119,13 +126,17 @@ export interface StatusSources {
   onLedgerUnavailable?: (error: DatabaseUnavailableError) => void;
 }
 
-const STEP_OF: Record<SluiceEvent["type"], Step> = {
+/** The step of each event type that moves a run on; a fanned-out run's part events do not. */
+const STEP_OF: Record<SluiceEvent["type"], Step | undefined> = {
   "sluice.object.received": "received",
   "sluice.object.staged": "staged",
   "sluice.object.loaded": "loaded",
   "sluice.object.quarantined": "quarantined",
   "sluice.object.failed": "failed",
   "sluice.object.unloaded": "unloaded",
+  "sluice.object.split": undefined,
+  "sluice.part.requested": undefined,
+  "sluice.part.staged": undefined,
 };
 
 /**
@@ -229,6 +240,7 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
   if (data.dataset) run.dataset = data.dataset;
   if (data.route) run.route = data.route;
   const step = STEP_OF[event.type];
+  if (step === undefined) return applyPart(run, event);
   run.times[step] = event.time;
   // A new attempt of a loaded run (a replay, a redelivery): until it loads, the table holds the earlier load.
   if (step === "received" && run.state === "loaded") run.earlierLoadedRunId = runId;
@@ -238,10 +250,14 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
       delete run.reason;
       delete run.message;
       delete run.loadRejectsKey;
+      delete run.parts;
+      delete run.unsplitReason;
       break;
     case "sluice.object.staged": {
       const staged = event.data as EventData<"sluice.object.staged">;
       run.rows = rowsOf(staged.counts);
+      if (staged.unsplitReason) run.unsplitReason = staged.unsplitReason;
+      if (staged.parts) run.parts = { ...(run.parts ?? { requested: 0, staged: 0 }), total: staged.parts };
       run.durations.stageMs = elapsed(run.times.received, event.time);
       break;
     }
@@ -289,6 +305,27 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
     }
   }
 }
+
+/**
+ * A fanned-out run's progress: parts asked for, parts staged. A redelivered part event counts
+ * once (by part index), so the figures are the parts, not the messages.
+ */
+function applyPart(run: RunStatus, event: SluiceEvent): void {
+  const parts = (run.parts ??= { requested: 0, staged: 0 });
+  if (event.type === "sluice.part.requested") {
+    const { part, last } = event.data as EventData<"sluice.part.requested">;
+    parts.requested = Math.max(parts.requested, part.index + 1);
+    if (last) parts.total = part.index + 1;
+  } else if (event.type === "sluice.part.staged") {
+    const { part } = event.data as EventData<"sluice.part.staged">;
+    const staged = (stagedParts.get(run) ?? new Set<number>()).add(part.index);
+    stagedParts.set(run, staged);
+    parts.staged = staged.size;
+  }
+}
+
+/** The indexes of the parts staged, per run (the count in `RunStatus.parts` is their number). */
+const stagedParts = new WeakMap<RunStatus, Set<number>>();
 
 /** A load or unload ends the run's story so far: an earlier failure and earlier load no longer apply. */
 function forgetFailure(run: RunStatus): void {

@@ -47,6 +47,20 @@ function objectVersion(key: string, eTag: string) {
       retryable: false,
     },
     "sluice.object.unloaded": { ...common, table: "public.orders", deleted: 2 },
+    "sluice.object.split": { ...common, contractVersion: 1, route: "lambda", staged, partBytes: 5 },
+    "sluice.part.requested": {
+      ...common,
+      contractVersion: 1,
+      route: "lambda",
+      part: { index: 1, start: 5, end: 10, firstLine: 2 },
+      last: true,
+    },
+    "sluice.part.staged": {
+      ...common,
+      route: "lambda",
+      part: { index: 1, start: 5, end: 10, firstLine: 2 },
+      counts,
+    },
   };
   return { runId, data };
 }
@@ -265,6 +279,39 @@ describe("collectRunStatuses: a run's state is its latest attempt's outcome, by 
     expect(byLedger[0]).toMatchObject({ state: "unloaded" });
     expect(exitCodeOfRuns(byEvent)).toBe(EXIT.ok);
     expect(reloaded[0]).toMatchObject({ state: "loaded" });
+  });
+});
+
+describe("collectRunStatuses: a fanned-out run", () => {
+  it("shows its parts while they stage, counting a redelivered part once, and their number once staged", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.split", "sluice.part.requested");
+    line.add(run, "sluice.part.staged", "sluice.part.staged");
+
+    const [staging] = await collectRunStatuses({ events: line.entries });
+
+    expect(staging?.parts).toEqual({ requested: 2, staged: 1, total: 2 });
+    expect(stateText(staging!)).toBe("staging: 1 of 2 parts staged");
+    run.data["sluice.object.staged"] = { ...run.data["sluice.object.staged"], parts: 2 };
+    line.add(run, "sluice.object.staged");
+    const [staged] = await collectRunStatuses({ events: line.entries });
+    expect(staged).toMatchObject({ state: "staged", parts: { total: 2 } });
+    expect(describeRun(staged!)).toContain("parts      1 of 2 parts staged");
+  });
+
+  it("says why an object above the threshold was staged in one pass", async () => {
+    const run = objectVersion(JAN, "v1");
+    run.data["sluice.object.staged"] = {
+      ...run.data["sluice.object.staged"],
+      unsplitReason: "gzip cannot be split by byte range",
+    };
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.staged");
+
+    const [status] = await collectRunStatuses({ events: line.entries });
+
+    expect(describeRun(status!)).toContain("one pass   not split: gzip cannot be split by byte range");
   });
 });
 

@@ -9,8 +9,12 @@ import { boundEventData, DEFAULT_EVENT_SIZE_LIMITS, type EventSizeLimits } from 
 export const EVENT_SCHEMA_VERSION = 1;
 
 /**
- * The event types: the five that flow between phases, and `sluice.object.unloaded`, published
- * when a person takes a loaded run's rows back out (`sluice unload`).
+ * The event types: the five that flow between phases; `sluice.object.unloaded`, published when a
+ * person takes a loaded run's rows back out (`sluice unload`); and the three of a run fanned out
+ * over parts: `sluice.object.split` (the transform began cutting an object into parts: the loader
+ * may start), `sluice.part.requested` (one part to stage, on the transform queue) and
+ * `sluice.part.staged` (a part is in). One object stays one run: it ends `staged` or
+ * `quarantined` once, for the whole file.
  */
 export const EVENT_TYPES = [
   "sluice.object.received",
@@ -19,6 +23,9 @@ export const EVENT_TYPES = [
   "sluice.object.quarantined",
   "sluice.object.failed",
   "sluice.object.unloaded",
+  "sluice.object.split",
+  "sluice.part.requested",
+  "sluice.part.staged",
 ] as const;
 
 /** One of {@link EVENT_TYPES}. */
@@ -66,21 +73,37 @@ const common = {
   object: objectRefSchema,
 };
 
+/**
+ * Runtime schema of one part of an object (staging's `ObjectPart`): its byte range, the line of
+ * its first byte in the whole object, a CSV part's header (the object's), Parquet's row groups.
+ */
+export const objectPartSchema = z.object({
+  index: count(),
+  start: count(),
+  end: count(),
+  firstLine: z.int().check(z.positive()),
+  header: z.optional(z.array(z.string())),
+  rowGroups: z.optional(z.object({ first: count(), end: count() })),
+});
+
+const received = {
+  ...common,
+  dataset: nonEmpty(),
+  contractVersion: z.int().check(z.positive()),
+  route: z.enum(["lambda", "container"]),
+};
+
 /** Runtime schemas of each event's `data`, by type. */
 export const eventDataSchemas = {
-  "sluice.object.received": z.object({
-    ...common,
-    dataset: nonEmpty(),
-    contractVersion: z.int().check(z.positive()),
-    route: z.enum(["lambda", "container"]),
-  }),
+  "sluice.object.received": z.object(received),
   "sluice.object.staged": z.object({
-    ...common,
-    dataset: nonEmpty(),
-    contractVersion: z.int().check(z.positive()),
-    route: z.enum(["lambda", "container"]),
+    ...received,
     staged: stagedObjectsSchema,
     counts: rowCountsSchema,
+    /** How many parts the object was staged in, when it was fanned out (the manifest lists them). */
+    parts: z.optional(z.int().check(z.positive())),
+    /** Why an object above the fan-out threshold was staged in one pass (e.g. gzip cannot be split by byte range). */
+    unsplitReason: z.optional(z.string()),
   }),
   "sluice.object.loaded": z.object({
     ...common,
@@ -131,6 +154,26 @@ export const eventDataSchemas = {
     retryable: z.boolean(),
     exitCode: z.optional(z.int()),
     stderrTail: z.optional(z.string()),
+  }),
+  "sluice.object.split": z.object({
+    ...received,
+    /** Where the run's manifest and parts go (`parts/<n>/` beside the manifest). */
+    staged: stagedObjectsSchema,
+    /** The bytes wanted per part. */
+    partBytes: z.int().check(z.positive()),
+  }),
+  "sluice.part.requested": z.object({
+    ...received,
+    part: objectPartSchema,
+    /** True on the plan's last part: the object has `part.index + 1` parts. */
+    last: z.boolean(),
+  }),
+  "sluice.part.staged": z.object({
+    ...common,
+    dataset: nonEmpty(),
+    route: z.enum(["lambda", "container"]),
+    part: objectPartSchema,
+    counts: rowCountsSchema,
   }),
   "sluice.object.unloaded": z.object({
     runId: nonEmpty(),

@@ -17,9 +17,10 @@ export type TopicConsumer = "transform" | "launcher" | "loader";
  * SNS subscriptions and the local runtime's bus use, so the two cannot drift apart.
  */
 export const CONSUMER_FILTERS: Readonly<Record<TopicConsumer, EventFilter>> = {
-  transform: { type: ["sluice.object.received"], route: ["lambda"] },
+  transform: { type: ["sluice.object.received", "sluice.part.requested"], route: ["lambda"] },
   launcher: { type: ["sluice.object.received"], route: ["container"] },
-  loader: { type: ["sluice.object.staged"] },
+  // `split` starts a fanned-out run's load early, copying parts as they are staged.
+  loader: { type: ["sluice.object.staged", "sluice.object.split"] },
 };
 
 /** Events that need a human: they land in the alerts queue, whose depth raises an alarm. */

@@ -39,6 +39,36 @@ export function stagingKeysOf(dataset: string, runId: RunId): StagingKeys {
   };
 }
 
+/** Where the outputs of a run fanned out over parts live: under `parts/` beside the run's manifest. */
+export interface RunPartsKeys {
+  /**
+   * The plan (`PartsPlan`), written once the pre-scan has found every part: until it is there,
+   * more parts may come.
+   */
+  planKey: string;
+  /** Written when a part quarantines the run: nothing of the run will load. */
+  quarantineKey: string;
+  /** The keys of part `index`: its rows, its rejections and its manifest (`PartManifest`), written last. */
+  part(index: number): StagingKeys;
+}
+
+/** The parts keys of `runId` in `dataset` (see {@link RunPartsKeys}). */
+export function runPartsKeysOf(dataset: string, runId: RunId): RunPartsKeys {
+  const base = `staged/${dataset}/${runId}/parts`;
+  return {
+    planKey: `${base}/plan.json`,
+    quarantineKey: `${base}/quarantined.json`,
+    part: (index) => {
+      const prefix = `${base}/${String(index).padStart(5, "0")}`;
+      return {
+        rowsKey: `${prefix}/rows.csv.gz`,
+        rejectsKey: `${prefix}/rejects.ndjson`,
+        manifestKey: `${prefix}/part.json`,
+      };
+    },
+  };
+}
+
 /**
  * One value in Postgres CSV form: `null` is an unquoted empty field; anything containing the
  * delimiter, a quote, CR/LF, or that is empty, is quoted (so an empty string is not NULL).

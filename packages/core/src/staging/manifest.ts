@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { objectRefSchema, rowCountsSchema } from "../events/envelope";
+import { objectPartSchema, objectRefSchema, rowCountsSchema } from "../events/envelope";
 import { firstIssueOf } from "../zod-config";
 
 /**
@@ -30,6 +30,23 @@ export const stagingManifestSchema = z.object({
   rowsSha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   /** Size in bytes of the staged rows object. */
   rowsBytes: z.int().check(z.nonnegative()),
+  /**
+   * A run fanned out over parts: each part's rows object (under `parts/<n>/`), in order, with its
+   * digest and counts; loaded one after the other, their rows are the run's. The run's `rowsSha256`
+   * is then the SHA-256 of the parts' digests (hex, concatenated in order) and `rowsBytes` their sum.
+   */
+  parts: z.optional(
+    z.array(
+      z.object({
+        index: z.int().check(z.nonnegative()),
+        firstLine: z.int().check(z.positive()),
+        rowsKey: z.string().check(z.minLength(1)),
+        rowsSha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+        rowsBytes: z.int().check(z.nonnegative()),
+        counts: rowCountsSchema,
+      }),
+    ),
+  ),
   /** When the producer wrote the manifest (ISO 8601). */
   createdAt: z.string().check(z.minLength(1)),
 });
@@ -50,16 +67,8 @@ export type StagingManifestParse =
  * raises its own typed error (the loader dead-letters the run).
  */
 export function parseStagingManifest(text: string): StagingManifestParse {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, problem: "is not valid JSON" };
-  }
-  const result = stagingManifestSchema.safeParse(value);
-  if (result.success) return { ok: true, manifest: result.data };
-  const { field, message } = firstIssueOf(result.error);
-  return { ok: false, problem: `field ${field || "(root)"}: ${message}`, field };
+  const parsed = parseStagingDocument(stagingManifestSchema, text);
+  return parsed.ok ? { ok: true, manifest: parsed.value } : parsed;
 }
 
 /**
@@ -73,4 +82,46 @@ export function formatStagingManifest(manifest: StagingManifest): string {
     throw new TypeError(`staging manifest field ${field || "(root)"}: ${message}`);
   }
   return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** Runtime schema of a staged part's `part.json`: the part, its counts and its rows object's digest. */
+export const partManifestSchema = z.object({
+  runId: z.string().check(z.minLength(1)),
+  part: objectPartSchema,
+  counts: rowCountsSchema,
+  rowsSha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  rowsBytes: z.int().check(z.nonnegative()),
+});
+
+/** A staged part's manifest (see {@link partManifestSchema}). */
+export type PartManifest = z.infer<typeof partManifestSchema>;
+
+/** Runtime schema of a fanned-out run's `parts/plan.json`: how many parts the pre-scan found. */
+export const partsPlanSchema = z.object({
+  runId: z.string().check(z.minLength(1)),
+  parts: z.int().check(z.positive()),
+  partBytes: z.int().check(z.positive()),
+});
+
+/** A fanned-out run's plan (see {@link partsPlanSchema}). */
+export type PartsPlan = z.infer<typeof partsPlanSchema>;
+
+/**
+ * Reads a JSON document of the staging bucket against `schema`; the first problem instead of
+ * throwing, as {@link parseStagingManifest} does.
+ */
+export function parseStagingDocument<T>(
+  schema: z.ZodMiniType<T>,
+  text: string,
+): { ok: true; value: T } | { ok: false; problem: string; field?: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: "is not valid JSON" };
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data };
+  const { field, message } = firstIssueOf(result.error);
+  return { ok: false, problem: `field ${field || "(root)"}: ${message}`, field };
 }

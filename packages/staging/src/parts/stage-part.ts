@@ -1,31 +1,13 @@
-import { ContractError, type Rejection, type RunId, type StagingKeys, stagingKeysOf } from "@sluice/core";
+import {
+  ContractError,
+  type PartManifest,
+  type Rejection,
+  runPartsKeysOf,
+  type StagingKeys,
+} from "@sluice/core";
 import { type StagedContent, stageContent } from "../stage-content";
 import type { StageCounts, StageDeps, StageParams } from "../stage-stream";
 import type { ObjectPart } from "./part";
-
-/**
- * Where one part's outputs go: beside the run's, under `parts/<index>/`. `manifestKey` is the
- * part's own manifest (`PartManifest`), written last, once its rows and rejects are complete.
- */
-export function partKeysOf(dataset: string, runId: RunId, index: number): StagingKeys {
-  const run = stagingKeysOf(dataset, runId);
-  const prefix = run.manifestKey.slice(0, run.manifestKey.lastIndexOf("/"));
-  const base = `${prefix}/parts/${String(index).padStart(5, "0")}`;
-  return {
-    rowsKey: `${base}/rows.csv.gz`,
-    rejectsKey: `${base}/rejects.ndjson`,
-    manifestKey: `${base}/part.json`,
-  };
-}
-
-/** What a staged part's `part.json` says: the part, its counts and the digest of its rows object. */
-export interface PartManifest {
-  runId: RunId;
-  part: ObjectPart;
-  counts: StageCounts;
-  rowsSha256: string;
-  rowsBytes: number;
-}
 
 /**
  * What staging one part came to. Nothing is published and no bad-row ratio applied: both are the
@@ -45,8 +27,8 @@ export type PartOutcome =
 /**
  * Stages one part of an object (`planParts`) with the pipeline of `stageStream`: its byte range
  * (or row groups) read by ranged GETs of the event's object (or from `body`, the part's bytes),
- * its rows and rejections at the whole object's lines, written under {@link partKeysOf}; its
- * {@link PartManifest} last. A part is staged alone and retried alone: a retry overwrites the
+ * its rows and rejections at the whole object's lines, written under `runPartsKeysOf(…).part(index)`;
+ * its `PartManifest` last. A part is staged alone and retried alone: a retry overwrites the
  * same keys. Content that can never load comes back quarantined (nothing published); store
  * failures throw.
  */
@@ -61,7 +43,7 @@ export async function stagePart(
       contract: contract.name,
     });
   }
-  const keys = partKeysOf(contract.name, event.data.runId, part.index);
+  const keys = runPartsKeysOf(contract.name, event.data.runId).part(part.index);
   const content: StagedContent = await stageContent(params, deps, keys);
   if (content.quarantine) {
     const { code, message } = content.quarantine;
