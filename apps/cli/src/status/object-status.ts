@@ -240,7 +240,10 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
   if (data.dataset) run.dataset = data.dataset;
   if (data.route) run.route = data.route;
   const step = STEP_OF[event.type];
-  if (step === undefined) return applyPart(run, event);
+  if (step === undefined) {
+    applyPart(run, event);
+    return;
+  }
   run.times[step] = event.time;
   // A new attempt of a loaded run (a replay, a redelivery): until it loads, the table holds the earlier load.
   if (step === "received" && run.state === "loaded") run.earlierLoadedRunId = runId;
@@ -311,7 +314,8 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
  * once (by part index), so the figures are the parts, not the messages.
  */
 function applyPart(run: RunStatus, event: SluiceEvent): void {
-  const parts = (run.parts ??= { requested: 0, staged: 0 });
+  run.parts ??= { requested: 0, staged: 0 };
+  const parts = run.parts;
   if (event.type === "sluice.part.requested") {
     const { part, last } = event.data as EventData<"sluice.part.requested">;
     parts.requested = Math.max(parts.requested, part.index + 1);
