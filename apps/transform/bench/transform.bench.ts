@@ -74,7 +74,8 @@ async function measure(root: string, format: BenchFormat): Promise<void> {
     logger: createLogger("transform", { level: "ERROR" }),
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (outcome.status !== "staged") throw new Error(`bench object was quarantined: ${outcome.reason}`);
+  if (outcome.status !== "staged")
+    throw new Error(`bench object was not staged in one pass: ${outcome.status}`);
   const staged = await store.head(STAGING_BUCKET, outcome.keys.rowsKey);
   console.log(
     JSON.stringify({

@@ -1,27 +1,66 @@
 import type { Readable } from "node:stream";
-import { type DatasetRegistry, formatObjectRef, QuarantineError, type SluiceEvent } from "@sluice/core";
-import { publishQuarantine, type StageDeps, type StageOutcome, stageStream } from "@sluice/staging";
+import {
+  type DatasetContract,
+  type DatasetRegistry,
+  formatObjectRef,
+  QuarantineError,
+  type SluiceEvent,
+} from "@sluice/core";
+import {
+  type FanOutSettings,
+  type PartOutcome,
+  type PartStager,
+  publishQuarantine,
+  type SplitOutcome,
+  type StageDeps,
+  type StageOutcome,
+  splitObject,
+  stageRequestedPart,
+  stageStream,
+} from "@sluice/staging";
 
 /** The ports and settings {@link transformObject} works with. */
 export interface TransformDeps extends StageDeps {
   /** The dataset contracts; the event's dataset is looked up here. */
   registry: DatasetRegistry;
+  /**
+   * Whether an object of a dataset is fanned out over parts, and how (`fanOutSettingsFor`:
+   * the environment's settings, the contract's override); undefined: always one pass.
+   */
+  fanOutFor?: (contract: DatasetContract) => FanOutSettings | undefined;
+  /** Stages a requested part: in this thread by default, in a worker thread in the local runtime. */
+  stagePart?: PartStager;
 }
 
 /**
- * The transform phase for one `sluice.object.received` event: reads the object (the exact
- * version the event names) from the store and stages it with {@link stageStream} (Parquet by
- * byte ranges, the rest as one stream). An object gone
- * from the store quarantines with the store's reason; other store errors throw for a retry.
+ * The transform phase for one `sluice.object.received` event. An object at or above its
+ * dataset's fan-out threshold is split into parts (`splitObject`: each part becomes a
+ * `sluice.part.requested` message of its own); otherwise, or when it cannot be split (gzip, a
+ * JSON document), it is read (the exact version the event names) and staged in one pass with
+ * `stageStream` (Parquet by byte ranges, the rest as one stream), which says why it was not
+ * split. An object gone from the store quarantines with the store's reason; other store errors
+ * throw for a retry.
  */
 export async function transformObject(
   event: SluiceEvent<"sluice.object.received">,
   deps: TransformDeps,
-): Promise<StageOutcome> {
+): Promise<StageOutcome | Extract<SplitOutcome, { status: "split" }>> {
   const contract = deps.registry.get(event.data.dataset);
+  const fanOut = deps.fanOutFor?.(contract);
+  let unsplitReason: string | undefined;
+  if (fanOut && event.data.object.size >= fanOut.minBytes) {
+    const split = await splitObject(event, contract, deps, fanOut);
+    if (split.status === "split") return split;
+    unsplitReason = split.unsplitReason;
+  }
+  const params = {
+    event,
+    contract,
+    producer: "transform" as const,
+    ...(unsplitReason ? { unsplitReason } : {}),
+  };
   // Parquet is read footer first, by byte ranges of the same object: no body to open.
-  if (contract.format.type === "parquet")
-    return stageStream({ event, contract, producer: "transform" }, deps);
+  if (contract.format.type === "parquet") return stageStream(params, deps);
   const { bucket, key, versionId } = event.data.object;
   let body: Readable;
   try {
@@ -39,5 +78,14 @@ export async function transformObject(
       firstRejections: [],
     });
   }
-  return stageStream({ event, contract, body, producer: "transform" }, deps);
+  return stageStream({ ...params, body }, deps);
+}
+
+/** The transform phase for one `sluice.part.requested` event: stages that part (`stageRequestedPart`). */
+export async function transformPart(
+  event: SluiceEvent<"sluice.part.requested">,
+  deps: TransformDeps,
+): Promise<PartOutcome | undefined> {
+  const contract = deps.registry.get(event.data.dataset);
+  return stageRequestedPart(event, contract, deps, deps.stagePart);
 }

@@ -61,6 +61,8 @@ export interface StageParams {
    */
   part?: ObjectPart;
   producer: Producer;
+  /** Why an object above the fan-out threshold is staged in one pass (`planParts`): said in `sluice.object.staged`. */
+  unsplitReason?: string;
 }
 
 /** The ports and settings {@link stageStream} works with. */
@@ -202,6 +204,7 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
       route,
       staged: { bucket: deps.stagingBucket, ...keys },
       counts: finalCounts,
+      ...(params.unsplitReason ? { unsplitReason: params.unsplitReason } : {}),
     },
     { time: clock() },
   );

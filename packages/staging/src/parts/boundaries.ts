@@ -25,6 +25,11 @@ export interface BoundaryScanOptions {
   readBytes: number;
   /** Line breaks a boundary must follow at least (a CSV header's lines: no part but the first holds it). */
   minBreaks: number;
+  /**
+   * Told of each boundary as soon as the scan has found it (before the rest of the object is
+   * read), so a part can be handed out while the scan goes on; the scan waits for it.
+   */
+  onBoundary?: (boundary: RecordBoundary) => Promise<void> | void;
 }
 
 const LF = 10;
@@ -176,9 +181,12 @@ export async function findRecordBoundaries(
     const chunk = Buffer.from(await next);
     next = at + readBytes < size ? read(at + readBytes) : undefined;
     const window = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const found = scanner.boundaries.length;
     const consumed = scanner.scan(window, base, next === undefined);
     carry = window.subarray(consumed);
     base += consumed;
+    for (const boundary of scanner.boundaries.slice(found))
+      if (boundary.offset < size) await options.onBoundary?.(boundary);
   }
   return scanner.boundaries.filter((boundary) => boundary.offset < size);
 }

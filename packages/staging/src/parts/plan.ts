@@ -5,7 +5,7 @@ import { contentKind, SNIFF_BYTES } from "../decode/compression";
 import { validateUtf8 } from "../decode/utf8";
 import { type CsvFormat, countLineBreaks, readCsv } from "../parse/csv";
 import { type ObjectBytes, readParquetMetadata } from "../parse/parquet";
-import { findRecordBoundaries, type RecordSyntax } from "./boundaries";
+import { findRecordBoundaries, type RecordBoundary, type RecordSyntax } from "./boundaries";
 import type { ObjectPart } from "./part";
 
 /** Options of {@link planParts}. */
@@ -16,6 +16,16 @@ export interface PartPlanOptions {
   scanReadBytes?: number;
   /** The staging settings the parts will be staged with (the header is read as they read it). */
   config?: Partial<StagingConfig>;
+  /**
+   * Told once the object is known to split (its format and first bytes allow it), before the
+   * pre-scan reads it; not told for an object staged in one pass.
+   */
+  onSplit?: () => Promise<void>;
+  /**
+   * Told of each part as soon as its end is known, in order, while the pre-scan goes on; `last`
+   * on the final one. Parts handed out here may be staged at once.
+   */
+  onPart?: (part: ObjectPart, last: boolean) => Promise<void>;
 }
 
 /** How an object is cut into parts. */
@@ -141,7 +151,10 @@ export async function planParts(
     const metadata = await readParquetMetadata(bytes).catch(() => undefined);
     if (metadata === undefined) return wholeObject(size, "the Parquet footer cannot be read");
     const parts = parquetParts(metadata, options.partBytes, size);
-    return parts.length > 1 ? { parts } : wholeObject(size, "the Parquet file has one row group");
+    if (parts.length === 1) return wholeObject(size, "the Parquet file has one row group");
+    await options.onSplit?.();
+    for (const part of parts) await options.onPart?.(part, part.index === parts.length - 1);
+    return { parts };
   }
   const kind = contentKind(Buffer.from(await bytes.slice(0, Math.min(size, SNIFF_BYTES))));
   if (kind.kind === "gzip") return wholeObject(size, "gzip cannot be split by byte range");
@@ -161,20 +174,30 @@ export async function planParts(
       if (header === undefined) return wholeObject(size, "the CSV header cannot be read");
     }
   }
-  const boundaries = await findRecordBoundaries(bytes, {
+  await options.onSplit?.();
+  const parts: ObjectPart[] = [];
+  let start: RecordBoundary = { offset: 0, breaksBefore: 0 };
+  const partUntil = (end: number): ObjectPart => ({
+    index: parts.length,
+    start: start.offset,
+    end,
+    firstLine: start.breaksBefore + 1,
+    ...(parts.length > 0 && header ? { header: header.header } : {}),
+  });
+  await findRecordBoundaries(bytes, {
     syntax,
     partBytes: options.partBytes,
     readBytes,
     minBreaks: header?.breaks ?? 0,
+    onBoundary: async (boundary) => {
+      const part = partUntil(boundary.offset);
+      parts.push(part);
+      start = boundary;
+      await options.onPart?.(part, false);
+    },
   });
-  const starts = [{ offset: 0, breaksBefore: 0 }, ...boundaries];
-  return {
-    parts: starts.map((boundary, index) => ({
-      index,
-      start: boundary.offset,
-      end: starts[index + 1]?.offset ?? size,
-      firstLine: boundary.breaksBefore + 1,
-      ...(index > 0 && header ? { header: header.header } : {}),
-    })),
-  };
+  const last = partUntil(size);
+  parts.push(last);
+  await options.onPart?.(last, true);
+  return { parts };
 }

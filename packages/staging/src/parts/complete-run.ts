@@ -1,0 +1,210 @@
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import {
+  contractFingerprint,
+  createEvent,
+  type DatasetContract,
+  type EventData,
+  formatObjectRef,
+  formatStagingManifest,
+  type ObjectStore,
+  type PartManifest,
+  parseStagingDocument,
+  partManifestSchema,
+  partsPlanSchema,
+  QuarantineError,
+  type Rejection,
+  runPartsKeysOf,
+  type SluiceEvent,
+  type StagingManifest,
+  stagedColumnsOf,
+  stagingKeysOf,
+} from "@sluice/core";
+import { resolveStagingConfig } from "../config";
+import { QUARANTINE_REASONS } from "../reasons";
+import { exceedsBadRowRatio, publishQuarantine, type StageCounts, type StageDeps } from "../stage-stream";
+
+type Received = EventData<"sluice.object.received">;
+
+/** A JSON document of the staging bucket read against `schema`, or undefined when it is not there. */
+async function readDocument<T>(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+  schema: Parameters<typeof parseStagingDocument<T>>[0],
+): Promise<T | undefined> {
+  let text = "";
+  try {
+    for await (const chunk of await store.get(bucket, key)) text += chunk.toString();
+  } catch (error) {
+    if (error instanceof QuarantineError && error.code === QUARANTINE_REASONS.notFound) return undefined;
+    throw error;
+  }
+  const parsed = parseStagingDocument(schema, text);
+  // Only staging writes these documents: one that does not parse is a bug, not bad input.
+  if (!parsed.ok) throw new TypeError(`${formatObjectRef({ bucket, key })}: ${parsed.problem}`);
+  return parsed.value;
+}
+
+/**
+ * Quarantines a fanned-out run: marks it (`parts/quarantined.json`: parts not yet staged are
+ * skipped, the loader's early start rolls back) and publishes `sluice.object.quarantined` for the
+ * whole object.
+ */
+export async function quarantineParts(
+  received: SluiceEvent<"sluice.object.received">,
+  deps: StageDeps,
+  details: {
+    reason: string;
+    message: string;
+    counts: StageCounts;
+    firstRejections: Rejection[];
+    rejectsKey?: string;
+  },
+): Promise<void> {
+  const { dataset, runId } = received.data;
+  const marker = JSON.stringify({ runId, reason: details.reason, message: details.message });
+  await deps.store.put(deps.stagingBucket, runPartsKeysOf(dataset, runId).quarantineKey, marker, {
+    contentType: "application/json",
+  });
+  await publishQuarantine(received, "transform", deps, details);
+}
+
+/**
+ * The parts' rejections joined in part order into the run's rejects object (where `sluice
+ * rejects` and the dashboard read them), and the first `keep` of them for the events.
+ */
+async function joinRejects(
+  parts: readonly PartManifest[],
+  run: Received,
+  contract: DatasetContract,
+  deps: StageDeps,
+  keep: number,
+): Promise<Rejection[]> {
+  const first: Rejection[] = [];
+  const { store, stagingBucket } = deps;
+  const keys = runPartsKeysOf(contract.name, run.runId);
+  async function* joined() {
+    for (const part of parts) {
+      if (part.counts.rejected === 0) continue;
+      let pending = "";
+      for await (const chunk of await store.get(stagingBucket, keys.part(part.part.index).rejectsKey)) {
+        if (first.length < keep) {
+          pending += chunk.toString();
+          const lines = pending.split("\n");
+          pending = lines.pop() ?? "";
+          for (const line of lines)
+            if (line && first.length < keep) first.push(JSON.parse(line) as Rejection);
+        }
+        yield chunk as Buffer;
+      }
+    }
+  }
+  await store.put(
+    stagingBucket,
+    stagingKeysOf(contract.name, run.runId).rejectsKey,
+    Readable.from(joined()),
+    {
+      contentType: "application/x-ndjson",
+    },
+  );
+  return first;
+}
+
+/**
+ * Completes a fanned-out run when every part is staged: nothing when the plan is not written yet,
+ * the run is quarantined, or a part is missing (the part that finishes last completes it). Sums
+ * the parts' counts and applies the contract's bad-row ratio to the whole file; joins the parts'
+ * rejections into the run's rejects object; then writes the run's manifest, listing the parts
+ * (their rows objects stay where they are, the loader reads them in order), and publishes
+ * `sluice.object.staged` — or quarantines the run for its ratio. Two parts finishing at once may
+ * both complete it: they write the same documents and the loader loads the run once.
+ */
+export async function completeRun(run: Received, contract: DatasetContract, deps: StageDeps): Promise<void> {
+  const { store, stagingBucket } = deps;
+  const keys = runPartsKeysOf(contract.name, run.runId);
+  const plan = await readDocument(store, stagingBucket, keys.planKey, partsPlanSchema);
+  if (plan === undefined) return;
+  const prefix = keys.planKey.slice(0, keys.planKey.lastIndexOf("/") + 1);
+  let staged = 0;
+  for await (const head of store.list(stagingBucket, prefix)) {
+    if (head.key === keys.quarantineKey) return;
+    if (head.key.endsWith("/part.json")) staged++;
+  }
+  if (staged < plan.parts) return;
+  const parts: PartManifest[] = [];
+  for (let index = 0; index < plan.parts; index++) {
+    const part = await readDocument(store, stagingBucket, keys.part(index).manifestKey, partManifestSchema);
+    if (part === undefined) return;
+    parts.push(part);
+  }
+  const counts = parts.reduce(
+    (sum, part) => ({
+      rows: sum.rows + part.counts.rows,
+      staged: sum.staged + part.counts.staged,
+      rejected: sum.rejected + part.counts.rejected,
+    }),
+    { rows: 0, staged: 0, rejected: 0 },
+  );
+  const config = resolveStagingConfig(deps.config);
+  const firstRejections = await joinRejects(parts, run, contract, deps, config.firstRejectionsInEvent);
+  const runKeys = stagingKeysOf(contract.name, run.runId);
+  const received = createEvent("sluice.object.received", "sluice/transform", run);
+  if (exceedsBadRowRatio(counts, contract.quarantine.maxBadRowRatio)) {
+    const ratio = counts.rejected / counts.rows;
+    await quarantineParts(received, deps, {
+      reason: QUARANTINE_REASONS.badRowRatio,
+      message:
+        `${formatObjectRef(run.object)}: ${counts.rejected} of ${counts.rows} rows rejected ` +
+        `(${(ratio * 100).toFixed(2)}%), over the contract's limit of ` +
+        `${(contract.quarantine.maxBadRowRatio * 100).toFixed(2)}%`,
+      counts,
+      firstRejections,
+      rejectsKey: runKeys.rejectsKey,
+    });
+    return;
+  }
+  const clock = deps.clock ?? (() => new Date());
+  const manifest: StagingManifest = {
+    runId: run.runId,
+    dataset: contract.name,
+    contractVersion: contract.version,
+    contractHash: contractFingerprint(contract),
+    object: run.object,
+    route: run.route,
+    producer: "transform",
+    columns: stagedColumnsOf(contract),
+    format: "csv+gzip",
+    counts,
+    parts: parts.map((part) => ({
+      index: part.part.index,
+      firstLine: part.part.firstLine,
+      rowsKey: keys.part(part.part.index).rowsKey,
+      rowsSha256: part.rowsSha256,
+      rowsBytes: part.rowsBytes,
+      counts: part.counts,
+    })),
+    rowsSha256: createHash("sha256")
+      .update(parts.map((part) => part.rowsSha256).join(""))
+      .digest("hex"),
+    rowsBytes: parts.reduce((sum, part) => sum + part.rowsBytes, 0),
+    createdAt: clock().toISOString(),
+  };
+  await store.put(stagingBucket, runKeys.manifestKey, formatStagingManifest(manifest), {
+    contentType: "application/json",
+  });
+  await deps.publisher.publish(
+    createEvent(
+      "sluice.object.staged",
+      "sluice/transform",
+      { ...run, staged: { bucket: stagingBucket, ...runKeys }, counts, parts: parts.length },
+      { time: clock() },
+    ),
+  );
+  deps.logger.info("object staged", {
+    runId: run.runId,
+    object: formatObjectRef(run.object),
+    parts: parts.length,
+    ...counts,
+  });
+}
