@@ -5,6 +5,7 @@ import { SnsEventPublisher } from "@sluice/aws/sns";
 import { createLogger, ENV, requireEnv } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { createTransformHandler } from "./create-handler";
+import { fanOutFromEnv } from "./transform-object";
 
 // Built once per Lambda instance and reused by every invocation.
 const registry = loadRegistry();
@@ -18,4 +19,5 @@ export const handler = createTransformHandler({
   publisher,
   stagingBucket: requireEnv(ENV.stagingBucket),
   logger: createLogger("transform"),
+  fanOutFor: fanOutFromEnv(process.env),
 });

@@ -1,4 +1,5 @@
-import { intFromEnv } from "@sluice/core";
+import { availableParallelism } from "node:os";
+import { ENV, intFromEnv } from "@sluice/core";
 import type { FunctionSettings } from "@sluice/local";
 
 /** The functions of the pipeline, as the infrastructure names them. */
@@ -33,9 +34,24 @@ export interface LocalPipelineSettings {
   outboxPollMs: number;
   /** Grace between SIGTERM and SIGKILL when the runtime stops a task (ECS `stopTimeout`). */
   taskStopTimeoutMs: number;
+  /**
+   * Fan-out of the transform: objects of at least `minBytes` are cut into parts of about
+   * `partBytes`, staged by `workers` worker threads (`PartWorkers`). From the environment
+   * (`SLUICE_FANOUT_MIN_BYTES`, `SLUICE_PART_BYTES`, `SLUICE_TRANSFORM_WORKERS`) when set.
+   */
+  fanOut: { minBytes: number; partBytes: number; workers: number };
 }
 
 const SECOND = 1000;
+
+const MIB = 1024 * 1024;
+
+/**
+ * The local fan-out defaults, from the curve in docs/performance.md: below about 64 MiB the
+ * pre-scan, the extra queue messages and the parts' documents cost more than a second core saves;
+ * parts of 32 MiB keep two workers busy on such an object and each worker's memory small.
+ */
+export const DEFAULT_FAN_OUT = { minBytes: 64 * MIB, partBytes: 32 * MIB } as const;
 
 /** The first retry delay of a failed message, and the bound its doubling stops at (see {@link DEFAULT_PIPELINE_SETTINGS}). */
 const RETRY_BACKOFF = { retryDelayMs: SECOND, maxRetryDelayMs: 30 * SECOND };
@@ -84,6 +100,7 @@ export const DEFAULT_PIPELINE_SETTINGS: Readonly<LocalPipelineSettings> = {
   pollIntervalMs: 200,
   outboxPollMs: 100,
   taskStopTimeoutMs: 30 * SECOND,
+  fanOut: { ...DEFAULT_FAN_OUT, workers: availableParallelism() },
 };
 
 /** Environment variables that tune the local runtime's retries (`sluice` reads them at start). */
@@ -105,6 +122,18 @@ export function retrySettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Pipe
   return { functions };
 }
 
+/** `SLUICE_TRANSFORM_WORKERS`: worker threads staging parts locally (default: one per core). */
+export const TRANSFORM_WORKERS_ENV = "SLUICE_TRANSFORM_WORKERS";
+
+/** The fan-out settings from the environment over the defaults; a bad value is a `ConfigError`. */
+export function fanOutSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LocalPipelineSettings["fanOut"] {
+  return {
+    minBytes: intFromEnv(ENV.fanOutMinBytes, DEFAULT_PIPELINE_SETTINGS.fanOut.minBytes, env),
+    partBytes: intFromEnv(ENV.partBytes, DEFAULT_PIPELINE_SETTINGS.fanOut.partBytes, env),
+    workers: intFromEnv(TRANSFORM_WORKERS_ENV, DEFAULT_PIPELINE_SETTINGS.fanOut.workers, env),
+  };
+}
+
 /** Settings overrides: any field, at any depth. */
 export type PipelineSettingsOverrides = {
   buckets?: Partial<LocalPipelineSettings["buckets"]>;
@@ -114,6 +143,7 @@ export type PipelineSettingsOverrides = {
   pollIntervalMs?: number;
   outboxPollMs?: number;
   taskStopTimeoutMs?: number;
+  fanOut?: Partial<LocalPipelineSettings["fanOut"]>;
 };
 
 /** The defaults with `overrides` applied. */
@@ -130,5 +160,6 @@ export function resolvePipelineSettings(overrides: PipelineSettingsOverrides = {
     pollIntervalMs: overrides.pollIntervalMs ?? d.pollIntervalMs,
     outboxPollMs: overrides.outboxPollMs ?? d.outboxPollMs,
     taskStopTimeoutMs: overrides.taskStopTimeoutMs ?? d.taskStopTimeoutMs,
+    fanOut: { ...fanOutSettingsFromEnv(), ...overrides.fanOut },
   };
 }

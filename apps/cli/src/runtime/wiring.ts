@@ -29,10 +29,11 @@ import {
   localStateLayout,
   type SqsFunctionHandler,
 } from "@sluice/local";
-import { createTransformHandler } from "@sluice/transform";
+import { createTransformHandler, fanOutFromEnv } from "@sluice/transform";
 import { EventFanout } from "./event-fanout";
 import { IngestJournal } from "./ingest-journal";
 import { OutboxRelay } from "./outbox-relay";
+import { PartWorkers } from "./part-workers";
 import {
   FUNCTION_NAMES,
   type FunctionName,
@@ -98,6 +99,8 @@ export interface Wiring {
   taskWatch: TaskWatch;
   relay: OutboxRelay;
   taskLog: TaskLog;
+  /** The worker threads the transform stages the parts of fanned-out objects in. */
+  partWorkers: PartWorkers;
   target: LoadTarget;
   /** Publishes on the events topic, as the phases do. */
   publisher: EventPublisher;
@@ -135,6 +138,11 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     [ENV.rawBucket]: settings.buckets.raw,
     [ENV.stagingBucket]: settings.buckets.staging,
     [ENV.contractsDir]: contractsDir,
+  };
+  const transformEnvironment: Record<string, string> = {
+    ...environment,
+    [ENV.fanOutMinBytes]: String(settings.fanOut.minBytes),
+    [ENV.partBytes]: String(settings.fanOut.partBytes),
   };
   const queues = await createQueues(bus, settings);
   // S3 → SQS: the raw bucket's notifications go to the listener's queue as the message body.
@@ -180,7 +188,14 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
   });
 
   const target = createLoadTarget(databaseUrl);
-  const handlers = phaseHandlers({ store, target, publisher, tasks, taskWatch, logLevel });
+  const partWorkers = new PartWorkers({
+    workers: settings.fanOut.workers,
+    contractsDir,
+    bucketsDir: layout.bucketsDir,
+    fsync,
+    logLevel,
+  });
+  const handlers = phaseHandlers({ store, target, publisher, tasks, taskWatch, logLevel, partWorkers });
   const host = new FunctionHost({
     pollIntervalMs: settings.pollIntervalMs,
     ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
@@ -189,6 +204,9 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     const fnSettings = { ...settings.functions[name] };
     // PGlite is one connection in this process: loads run one at a time.
     if (name === "loader" && !isServerUrl(databaseUrl)) fnSettings.reservedConcurrency = 1;
+    // A part in every worker while one more invocation cuts the next object into parts.
+    if (name === "transform")
+      fnSettings.reservedConcurrency = Math.max(fnSettings.reservedConcurrency, settings.fanOut.workers + 1);
     await host.register({
       name,
       queue: queues[name],
@@ -199,7 +217,9 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
               [ENV.databaseUrl]: databaseUrl,
               [ENV.maxReceiveCount]: String(settings.queues.maxReceiveCount),
             }
-          : environment,
+          : name === "transform"
+            ? transformEnvironment
+            : environment,
       settings: fnSettings,
       createHandler: (env) => {
         const handler = handlers[name](env);
@@ -222,6 +242,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     taskWatch,
     relay,
     taskLog,
+    partWorkers,
     target,
     publisher,
     registry,
@@ -276,8 +297,9 @@ function phaseHandlers(ports: {
   tasks: LocalTaskRunner;
   taskWatch: TaskWatch;
   logLevel: string;
+  partWorkers: PartWorkers;
 }): Record<FunctionName, (env: Readonly<Record<string, string>>) => SqsFunctionHandler> {
-  const { store, target, publisher, tasks, taskWatch, logLevel } = ports;
+  const { store, target, publisher, tasks, taskWatch, logLevel, partWorkers } = ports;
   const logger = (name: FunctionName) => createLogger(name, { level: logLevel });
   return {
     listener: (env) =>
@@ -293,6 +315,8 @@ function phaseHandlers(ports: {
         publisher,
         registry: loadRegistry(env[ENV.contractsDir]),
         logger: logger("transform"),
+        fanOutFor: fanOutFromEnv(env),
+        stagePart: partWorkers.stage,
       }),
     launcher: () =>
       taskWatch.timeLaunches(createLauncherHandler({ launcher: tasks, logger: logger("launcher") })),

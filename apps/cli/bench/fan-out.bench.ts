@@ -1,0 +1,199 @@
+/**
+ * Fan-out bench: one large CSV with quoted line breaks (SLUICE_BENCH_MB, default 1024) through
+ * the local pipeline into Postgres, timed from the upload to the `sluice.object.loaded` event:
+ * in one pass (no fan-out), then fanned out over 1 and 2 worker threads; beside them, in the same
+ * run, `psql \copy` of the same file into a table of the same shape. Prints each time, the
+ * speed-up of 2 workers over 1 and over one pass, each run's share of `\copy`, and the peak RSS of
+ * the process (main thread, workers and the loader together).
+ *
+ * SLUICE_BENCH_CURVE=1 adds the curve behind the fan-out default (docs/performance.md): sizes
+ * (SLUICE_BENCH_CURVE_MB, default 16,32,64,128,256) × {one pass, 2 workers}.
+ *
+ * Needs SLUICE_TEST_DATABASE_URL (a Postgres server) and psql.
+ */
+import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLoadTarget } from "@sluice/loader";
+import { EventJournal, localStateLayout } from "@sluice/local";
+import { startLocalRuntime } from "../src";
+
+const MIB = 1024 * 1024;
+const TARGET_MB = Number(process.env.SLUICE_BENCH_MB ?? 1024);
+const PART_BYTES = Number(process.env.SLUICE_PART_BYTES ?? 32 * MIB);
+const serverUrl = process.env.SLUICE_TEST_DATABASE_URL;
+const STATUSES = ["new", "paid", "shipped", "cancelled"];
+const NOTES = ["", "", "", "gift", '"fragile, handle with care"', '"two\nlines"', '"say ""hi"""'];
+
+/** Orders of the shipped `orders` contract, about `targetBytes` of them, notes quoted with line breaks. */
+async function generateCsv(path: string, targetBytes: number): Promise<number> {
+  const out = createWriteStream(path);
+  out.write("order_id,customer_id,status,amount,currency,ordered_at,note\n");
+  let bytes = 0;
+  let rows = 0;
+  let chunk = "";
+  while (bytes < targetBytes) {
+    rows++;
+    const line = `${rows},${((rows * 7919) % 100_000) + 1},${STATUSES[rows % 4]},${(rows % 100_000) / 100},EUR,2026-01-${String((rows % 28) + 1).padStart(2, "0")}T10:${String(rows % 60).padStart(2, "0")}:00Z,${NOTES[rows % NOTES.length]}\n`;
+    chunk += line;
+    bytes += line.length;
+    if (chunk.length > MIB) {
+      if (!out.write(chunk)) await once(out, "drain");
+      chunk = "";
+    }
+  }
+  out.end(chunk);
+  await once(out, "finish");
+  return rows;
+}
+
+async function withDatabase<T>(name: string, work: (url: string) => Promise<T>): Promise<T> {
+  const admin = createLoadTarget(serverUrl!);
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.close();
+  }
+  const url = new URL(serverUrl!);
+  url.pathname = `/${name}`;
+  try {
+    return await work(url.toString());
+  } finally {
+    const again = createLoadTarget(serverUrl!);
+    await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => again.close());
+  }
+}
+
+function psqlCopy(databaseUrl: string, csv: string): number {
+  const psql = (command: string) =>
+    execFileSync("psql", [databaseUrl, "-v", "ON_ERROR_STOP=1", "-q", "-c", command]);
+  psql(
+    "CREATE TABLE orders (order_id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, amount numeric(18,2) NOT NULL, currency text NOT NULL, ordered_at timestamptz NOT NULL, note varchar(500))",
+  );
+  const started = performance.now();
+  psql(`\\copy orders FROM '${csv.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`);
+  return (performance.now() - started) / 1000;
+}
+
+/** What one pipeline run took. */
+interface PipelineRun {
+  seconds: number;
+  peakRssMb: number;
+  parts: number;
+  phases: string;
+}
+
+async function throughPipeline(
+  stateDir: string,
+  databaseUrl: string,
+  csv: string,
+  fanOut: { minBytes: number; partBytes: number; workers: number },
+): Promise<PipelineRun> {
+  const runtime = await startLocalRuntime({
+    stateDir,
+    databaseUrl,
+    settings: { pollIntervalMs: 20, fanOut },
+  });
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 50);
+  try {
+    const started = performance.now();
+    await runtime.ingest("orders/bench.csv", createReadStream(csv));
+    if (!(await runtime.drain({ timeoutMs: 60 * 60_000, pollMs: 20 })))
+      throw new Error("pipeline did not drain");
+    const seconds = (performance.now() - started) / 1000;
+    const entries = await new EventJournal(localStateLayout(stateDir).journalFile).readAll();
+    const at = (type: string) => {
+      const entry = entries.find((e) => e.event.type === type);
+      if (!entry) throw new Error(`no ${type} event: the file did not go through`);
+      return Date.parse(entry.event.time);
+    };
+    const received = at("sluice.object.received");
+    const staged = at("sluice.object.staged");
+    const loaded = at("sluice.object.loaded");
+    const wall = started + performance.timeOrigin;
+    const parts = entries.filter((e) => e.event.type === "sluice.part.staged").length;
+    const phases = `upload+listener ${((received - wall) / 1000).toFixed(1)} s, staged at ${((staged - wall) / 1000).toFixed(1)} s, loaded at ${((loaded - wall) / 1000).toFixed(1)} s`;
+    return { seconds, peakRssMb: Math.round(peak / MIB), parts, phases };
+  } finally {
+    clearInterval(sampler);
+    await runtime.close();
+  }
+}
+
+const NEVER = { minBytes: Number.MAX_SAFE_INTEGER, partBytes: PART_BYTES, workers: 1 };
+const fanned = (workers: number) => ({ minBytes: 1, partBytes: PART_BYTES, workers });
+
+async function main(): Promise<void> {
+  if (!serverUrl)
+    throw new Error("SLUICE_TEST_DATABASE_URL is not set: the fan-out bench needs Postgres and psql");
+  const work = await mkdtemp(join(tmpdir(), "sluice-fanout-bench-"));
+  try {
+    const csv = join(work, "orders.csv");
+    const rows = await generateCsv(csv, TARGET_MB * MIB);
+    const mb = (await stat(csv)).size / MIB;
+    console.log(
+      `fan-out bench: ${rows.toLocaleString("en")} rows, ${mb.toFixed(0)} MB CSV with quoted line breaks, parts of ${PART_BYTES / MIB} MiB`,
+    );
+    const copy = await withDatabase(`sluice_bench_fo_copy_${process.pid}`, async (url) => psqlCopy(url, csv));
+    console.log(
+      `  ${"psql \\copy".padEnd(26)} ${copy.toFixed(2).padStart(7)} s  ${(mb / copy).toFixed(1).padStart(6)} MB/s`,
+    );
+    const results = new Map<string, PipelineRun>();
+    for (const [label, fanOut] of [
+      ["sluice, one pass", NEVER],
+      ["sluice, fan-out, 1 worker", fanned(1)],
+      ["sluice, fan-out, 2 workers", fanned(2)],
+    ] as const) {
+      const run = await withDatabase(`sluice_bench_fo_${process.pid}`, (url) =>
+        throughPipeline(join(work, `state-${results.size}`), url, csv, fanOut),
+      );
+      results.set(label, run);
+      console.log(
+        `  ${label.padEnd(26)} ${run.seconds.toFixed(2).padStart(7)} s  ${(mb / run.seconds).toFixed(1).padStart(6)} MB/s  ${((copy / run.seconds) * 100).toFixed(0).padStart(3)}% of \\copy  peak RSS ${run.peakRssMb} MB  ${run.parts} parts  (${run.phases})`,
+      );
+    }
+    const time = (label: string) => results.get(label)!.seconds;
+    console.log(
+      `  2 workers vs 1: ${(time("sluice, fan-out, 1 worker") / time("sluice, fan-out, 2 workers")).toFixed(2)}x (aim 1.6x); vs one pass: ${(time("sluice, one pass") / time("sluice, fan-out, 2 workers")).toFixed(2)}x; end to end ${((copy / time("sluice, fan-out, 2 workers")) * 100).toFixed(0)}% of \\copy (aim 70%)`,
+    );
+    if (process.env.SLUICE_BENCH_CURVE === "1") await curve(work);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** File size × {one pass, 2 workers} → seconds: where fan-out starts to pay (docs/performance.md). */
+async function curve(work: string): Promise<void> {
+  const sizes = (process.env.SLUICE_BENCH_CURVE_MB ?? "16,32,64,128,256").split(",").map(Number);
+  console.log("  curve: MB, one pass s, 2 workers s, speed-up");
+  for (const size of sizes) {
+    const csv = join(work, `curve-${size}.csv`);
+    await generateCsv(csv, size * MIB);
+    const seconds: number[] = [];
+    for (const fanOut of [
+      NEVER,
+      { minBytes: 1, partBytes: Math.min(PART_BYTES, (size * MIB) / 4), workers: 2 },
+    ]) {
+      const run = await withDatabase(`sluice_bench_fo_curve_${process.pid}`, (url) =>
+        throughPipeline(join(work, `curve-state-${size}-${seconds.length}`), url, csv, fanOut),
+      );
+      seconds.push(run.seconds);
+    }
+    console.log(
+      `  ${size}, ${seconds[0]!.toFixed(2)}, ${seconds[1]!.toFixed(2)}, ${(seconds[0]! / seconds[1]!).toFixed(2)}x`,
+    );
+    await rm(csv, { force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
