@@ -14,8 +14,8 @@ import {
 import type { LoaderConfig } from "./config";
 import type { LedgerEntry } from "./ledger";
 import type { ModeLoad } from "./load-modes";
-import type { LoadedRun } from "./manifest";
 import { type TooManyRejectionsError, writeLoadRejects } from "./load-rejects";
+import type { LoadedRun } from "./manifest";
 import type { TargetTable } from "./schema";
 import { displayName } from "./sql";
 import type { LoadCounts } from "./strategies";
