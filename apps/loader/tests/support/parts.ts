@@ -94,7 +94,8 @@ export function partedRun(
     route: "lambda" as const,
     staged: { bucket: STAGING_BUCKET, ...staging },
   };
-  const put = (key: string, body: Buffer | string) => store.put(STAGING_BUCKET, key, body).then(() => undefined);
+  const put = (key: string, body: Buffer | string) =>
+    store.put(STAGING_BUCKET, key, body).then(() => undefined);
 
   const run: PartedRun = {
     keys,
