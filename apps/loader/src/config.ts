@@ -45,6 +45,26 @@ export interface LoaderConfig {
   maxRejectionsKept: number;
   /** Rejections quoted in a `sluice.object.quarantined` event, so readers see why without the file. */
   firstRejections: number;
+  /**
+   * Early start (`sluice.object.split`): the first wait (ms) between two looks at the staging
+   * bucket for the next part; it doubles while nothing new comes, up to {@link earlyStartMaxPollMs},
+   * and starts again at this once a part arrives.
+   */
+  earlyStartPollMs: number;
+  /** Early start: the longest wait (ms) between two looks at the staging bucket. */
+  earlyStartMaxPollMs: number;
+  /**
+   * Early start: time (ms) kept free at the end of the invocation for what follows the last
+   * part — its COPY, the merge or move, the commit — and for a rollback. The wait for parts ends
+   * this long before the function's timeout (the Lambda context's remaining time); then the load
+   * rolls back and the run's `sluice.object.staged` event loads it.
+   */
+  earlyStartReserveMs: number;
+  /**
+   * Early start: how long (ms) to wait for parts when the invocation's remaining time is not
+   * known (no Lambda context); the reserve is not taken off it.
+   */
+  earlyStartWaitMs: number;
 }
 
 /** The loader's defaults. */
@@ -58,6 +78,10 @@ export const DEFAULT_LOADER_CONFIG: LoaderConfig = {
   isolationChunkRows: 10_000,
   maxRejectionsKept: 100_000,
   firstRejections: 10,
+  earlyStartPollMs: 250,
+  earlyStartMaxPollMs: 5_000,
+  earlyStartReserveMs: 60_000,
+  earlyStartWaitMs: 240_000,
 };
 
 /** The defaults overridden by `overrides`. */

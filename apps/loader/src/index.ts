@@ -17,6 +17,7 @@ export {
 export { LINEAGE_RUN_ID_DEFAULT, RUN_ID_SETTING } from "./lineage";
 export { LOADER_SOURCE, type LoaderDeps, type LoadOutcome } from "./load-outcome";
 export { BAD_ROW_RATIO, loadRejectsKeyOf } from "./load-rejects";
+export { type EarlyStartOutcome, type EarlyStartSkipped, loadSplitRun } from "./load-split-run";
 export { loadStagedRun } from "./load-staged-run";
 export {
   createLoaderHandler,

@@ -1,21 +1,22 @@
-import type { DatasetContract, Logger, ObjectStore, SqlSession, StagingManifest } from "@sluice/core";
+import type { DatasetContract, Logger, ObjectStore, SqlSession } from "@sluice/core";
 import type { LoaderConfig } from "./config";
 import type { LoaderRejections } from "./load-rejects";
-import { hasStagedLines, type StagedRun } from "./manifest";
+import type { LoadedRun } from "./manifest";
 import type { TargetTable } from "./schema";
 import { copyIntoStageTable, type StageTable } from "./staged-rows";
+import type { StagedRows } from "./staged-rows-source";
 
 /**
- * Everything one load works with, inside its transaction: the run, its checked manifest, the
+ * Everything one load works with, inside its transaction: the run, its staged rows, the
  * contract (its `load` policy included), the target table (created or checked), the session,
  * where the rows are read from, and where rejected rows are collected. Each load strategy takes
  * this one value.
  */
 export interface LoadContext {
-  /** The staged run, as its `sluice.object.staged` event announces it. */
-  readonly run: StagedRun;
-  /** The run's manifest, checked against the event and the contract. */
-  readonly manifest: StagingManifest;
+  /** The run, as its `sluice.object.staged` (or `sluice.object.split`) event announces it. */
+  readonly run: LoadedRun;
+  /** The run's staged rows objects and its manifest (checked against the event and the contract). */
+  readonly rows: StagedRows;
   readonly contract: DatasetContract;
   /** The target table, created or checked against the contract in this transaction. */
   readonly table: TargetTable;
@@ -44,7 +45,7 @@ export function createLoadContext(parts: Omit<LoadContext, "stageTable" | "stage
   let staged: Promise<StageTable> | undefined;
   return {
     ...parts,
-    stagedLines: hasStagedLines(parts.manifest),
+    stagedLines: parts.rows.lines,
     stageTable() {
       staged ??= copyIntoStageTable(parts);
       return staged;

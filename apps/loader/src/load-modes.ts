@@ -90,7 +90,7 @@ async function replaceSnapshot(ctx: LoadContext, load: () => Promise<ModeLoad["c
   return { counts: { ...counts, deleted: counts.deleted + removed } };
 }
 
-function skip(ctx: LoadContext, reason: string, message: string): ModeLoad {
-  const staged = ctx.manifest.counts.staged;
+async function skip(ctx: LoadContext, reason: string, message: string): Promise<ModeLoad> {
+  const staged = (await ctx.rows.manifest()).counts.staged;
   return { counts: { ...noCounts(staged), unchanged: staged, method: "none" }, skipped: { reason, message } };
 }

@@ -15,6 +15,7 @@ import type { LoaderConfig } from "./config";
 import type { LedgerEntry } from "./ledger";
 import type { ModeLoad } from "./load-modes";
 import { type TooManyRejectionsError, writeLoadRejects } from "./load-rejects";
+import type { LoadedRun } from "./manifest";
 import type { TargetTable } from "./schema";
 import { displayName } from "./sql";
 import type { LoadCounts } from "./strategies";
@@ -69,12 +70,11 @@ export type LoadResult =
 
 /** Logs what the committed load did and publishes `sluice.object.loaded`. */
 export async function publishLoaded(
-  event: SluiceEvent<"sluice.object.staged">,
+  data: LoadedRun,
   contract: DatasetContract,
   result: LoadResult,
   deps: Pick<LoaderDeps, "publisher" | "logger">,
 ): Promise<LoadOutcome> {
-  const { data } = event;
   const log = { runId: data.runId, dataset: data.dataset };
   let outcome: Omit<LoadOutcome, "event">;
   if (result.alreadyLoaded) {
@@ -173,13 +173,12 @@ export async function publishLoaded(
  * message is done with (not retried, not dead-lettered); `sluice replay` after a fix loads it.
  */
 export async function quarantineRun(
-  event: SluiceEvent<"sluice.object.staged">,
+  data: LoadedRun,
   manifest: StagingManifest,
   contract: DatasetContract,
   error: TooManyRejectionsError,
   deps: LoaderDeps & { config: LoaderConfig },
 ): Promise<LoadOutcome> {
-  const { data } = event;
   const counts = manifest.counts;
   const loaderRejected = error.rejections.count;
   const rejected = counts.rejected + loaderRejected;

@@ -1,5 +1,5 @@
 import { type ObjectStore, QuarantineError, type Rejection, type StagingManifest } from "@sluice/core";
-import type { StagedRun } from "./manifest";
+import type { LoadedRun } from "./manifest";
 
 /** The `reason` of a load quarantined for too many rejected rows (the same as staging's). */
 export const BAD_ROW_RATIO = "bad-row-ratio";
@@ -37,7 +37,7 @@ export class LoaderRejections {
 }
 
 /** Key of the loader's rejections of `run`: `load-rejects.ndjson` beside the run's staged files. */
-export function loadRejectsKeyOf(run: StagedRun): string {
+export function loadRejectsKeyOf(run: LoadedRun): string {
   const { rejectsKey } = run.staged;
   return `${rejectsKey.slice(0, rejectsKey.lastIndexOf("/") + 1)}load-rejects.ndjson`;
 }
@@ -45,7 +45,7 @@ export function loadRejectsKeyOf(run: StagedRun): string {
 /** Writes `rejections` as NDJSON (`{line, field, reason, value}` per line, like `rejects.ndjson`). */
 export async function writeLoadRejects(
   store: ObjectStore,
-  run: StagedRun,
+  run: LoadedRun,
   rejections: readonly Rejection[],
 ): Promise<string> {
   const key = loadRejectsKeyOf(run);

@@ -1,26 +1,17 @@
-import { contractFingerprint, type SluiceEvent } from "@sluice/core";
+import { contractFingerprint, type DatasetContract, type SluiceEvent } from "@sluice/core";
 import { loaderConfig } from "./config";
+import type { LedgerRun } from "./ledger";
 import {
-  ensureLedger,
-  type LedgerRun,
-  ledgerTableOf,
-  loadedUnderSameContract,
-  lockRun,
-  markLoaded,
-} from "./ledger";
-import { setLoadingRun } from "./lineage";
-import { createLoadContext } from "./load-context";
-import { loadByMode, NO_LINEAGE } from "./load-modes";
-import { type LoaderDeps, type LoadOutcome, publishLoaded, quarantineRun } from "./load-outcome";
-import {
-  exceedsBadRowRatio,
-  LoaderRejections,
-  TooManyRejectionsError,
-  writeLoadRejects,
-} from "./load-rejects";
-import { checkManifest, readManifest } from "./manifest";
-import { ensureTargetTable } from "./schema";
-import { displayName } from "./sql";
+  type LoaderDeps,
+  type LoadOutcome,
+  type LoadResult,
+  publishLoaded,
+  quarantineRun,
+} from "./load-outcome";
+import { LoaderRejections, TooManyRejectionsError } from "./load-rejects";
+import { loadRunInTransaction } from "./load-transaction";
+import { checkManifest, type LoadedRun, readManifest } from "./manifest";
+import { stagedRowsOf } from "./staged-rows-source";
 
 /**
  * Loads one staged run into Postgres exactly once, then publishes `sluice.object.loaded`.
@@ -30,9 +21,11 @@ import { displayName } from "./sql";
  * checks the table can take the contract), locks the run's ledger row and — unless an earlier
  * delivery loaded the run under the same contract (its fingerprint) — loads it by the
  * contract's `load.mode` (`load-modes.ts`) with the first strategy that fits (`strategies/`),
- * and records the counts and the contract in the ledger. A run loaded under another contract is
- * loaded again under this one (`reloaded`). Every strategy reads the staged rows while hashing
- * them and refuses them if the SHA-256, size or row count differ from the manifest.
+ * and records the counts and the contract in the ledger (`loadRunInTransaction`). A run loaded
+ * under another contract is loaded again under this one (`reloaded`). Every strategy reads the
+ * staged rows — the run's one rows object, or a fanned-out run's parts one after another, one COPY
+ * each — while hashing them, and refuses them if the SHA-256, size or row count differ from the
+ * manifest (the parts' entries, and their totals against the run's).
  *
  * Rows the table refuses, and repeated keys under `onDuplicateKey: reject`, are rejected one by
  * one (`load-rejects.ndjson` beside the run); when the transform's and the loader's rejections
@@ -53,67 +46,40 @@ export async function loadStagedRun(
   const contract = deps.registry.get(data.dataset);
   const manifest = await readManifest(deps.store, data);
   checkManifest(manifest, data, contract);
-  const ledger = ledgerTableOf(config.ledgerSchema);
-  const run: LedgerRun = {
-    runId: data.runId,
-    dataset: data.dataset,
-    objectBucket: data.object.bucket,
-    objectKey: data.object.key,
-    table: contract.table,
-    contractVersion: manifest.contractVersion,
-    contractHash: manifest.contractHash ?? contractFingerprint(contract),
-  };
-  if (data.object.versionId !== undefined) run.objectVersionId = data.object.versionId;
-  if (data.object.eTag !== undefined) run.objectETag = data.object.eTag;
+  const rows = stagedRowsOf(manifest, data);
+  const ledgerRun = ledgerRunOf(data, contract, manifest.contractVersion, manifest.contractHash);
   const rejections = new LoaderRejections(config.maxRejectionsKept);
 
-  const load = deps.target.transaction(async (session) => {
-    await session.query("SELECT set_config('lock_timeout', $1, true)", [`${config.lockTimeoutMs}ms`]);
-    await ensureLedger(session, ledger);
-    const entry = await lockRun(session, ledger, run);
-    if (loadedUnderSameContract(entry, run)) return { alreadyLoaded: true as const, entry };
-    const reloaded = entry.status === "loaded";
-    await setLoadingRun(session, data.runId);
-    const target = await ensureTargetTable(session, contract);
-    run.table = displayName(target.name);
-    const context = createLoadContext({
-      run: data,
-      manifest,
-      contract,
-      table: target,
-      session,
-      store: deps.store,
-      config,
-      logger: deps.logger,
-      rejections,
-    });
-    const { counts, skipped } = await loadByMode(context, reloaded);
-    if (
-      !skipped &&
-      exceedsBadRowRatio(manifest.counts, counts.rejected, contract.quarantine.maxBadRowRatio)
-    ) {
-      throw new TooManyRejectionsError(
-        `${counts.rejected} rows rejected loading into ${run.table}`,
-        rejections,
-      );
-    }
-    // Written before commit: a crash after it re-runs the load, which writes it again.
-    const written =
-      !skipped && (counts.rejected > 0 || reloaded)
-        ? await writeLoadRejects(deps.store, data, rejections.kept)
-        : undefined;
-    // A reload that could not take the earlier rows out leaves the ledger as the earlier load left it.
-    if (skipped?.reason !== NO_LINEAGE) await markLoaded(session, ledger, run, counts, skipped?.reason);
-    const loadRejectsKey = counts.rejected > 0 ? written : undefined;
-    return { alreadyLoaded: false as const, counts, skipped, target, reloaded, entry, loadRejectsKey };
-  });
-
-  let result: Awaited<typeof load>;
+  let result: LoadResult;
   try {
-    result = await load;
+    result = await loadRunInTransaction({ run: data, contract, rows, ledgerRun, rejections, config }, deps);
   } catch (error) {
     if (!(error instanceof TooManyRejectionsError)) throw error;
-    return quarantineRun(event, manifest, contract, error, { ...deps, config });
+    return quarantineRun(data, manifest, contract, error, { ...deps, config });
   }
-  return publishLoaded(event, contract, result, deps);
+  return publishLoaded(data, contract, result, deps);
+}
+
+/**
+ * The ledger's record of `run` loaded under `contract`: the staged contract version and
+ * fingerprint (`contractHash`; the deployed contract's when the manifest predates fingerprints).
+ */
+export function ledgerRunOf(
+  run: LoadedRun,
+  contract: DatasetContract,
+  contractVersion: number,
+  contractHash: string | undefined,
+): LedgerRun {
+  const ledgerRun: LedgerRun = {
+    runId: run.runId,
+    dataset: run.dataset,
+    objectBucket: run.object.bucket,
+    objectKey: run.object.key,
+    table: contract.table,
+    contractVersion,
+    contractHash: contractHash ?? contractFingerprint(contract),
+  };
+  if (run.object.versionId !== undefined) ledgerRun.objectVersionId = run.object.versionId;
+  if (run.object.eTag !== undefined) ledgerRun.objectETag = run.object.eTag;
+  return ledgerRun;
 }

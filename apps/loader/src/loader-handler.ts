@@ -13,6 +13,7 @@ import {
 } from "@sluice/core";
 import type { SQSRecord } from "aws-lambda";
 import { LOADER_SOURCE, type LoaderDeps, type LoadOutcome } from "./load-outcome";
+import { type EarlyStartOutcome, loadSplitRun } from "./load-split-run";
 import { loadStagedRun } from "./load-staged-run";
 
 /**
@@ -41,10 +42,13 @@ export function maxReceiveCountFromEnv(
 }
 
 /**
- * Loads one SQS record: an `sluice.object.staged` event, SNS-wrapped or raw. Its run id and
- * dataset are appended to `deps.logger`, the record's own logger (the batch handler makes one per
- * record), so every line of the load, a failure's included, carries them. Throws what
- * {@link loadStagedRun} throws (and a `MalformedEventError` for a body that is not such an event).
+ * Loads one SQS record: an `sluice.object.staged` event, or the `sluice.object.split` of a run
+ * fanned out over parts (its early start, {@link loadSplitRun}: it never fails its message),
+ * SNS-wrapped or raw. Its run id and dataset are appended to `deps.logger`, the record's own
+ * logger (the batch handler makes one per record), so every line of the load, a failure's
+ * included, carries them. Throws what {@link loadStagedRun} throws (and a `MalformedEventError`
+ * for a body that is not such an event). `remainingMs` is the invocation's time left (the Lambda
+ * context's), which bounds an early start's wait for parts.
  *
  * A failure is also published as `sluice.object.failed` (its code as the reason, its message),
  * so `sluice status` and the alerts show why without the logs, when retrying cannot fix it (a
@@ -54,17 +58,32 @@ export function maxReceiveCountFromEnv(
  * still fails, so the message reaches the DLQ and can be redriven after a fix. Other retryable
  * failures publish nothing: they are expected to pass.
  */
-export async function loadRecord(record: SQSRecord, deps: LoaderHandlerDeps): Promise<LoadOutcome> {
-  const event = parseEvent(unwrapSqsBody(record.body), "sluice.object.staged");
+export async function loadRecord(
+  record: SQSRecord,
+  deps: LoaderHandlerDeps,
+  remainingMs?: () => number,
+): Promise<LoadOutcome | EarlyStartOutcome> {
+  const event = parseEvent(unwrapSqsBody(record.body), LOADER_EVENT_TYPES);
   deps.logger.appendKeys({ runId: event.data.runId, dataset: event.data.dataset });
+  if (isSplit(event)) return loadSplitRun(event, deps, remainingMs ? { remainingMs: remainingMs() } : {});
+  const staged = event as SluiceEvent<"sluice.object.staged">;
   try {
-    return await loadStagedRun(event, deps);
+    return await loadStagedRun(staged, deps);
   } catch (error) {
     const disposition = dispositionOf(error);
     if (disposition === "dead-letter" || (disposition === "retry" && isLastReceive(record, deps)))
-      await publishFailure(event, error, disposition !== "dead-letter", deps);
+      await publishFailure(staged, error, disposition !== "dead-letter", deps);
     throw error;
   }
+}
+
+/** The event types the loader's queue delivers (core's `CONSUMER_FILTERS.loader`). */
+const LOADER_EVENT_TYPES = ["sluice.object.staged", "sluice.object.split"] as const;
+
+function isSplit(
+  event: SluiceEvent<(typeof LOADER_EVENT_TYPES)[number]>,
+): event is SluiceEvent<"sluice.object.split"> {
+  return event.type === "sluice.object.split";
 }
 
 function isLastReceive(record: SQSRecord, { maxReceiveCount }: LoaderHandlerDeps): boolean {
@@ -102,12 +121,18 @@ async function publishFailure(
  * redelivers just those: retryable failures (the database unavailable, a lock timeout) succeed
  * later, dead-letter ones (malformed event, schema mismatch) exhaust the queue's receive limit and
  * land in its DLQ, where `sluice status` shows them with the reason their `sluice.object.failed`
- * gave. A lost database connection fails its record, never the process (`PgLoadTarget`).
+ * gave. A lost database connection fails its record, never the process (`PgLoadTarget`). An
+ * early start (`sluice.object.split`) waits for parts at most until `earlyStartReserveMs` before
+ * the invocation's timeout, read from the Lambda context's `getRemainingTimeInMillis`.
  */
 export function createLoaderHandler(deps: LoaderHandlerDeps): SqsBatchHandler {
-  return createSqsBatchHandler({
-    mode: LOADER_BATCH_MODE,
-    logger: deps.logger,
-    handleRecord: (record, logger) => loadRecord(record, { ...deps, logger }),
-  });
+  // A batch handler per invocation: its records' early starts read that invocation's remaining time.
+  return (event, context) => {
+    const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
+    return createSqsBatchHandler({
+      mode: LOADER_BATCH_MODE,
+      logger: deps.logger,
+      handleRecord: (record, logger) => loadRecord(record, { ...deps, logger }, remainingMs),
+    })(event, context);
+  };
 }

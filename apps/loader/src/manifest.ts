@@ -5,9 +5,10 @@ import {
   type EventData,
   formatObjectRef,
   type ObjectStore,
-  parseStagingManifest,
+  parseStagingDocument,
   STAGED_LINE_COLUMN,
   type StagingManifest,
+  stagingManifestSchema,
 } from "@sluice/core";
 import { StagedRunMismatchError } from "./errors";
 
@@ -15,22 +16,45 @@ import { StagedRunMismatchError } from "./errors";
 export type StagedRun = EventData<"sluice.object.staged">;
 
 /**
+ * What a load needs to know of the run it loads: the run, its raw object, and where its staged
+ * outputs are. A `sluice.object.staged` event says it, and so does a `sluice.object.split` (the
+ * run's parts are still being staged).
+ */
+export type LoadedRun = Pick<StagedRun, "runId" | "object" | "dataset" | "route" | "staged">;
+
+/**
  * Reads the run's manifest from the staging bucket and validates it with core's schema.
  *
  * @throws StagedRunMismatchError (dead-letter) when it is not JSON or a field is missing or wrong.
  */
-export async function readManifest(store: ObjectStore, run: StagedRun): Promise<StagingManifest> {
+export function readManifest(store: ObjectStore, run: Pick<LoadedRun, "staged">): Promise<StagingManifest> {
   const { bucket, manifestKey } = run.staged;
-  const parsed = parseStagingManifest(await readText(await store.get(bucket, manifestKey)));
+  return readStagedDocument(store, bucket, manifestKey, stagingManifestSchema, "manifest");
+}
+
+/**
+ * Reads a JSON document of the staging bucket (a manifest, a part's `part.json`, a run's
+ * `plan.json`) and validates it against `schema`.
+ *
+ * @throws StagedRunMismatchError (dead-letter) naming `what` and the object when it is not JSON
+ *   or a field is missing or wrong.
+ */
+export async function readStagedDocument<T>(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+  schema: Parameters<typeof parseStagingDocument<T>>[0],
+  what: string,
+): Promise<T> {
+  const parsed = parseStagingDocument(schema, await readText(await store.get(bucket, key)));
   if (!parsed.ok) {
-    const where = formatObjectRef({ bucket, key: manifestKey });
-    throw new StagedRunMismatchError(`manifest ${where} ${parsed.problem}`, {
+    throw new StagedRunMismatchError(`${what} ${formatObjectRef({ bucket, key })} ${parsed.problem}`, {
       bucket,
-      key: manifestKey,
+      key,
       ...(parsed.field === undefined ? {} : { field: parsed.field }),
     });
   }
-  return parsed.manifest;
+  return parsed.value;
 }
 
 /**
@@ -48,7 +72,7 @@ export function hasStagedLines(manifest: Pick<StagingManifest, "columns">): bool
  *
  * @throws StagedRunMismatchError (dead-letter) naming both sides when they differ.
  */
-export function checkManifest(manifest: StagingManifest, run: StagedRun, contract: DatasetContract): void {
+export function checkManifest(manifest: StagingManifest, run: LoadedRun, contract: DatasetContract): void {
   const where = formatObjectRef({ bucket: run.staged.bucket, key: run.staged.manifestKey });
   if (manifest.runId !== run.runId || manifest.dataset !== run.dataset) {
     throw new StagedRunMismatchError(

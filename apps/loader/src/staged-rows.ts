@@ -4,8 +4,8 @@ import { createGunzip } from "node:zlib";
 import { columnsOf, FIELD_TYPES, formatObjectRef, STAGED_LINE_COLUMN } from "@sluice/core";
 import { ChecksumMismatchError } from "./errors";
 import type { LoadContext } from "./load-context";
-import { hasStagedLines } from "./manifest";
 import { identList, quoteIdent } from "./sql";
+import type { RowsObject } from "./staged-rows-source";
 import { FirstFieldRemover } from "./targets/csv-records";
 
 /** Name of the per-transaction temporary table staged rows are copied into. */
@@ -23,7 +23,7 @@ export interface StageTable {
 }
 
 /** The parts of a {@link LoadContext} that reading the staged rows needs. */
-type StagedRowsSource = Pick<LoadContext, "run" | "manifest" | "contract" | "session" | "store">;
+type StagedRowsReader = Pick<LoadContext, "rows" | "contract" | "session" | "store">;
 
 /**
  * Creates the transaction's temporary table and COPYs the staged rows into it (see
@@ -32,9 +32,9 @@ type StagedRowsSource = Pick<LoadContext, "run" | "manifest" | "contract" | "ses
  * contract's fields with their base types: a constraint of the target column (a decimal's
  * precision, a CHECK) is met when the rows move on, where a refused row can be told apart.
  */
-export async function copyIntoStageTable(ctx: StagedRowsSource): Promise<StageTable> {
+export async function copyIntoStageTable(ctx: StagedRowsReader): Promise<StageTable> {
   const name = quoteIdent(STAGE_TABLE);
-  const line = hasStagedLines(ctx.manifest)
+  const line = ctx.rows.lines
     ? `${STAGE_LINE} bigint NOT NULL`
     : `${STAGE_LINE} bigint GENERATED ALWAYS AS IDENTITY`;
   const columns = ctx.contract.fields.map((field) => `${quoteIdent(field.name)} ${FIELD_TYPES[field.type]}`);
@@ -56,50 +56,62 @@ class DigestingStream extends Transform {
 }
 
 /**
- * COPYs the staged rows into `into` (a quoted table name) while hashing the compressed bytes,
- * then checks SHA-256, size and row count against the manifest. `lines` says whether `into`
- * has a `_sluice_line` column to take the staged line numbers; when it has none they are cut
- * off on the way.
+ * COPYs the staged rows into `into` (a quoted table name): each rows object of the run in order
+ * (one, or each of its parts), one COPY statement per object in the load's transaction, each
+ * hashed on the way and checked against what its manifest says (SHA-256, size, rows). A part
+ * still being staged is waited for, so the parts already in are copied meanwhile. `lines` says
+ * whether `into` has a `_sluice_line` column to take the staged line numbers; when it has none
+ * they are cut off on the way. Returns the rows copied.
  *
- * @throws ChecksumMismatchError (retry) when the rows object is not the one the manifest describes.
+ * @throws ChecksumMismatchError (retry) when a rows object is not the one its manifest describes.
  */
 export async function copyStagedRows(
-  ctx: StagedRowsSource,
+  ctx: StagedRowsReader,
   into: string,
   options: { lines: boolean },
 ): Promise<number> {
-  const { manifest } = ctx;
-  const { bucket, rowsKey } = ctx.run.staged;
-  const stagedLines = hasStagedLines(manifest);
+  const stagedLines = ctx.rows.lines;
   const columns = columnsOf(ctx.contract);
+  const copyColumns = stagedLines && options.lines ? [STAGED_LINE_COLUMN, ...columns] : columns;
+  const copySql = `COPY ${into} (${identList(copyColumns)}) FROM STDIN (FORMAT csv)`;
+  let copied = 0;
+  for await (const object of ctx.rows.objects()) {
+    copied += await copyRowsObject(ctx, object, copySql, stagedLines && !options.lines);
+  }
+  return copied;
+}
+
+/** COPYs one rows object with `copySql` and checks it against its manifest entry; returns its rows. */
+async function copyRowsObject(
+  ctx: StagedRowsReader,
+  object: RowsObject,
+  copySql: string,
+  cutLines: boolean,
+): Promise<number> {
+  const { bucket, key } = object;
   const digest = new DigestingStream();
   const stages: Transform[] = [digest, createGunzip({ chunkSize: 64 * 1024 })];
-  if (stagedLines && !options.lines) stages.push(new FirstFieldRemover());
-  const rows = chain(await ctx.store.get(bucket, rowsKey), stages);
-  const copyColumns = stagedLines && options.lines ? [STAGED_LINE_COLUMN, ...columns] : columns;
-  const copied = await ctx.session.copyFrom(
-    `COPY ${into} (${identList(copyColumns)}) FROM STDIN (FORMAT csv)`,
-    rows,
-  );
-  const where = formatObjectRef({ bucket, key: rowsKey });
+  if (cutLines) stages.push(new FirstFieldRemover());
+  const copied = await ctx.session.copyFrom(copySql, chain(await ctx.store.get(bucket, key), stages));
+  const where = formatObjectRef({ bucket, key });
   const sha256 = digest.hash.digest("hex");
-  if (sha256 !== manifest.rowsSha256 || digest.bytes !== manifest.rowsBytes) {
+  if (sha256 !== object.sha256 || digest.bytes !== object.bytes) {
     throw new ChecksumMismatchError(
-      `staged rows ${where} do not match their manifest: SHA-256 ${sha256} (${digest.bytes} bytes), manifest says ${manifest.rowsSha256} (${manifest.rowsBytes} bytes)`,
+      `staged rows ${where} do not match ${object.describedIn}: SHA-256 ${sha256} (${digest.bytes} bytes) where ${object.sha256} (${object.bytes} bytes) was expected`,
       {
         bucket,
-        key: rowsKey,
+        key,
         sha256,
         bytes: digest.bytes,
-        expectedSha256: manifest.rowsSha256,
-        expectedBytes: manifest.rowsBytes,
+        expectedSha256: object.sha256,
+        expectedBytes: object.bytes,
       },
     );
   }
-  if (copied !== manifest.counts.staged) {
+  if (copied !== object.rows) {
     throw new ChecksumMismatchError(
-      `staged rows ${where} hold ${copied} rows but the manifest says ${manifest.counts.staged}`,
-      { bucket, key: rowsKey, rows: copied, expectedRows: manifest.counts.staged },
+      `staged rows ${where} hold ${copied} rows but ${object.describedIn} says ${object.rows}`,
+      { bucket, key, rows: copied, expectedRows: object.rows },
     );
   }
   return copied;
