@@ -60,12 +60,12 @@ export interface PartsWait {
  * @throws StagedRunMismatchError / ChecksumMismatchError when the run's documents do not agree.
  */
 export function arrivingParts(
-  run: LoadedRun,
+  run: LoadedRun & { attempt: string },
   contract: DatasetContract,
   store: ObjectStore,
   wait: PartsWait,
 ): StagedRows {
-  const keys = runPartsKeysOf(run.dataset, run.runId);
+  const keys = runPartsKeysOf(run.dataset, run.runId, run.attempt);
   const { bucket } = run.staged;
   const found: PartManifest[] = [];
   let plan: PartsPlan | undefined;
@@ -180,9 +180,13 @@ function checkStagedUnder(manifest: StagingManifest, contract: DatasetContract, 
 }
 
 /** Each part copied is the one the run's manifest lists: same key, digest, size and rows, and no other. */
-function checkPartsAgree(manifest: StagingManifest, copied: readonly PartManifest[], run: LoadedRun): void {
+function checkPartsAgree(
+  manifest: StagingManifest,
+  copied: readonly PartManifest[],
+  run: LoadedRun & { attempt: string },
+): void {
   const listed = manifest.parts ?? [];
-  const keys = runPartsKeysOf(run.dataset, run.runId);
+  const keys = runPartsKeysOf(run.dataset, run.runId, run.attempt);
   const differs = (index: number): boolean => {
     const entry = listed[index];
     const part = copied[index];

@@ -14,6 +14,8 @@ export interface PartTask {
   /** The run's `sluice.object.received` event (JSON). */
   event: string;
   part: ObjectPart;
+  /** The attempt the part belongs to (its keys' prefix). */
+  attempt: string;
   contractsDir: string;
   /** The local store's root (every bucket a directory under it). */
   bucketsDir: string;
@@ -41,7 +43,13 @@ export default async function stagePartTask(task: PartTask): Promise<PartOutcome
   stores.set(storeKey, store);
   const event = parseEvent(task.event, "sluice.object.received");
   return stagePart(
-    { event, contract: registry.get(event.data.dataset), part: task.part, producer: "transform" },
+    {
+      event,
+      contract: registry.get(event.data.dataset),
+      part: task.part,
+      attempt: task.attempt,
+      producer: "transform",
+    },
     {
       store,
       stagingBucket: task.stagingBucket,

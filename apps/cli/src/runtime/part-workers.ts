@@ -61,6 +61,7 @@ export class PartWorkers {
     const task: PartTask = {
       event: JSON.stringify(params.event),
       part: params.part,
+      attempt: params.attempt,
       contractsDir: this.#options.contractsDir,
       bucketsDir: this.#options.bucketsDir,
       stagingBucket: deps.stagingBucket,

@@ -240,6 +240,7 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
   if (data.dataset) run.dataset = data.dataset;
   if (data.route) run.route = data.route;
   const step = STEP_OF[event.type];
+  const wasLoaded = run.state === "loaded";
   if (step === undefined) {
     applyPart(run, event);
     return;
@@ -247,7 +248,8 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
   run.times[step] = event.time;
   // A new attempt of a loaded run (a replay, a redelivery): until it loads, the table holds the earlier load.
   if (step === "received" && run.state === "loaded") run.earlierLoadedRunId = runId;
-  run.state = step;
+  // A fanned-out run can be loaded (its early start) before its staged event is archived.
+  if (!(wasLoaded && step === "staged")) run.state = step;
   switch (event.type) {
     case "sluice.object.received":
       delete run.reason;
@@ -266,6 +268,9 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
     }
     case "sluice.object.loaded": {
       const loaded = event.data as EventData<"sluice.object.loaded">;
+      // A second delivery of the same attempt (a fanned-out run's staged event after its early
+      // start loaded it, a duplicate) changed nothing: the load to show is the one that did.
+      if (loaded.alreadyLoaded && wasLoaded && run.load && !run.load.alreadyLoaded) break;
       forgetFailure(run);
       run.load = {
         table: loaded.table,

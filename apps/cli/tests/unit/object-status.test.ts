@@ -47,12 +47,20 @@ function objectVersion(key: string, eTag: string) {
       retryable: false,
     },
     "sluice.object.unloaded": { ...common, table: "public.orders", deleted: 2 },
-    "sluice.object.split": { ...common, contractVersion: 1, route: "lambda", staged, partBytes: 5 },
+    "sluice.object.split": {
+      ...common,
+      contractVersion: 1,
+      route: "lambda",
+      staged,
+      attempt: "a-1",
+      partBytes: 5,
+    },
     "sluice.part.requested": {
       ...common,
       contractVersion: 1,
       route: "lambda",
       part: { index: 1, start: 5, end: 10, firstLine: 2 },
+      attempt: "a-1",
       last: true,
     },
     "sluice.part.staged": {
@@ -298,6 +306,23 @@ describe("collectRunStatuses: a fanned-out run", () => {
     const [staged] = await collectRunStatuses({ events: line.entries });
     expect(staged).toMatchObject({ state: "staged", parts: { total: 2 } });
     expect(describeRun(staged!)).toContain("parts      1 of 2 parts staged");
+  });
+
+  it("shows the load that put the rows in when a second delivery of the same attempt found them loaded", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.split", "sluice.object.loaded");
+    run.data["sluice.object.loaded"] = {
+      ...run.data["sluice.object.loaded"],
+      inserted: 0,
+      alreadyLoaded: true,
+    };
+    line.add(run, "sluice.object.staged", "sluice.object.loaded");
+
+    const [status] = await collectRunStatuses({ events: line.entries });
+
+    expect(status?.load).toMatchObject({ inserted: 2, alreadyLoaded: false });
+    expect(stateText(status!)).toBe("loaded");
   });
 
   it("says why an object above the threshold was staged in one pass", async () => {

@@ -23,6 +23,8 @@ import { csvLinesOf, STAGING_BUCKET } from "./staging";
 
 /** Bytes wanted per part, as the split event says (informational here). */
 const PART_BYTES = 1024;
+/** The attempt (the splitting received event's id) every test run's parts belong to. */
+const ATTEMPT = "attempt-1";
 
 /**
  * A run fanned out over parts, written step by step as the transform writes it: each part's rows
@@ -68,7 +70,7 @@ export function partedRun(
   };
   const runId = runIdOf(object);
   const staging = stagingKeysOf(contract.name, runId);
-  const keys = runPartsKeysOf(contract.name, runId);
+  const keys = runPartsKeysOf(contract.name, runId, ATTEMPT);
   const lines = csvLinesOf(parts.flat());
   let first = 0;
   const written = parts.map((rows, index) => {
@@ -99,7 +101,11 @@ export function partedRun(
 
   const run: PartedRun = {
     keys,
-    split: createEvent("sluice.object.split", "sluice/transform", { ...received, partBytes: PART_BYTES }),
+    split: createEvent("sluice.object.split", "sluice/transform", {
+      ...received,
+      attempt: ATTEMPT,
+      partBytes: PART_BYTES,
+    }),
     staged: createEvent("sluice.object.staged", "sluice/transform", {
       ...received,
       counts,

@@ -157,14 +157,18 @@ export const eventDataSchemas = {
   }),
   "sluice.object.split": z.object({
     ...received,
-    /** Where the run's manifest and parts go (`parts/<n>/` beside the manifest). */
+    /** Where the run's manifest and parts go (`parts/<attempt>/<n>/` beside the manifest). */
     staged: stagedObjectsSchema,
+    /** The attempt's parts prefix (`runPartsKeysOf`): the id of the received event that split the object. */
+    attempt: nonEmpty(),
     /** The bytes wanted per part. */
     partBytes: z.int().check(z.positive()),
   }),
   "sluice.part.requested": z.object({
     ...received,
     part: objectPartSchema,
+    /** The attempt the part belongs to (see `sluice.object.split`). */
+    attempt: nonEmpty(),
     /** True on the plan's last part: the object has `part.index + 1` parts. */
     last: z.boolean(),
   }),

@@ -39,7 +39,12 @@ export function stagingKeysOf(dataset: string, runId: RunId): StagingKeys {
   };
 }
 
-/** Where the outputs of a run fanned out over parts live: under `parts/` beside the run's manifest. */
+/**
+ * Where the outputs of one attempt of a run fanned out over parts live: under `parts/<attempt>/`
+ * beside the run's manifest. The attempt is the id of the `sluice.object.received` event that
+ * split the object: a redelivery of that message finds its own parts again, a replay (a new
+ * event) starts from nothing and never completes with an earlier attempt's parts.
+ */
 export interface RunPartsKeys {
   /**
    * The plan (`PartsPlan`), written once the pre-scan has found every part: until it is there,
@@ -52,9 +57,9 @@ export interface RunPartsKeys {
   part(index: number): StagingKeys;
 }
 
-/** The parts keys of `runId` in `dataset` (see {@link RunPartsKeys}). */
-export function runPartsKeysOf(dataset: string, runId: RunId): RunPartsKeys {
-  const base = `staged/${dataset}/${runId}/parts`;
+/** The parts keys of `attempt` of `runId` in `dataset` (see {@link RunPartsKeys}). */
+export function runPartsKeysOf(dataset: string, runId: RunId, attempt: string): RunPartsKeys {
+  const base = `staged/${dataset}/${runId}/parts/${attempt}`;
   return {
     planKey: `${base}/plan.json`,
     quarantineKey: `${base}/quarantined.json`,

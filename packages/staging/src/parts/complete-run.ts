@@ -14,6 +14,7 @@ import {
   partsPlanSchema,
   QuarantineError,
   type Rejection,
+  type RunPartsKeys,
   runPartsKeysOf,
   type SluiceEvent,
   type StagingManifest,
@@ -53,6 +54,7 @@ async function readDocument<T>(
  */
 export async function quarantineParts(
   received: SluiceEvent<"sluice.object.received">,
+  attempt: string,
   deps: StageDeps,
   details: {
     reason: string;
@@ -64,7 +66,7 @@ export async function quarantineParts(
 ): Promise<void> {
   const { dataset, runId } = received.data;
   const marker = JSON.stringify({ runId, reason: details.reason, message: details.message });
-  await deps.store.put(deps.stagingBucket, runPartsKeysOf(dataset, runId).quarantineKey, marker, {
+  await deps.store.put(deps.stagingBucket, runPartsKeysOf(dataset, runId, attempt).quarantineKey, marker, {
     contentType: "application/json",
   });
   await publishQuarantine(received, "transform", deps, details);
@@ -79,11 +81,11 @@ async function joinRejects(
   run: Received,
   contract: DatasetContract,
   deps: StageDeps,
+  keys: RunPartsKeys,
   keep: number,
 ): Promise<Rejection[]> {
   const first: Rejection[] = [];
   const { store, stagingBucket } = deps;
-  const keys = runPartsKeysOf(contract.name, run.runId);
   async function* joined() {
     for (const part of parts) {
       if (part.counts.rejected === 0) continue;
@@ -120,9 +122,14 @@ async function joinRejects(
  * `sluice.object.staged` — or quarantines the run for its ratio. Two parts finishing at once may
  * both complete it: they write the same documents and the loader loads the run once.
  */
-export async function completeRun(run: Received, contract: DatasetContract, deps: StageDeps): Promise<void> {
+export async function completeRun(
+  run: Received,
+  contract: DatasetContract,
+  deps: StageDeps,
+  attempt: string,
+): Promise<void> {
   const { store, stagingBucket } = deps;
-  const keys = runPartsKeysOf(contract.name, run.runId);
+  const keys = runPartsKeysOf(contract.name, run.runId, attempt);
   const plan = await readDocument(store, stagingBucket, keys.planKey, partsPlanSchema);
   if (plan === undefined) return;
   const prefix = keys.planKey.slice(0, keys.planKey.lastIndexOf("/") + 1);
@@ -147,12 +154,12 @@ export async function completeRun(run: Received, contract: DatasetContract, deps
     { rows: 0, staged: 0, rejected: 0 },
   );
   const config = resolveStagingConfig(deps.config);
-  const firstRejections = await joinRejects(parts, run, contract, deps, config.firstRejectionsInEvent);
+  const firstRejections = await joinRejects(parts, run, contract, deps, keys, config.firstRejectionsInEvent);
   const runKeys = stagingKeysOf(contract.name, run.runId);
   const received = createEvent("sluice.object.received", "sluice/transform", run);
   if (exceedsBadRowRatio(counts, contract.quarantine.maxBadRowRatio)) {
     const ratio = counts.rejected / counts.rows;
-    await quarantineParts(received, deps, {
+    await quarantineParts(received, attempt, deps, {
       reason: QUARANTINE_REASONS.badRowRatio,
       message:
         `${formatObjectRef(run.object)}: ${counts.rejected} of ${counts.rows} rows rejected ` +

@@ -50,6 +50,7 @@ export async function splitObject(
   settings: FanOutSettings,
 ): Promise<SplitOutcome> {
   const { runId, object } = event.data;
+  const attempt = event.id;
   let split = false;
   const plan = await planParts(objectBytesFromStore(deps.store, object), contract.format, {
     partBytes: settings.partBytes,
@@ -58,24 +59,29 @@ export async function splitObject(
       split = true;
       const staged = { bucket: deps.stagingBucket, ...stagingKeysOf(contract.name, runId) };
       await deps.publisher.publish(
-        createEvent("sluice.object.split", SOURCE, { ...event.data, staged, partBytes: settings.partBytes }),
+        createEvent("sluice.object.split", SOURCE, {
+          ...event.data,
+          staged,
+          attempt,
+          partBytes: settings.partBytes,
+        }),
       );
     },
     onPart: async (part, last) => {
       await deps.publisher.publish(
-        createEvent("sluice.part.requested", SOURCE, { ...event.data, part, last }),
+        createEvent("sluice.part.requested", SOURCE, { ...event.data, part, attempt, last }),
       );
     },
   });
   if (!split)
     return { status: "one-pass", ...(plan.unsplitReason ? { unsplitReason: plan.unsplitReason } : {}) };
-  const keys = runPartsKeysOf(contract.name, runId);
+  const keys = runPartsKeysOf(contract.name, runId, attempt);
   const document = { runId, parts: plan.parts.length, partBytes: settings.partBytes };
   await deps.store.put(deps.stagingBucket, keys.planKey, JSON.stringify(document), {
     contentType: "application/json",
   });
   deps.logger.info("object split", { runId, object: formatObjectRef(object), parts: plan.parts.length });
-  await completeRun(event.data, contract, deps);
+  await completeRun(event.data, contract, deps, attempt);
   return { status: "split", parts: plan.parts.length };
 }
 
@@ -92,18 +98,18 @@ export async function stageRequestedPart(
   deps: StageDeps,
   stage: PartStager = stagePart,
 ): Promise<PartOutcome | undefined> {
-  const { part, last: _last, ...received } = event.data;
-  const keys = runPartsKeysOf(contract.name, received.runId);
+  const { part, attempt, last: _last, ...received } = event.data;
+  const keys = runPartsKeysOf(contract.name, received.runId, attempt);
   const context = { runId: received.runId, object: formatObjectRef(received.object), part: part.index };
   if (await deps.store.head(deps.stagingBucket, keys.quarantineKey)) {
     deps.logger.info("part skipped: its run is quarantined", context);
     return undefined;
   }
   const receivedEvent = createEvent("sluice.object.received", SOURCE, received, { id: event.id });
-  const outcome = await stage({ event: receivedEvent, contract, part, producer: "transform" }, deps);
+  const outcome = await stage({ event: receivedEvent, contract, part, attempt, producer: "transform" }, deps);
   if (outcome.status === "quarantined") {
     deps.logger.warn("object quarantined", { ...context, reason: outcome.reason, message: outcome.message });
-    await quarantineParts(receivedEvent, deps, {
+    await quarantineParts(receivedEvent, attempt, deps, {
       reason: outcome.reason,
       message: `${formatObjectRef(received.object)}: ${outcome.message}`,
       counts: outcome.counts,
@@ -122,6 +128,6 @@ export async function stageRequestedPart(
       counts: outcome.manifest.counts,
     }),
   );
-  await completeRun(received, contract, deps);
+  await completeRun(received, contract, deps, attempt);
   return outcome;
 }

@@ -33,17 +33,17 @@ export type PartOutcome =
  * failures throw.
  */
 export async function stagePart(
-  params: StageParams & { part: ObjectPart },
+  params: StageParams & { part: ObjectPart; attempt: string },
   deps: StageDeps,
 ): Promise<PartOutcome> {
-  const { event, contract, part } = params;
+  const { event, contract, part, attempt } = params;
   if (event.data.dataset !== contract.name) {
     throw new ContractError(`event is for dataset ${event.data.dataset}, contract is ${contract.name}`, {
       dataset: event.data.dataset,
       contract: contract.name,
     });
   }
-  const keys = runPartsKeysOf(contract.name, event.data.runId).part(part.index);
+  const keys = runPartsKeysOf(contract.name, event.data.runId, attempt).part(part.index);
   const content: StagedContent = await stageContent(params, deps, keys);
   if (content.quarantine) {
     const { code, message } = content.quarantine;

@@ -67,7 +67,7 @@ export class PartStager {
       let staged = this.#cache.get(id);
       if (!staged) {
         const outcome = await stagePart(
-          { event: this.#event, contract: this.#contract, part, producer: "transform" },
+          { event: this.#event, contract: this.#contract, part, attempt: "a-1", producer: "transform" },
           this.#deps,
         );
         if (outcome.status === "quarantined") {
