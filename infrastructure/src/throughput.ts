@@ -39,7 +39,7 @@ export const DEV_FAN_OUT: FanOutConfig = { minBytes: 128 * MiB, partBytes: 64 * 
 /**
  * prod: 128 MiB parts. Small enough that 10 GB (10^10 bytes) gives ceil(10^10 / 2^27) = 75 parts,
  * more than the 50 concurrent invocations the pipeline must reach, and each part stages in seconds
- * (~4 s at the ~30 MB/s per vCPU of the transform bench, on the 2048 MB Lambda's ~1.16 vCPU);
+ * (~4.5 s at the ~30 MB/s per vCPU of the transform bench; the 2048 MB Lambda has ~1.16 vCPU);
  * large enough that what every invocation pays whatever its size (a cold start of 0.1-1 s, the
  * SQS hop, writing part.json, the completion check listing the parts) stays near a tenth of it.
  * Objects below 512 MiB (4 parts) stay one pass: the pre-scan reads the whole object before the
