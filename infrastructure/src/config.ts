@@ -1,4 +1,14 @@
 import * as path from "node:path";
+import {
+  DEV_FAN_OUT,
+  DEV_LAMBDA_ROUTE,
+  type FanOutConfig,
+  type LambdaRouteConfig,
+  PROD_FAN_OUT,
+  PROD_LAMBDA_ROUTE,
+  PROD_TRANSFORM_CONCURRENCY,
+  throughputProblems,
+} from "./throughput";
 
 /** The environments Sluice is deployed to; one Terraform stack each. */
 export type Environment = "dev" | "prod";
@@ -63,6 +73,10 @@ export interface SluiceConfig {
   /** Zip files of the Lambda bundles made by each app's `build`. */
   bundles: Record<FunctionName, string>;
   functions: Record<FunctionName, FunctionConfig>;
+  /** The transform's fan-out of large objects over parts (`throughput.ts`). */
+  fanOut: FanOutConfig;
+  /** What sizes the listener's cap on the lambda route (`throughput.ts`, `lambdaRouteMaxBytesOf`). */
+  lambdaRoute: LambdaRouteConfig;
   queues: {
     /** Receives before a message moves to its dead-letter queue. */
     maxReceiveCount: number;
@@ -193,6 +207,8 @@ const DEV: SluiceConfig = {
       maxBatchingWindowSeconds: 1,
     },
   },
+  fanOut: DEV_FAN_OUT,
+  lambdaRoute: DEV_LAMBDA_ROUTE,
   queues: {
     maxReceiveCount: 5,
     visibilityTimeoutMultiplier: 6,
@@ -250,10 +266,17 @@ const PROD: SluiceConfig = {
   vpcCidr: "10.41.0.0/16",
   functions: {
     listener: { ...DEV.functions.listener, reservedConcurrency: 10 },
-    transform: { ...DEV.functions.transform, memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 20 },
+    transform: {
+      ...DEV.functions.transform,
+      memoryMb: 2048,
+      timeoutSeconds: 900,
+      reservedConcurrency: PROD_TRANSFORM_CONCURRENCY,
+    },
     loader: { ...DEV.functions.loader, memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 5 },
     launcher: { ...DEV.functions.launcher, reservedConcurrency: 5 },
   },
+  fanOut: PROD_FAN_OUT,
+  lambdaRoute: PROD_LAMBDA_ROUTE,
   storage: {
     ...DEV.storage,
     stagedExpirationDays: 30,
@@ -326,13 +349,16 @@ export function validateConfig(config: SluiceConfig): void {
     fail(
       "eventsArchive.errorPrefix must not overlap eventsArchive.prefix (status reads every object under prefix)",
     );
+  for (const problem of throughputProblems(config)) fail(problem);
   for (const name of FUNCTION_NAMES) {
     const fn = config.functions[name];
     if (fn.timeoutSeconds < 1 || fn.timeoutSeconds > 900)
       fail(`functions.${name}.timeoutSeconds must be 1..900`);
     if (fn.memoryMb < 128 || fn.memoryMb > 10240) fail(`functions.${name}.memoryMb must be 128..10240`);
-    if (fn.reservedConcurrency < 2)
-      fail(`functions.${name}.reservedConcurrency must be at least 2 (the SQS event source minimum)`);
+    if (fn.reservedConcurrency < 2 || fn.reservedConcurrency > 1000)
+      fail(
+        `functions.${name}.reservedConcurrency must be 2..1000 (the SQS event source's maximum concurrency)`,
+      );
     if (visibilityTimeoutOf(config, name) > 43200)
       fail(`the ${name} queue's visibility timeout would exceed SQS's 12 hours`);
   }

@@ -13,3 +13,4 @@ export * from "./network";
 export * from "./raw-delivery";
 export * from "./stack";
 export * from "./storage";
+export * from "./throughput";

@@ -15,6 +15,7 @@ import { allow, type PolicyStatement } from "./iam";
 import { Messaging } from "./messaging";
 import { Network } from "./network";
 import { Storage } from "./storage";
+import { lambdaRouteMaxBytesOf } from "./throughput";
 
 /** Where the bundles put the dataset contracts: `contracts/` beside the handler in the zip. */
 export const LAMBDA_CONTRACTS_DIR = "/var/task/contracts";
@@ -110,8 +111,19 @@ export class SluiceStack extends TerraformStack {
       });
     const { tasks } = this;
     this.functions = {
-      listener: phase("listener", {}, [...readRaw, publish]),
-      transform: phase("transform", {}, [...readRaw, ...writeStaging, publish]),
+      listener: phase("listener", { [ENV.lambdaRouteMaxBytes]: String(lambdaRouteMaxBytesOf(config)) }, [
+        ...readRaw,
+        publish,
+      ]),
+      // Fan-out: ranged GETs of raw (s3:GetObject), parts and their part.json put, got and listed in staging.
+      transform: phase(
+        "transform",
+        {
+          [ENV.fanOutMinBytes]: String(config.fanOut.minBytes),
+          [ENV.partBytes]: String(config.fanOut.partBytes),
+        },
+        [...readRaw, ...writeStaging, publish],
+      ),
       loader: phase(
         "loader",
         {

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { ENV } from "@sluice/core";
 import { ENVIRONMENTS, synthesize } from "../src/app";
 import { configFor, type Environment } from "../src/config";
 import { type PolicyStatement, UNSCOPABLE_ACTIONS } from "../src/iam";
@@ -271,6 +272,47 @@ describePlans("terraform plan of the synthesised stacks", () => {
         expect(trust).toHaveLength(1);
         expect(Object.keys(trust[0]!.Principal as object)).toEqual(["Service"]);
       }
+    });
+  });
+
+  it("plans prod's fan-out: a 10 GB file in >= 50 parts over >= 50 transforms at once, the listener's cap, the loader fed splits", () => {
+    const fn = (name: string) =>
+      changesOf("prod", "aws_lambda_function").find(
+        (change) => valuesOf(change).function_name === `sluice-prod-${name}`,
+      )!;
+    // The plan holds each function's variables as one unknown map (some name ARNs made at apply),
+    // so they are read from the Terraform JSON that was planned.
+    const variables = (name: string) =>
+      (
+        Object.values(planned.prod.synthesized.resource.aws_lambda_function!).find(
+          (resource) => resource.function_name === `sluice-prod-${name}`,
+        )!.environment as { variables: Record<string, string> }
+      ).variables;
+    const transform = valuesOf(fn("transform"));
+    const concurrency = transform.reserved_concurrent_executions as number;
+    const partBytes = Number(variables("transform")[ENV.partBytes]);
+    expect(concurrency).toBeGreaterThanOrEqual(50);
+    expect(Math.ceil(10e9 / partBytes)).toBeGreaterThanOrEqual(50);
+    expect(Number(variables("transform")[ENV.fanOutMinBytes])).toBe(configFor("prod").fanOut.minBytes);
+    const mapping = changesOf("prod", "aws_lambda_event_source_mapping").find((change) =>
+      referencesOf("prod", change.address, "function_name").includes(fn("transform").address),
+    )!;
+    expect(valuesOf(mapping)).toEqual(
+      expect.objectContaining({ batch_size: 1, scaling_config: [{ maximum_concurrency: concurrency }] }),
+    );
+    const { assumedLoadBytesPerSecond, timeoutShare } = configFor("prod").lambdaRoute;
+    const loaderTimeout = valuesOf(fn("loader")).timeout as number;
+    expect(Number(variables("listener")[ENV.lambdaRouteMaxBytes])).toBe(
+      Math.floor(loaderTimeout * assumedLoadBytesPerSecond * timeoutShare),
+    );
+    const filters = changesOf("prod", "aws_sns_topic_subscription")
+      .map((subscription) => valuesOf(subscription).filter_policy)
+      .filter((policy): policy is string => typeof policy === "string")
+      .map((policy) => JSON.parse(policy) as { type: string[]; route?: string[] });
+    expect(filters).toContainEqual({ type: ["sluice.object.staged", "sluice.object.split"] });
+    expect(filters).toContainEqual({
+      type: ["sluice.object.received", "sluice.part.requested"],
+      route: ["lambda"],
     });
   });
 

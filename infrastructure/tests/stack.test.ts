@@ -148,9 +148,9 @@ describe("functions", () => {
 
 describe("messaging", () => {
   it.each([
-    ["transform", { type: ["sluice.object.received"], route: ["lambda"] }],
+    ["transform", { type: ["sluice.object.received", "sluice.part.requested"], route: ["lambda"] }],
     ["launcher", { type: ["sluice.object.received"], route: ["container"] }],
-    ["loader", { type: ["sluice.object.staged"] }],
+    ["loader", { type: ["sluice.object.staged", "sluice.object.split"] }],
     ["alerts", { type: ["sluice.object.failed", "sluice.object.quarantined"] }],
   ])("subscribes the %s queue with its filter policy", (queue, filter) => {
     const subscription = resourcesOf(dev, "aws_sns_topic_subscription").find((candidate) =>

@@ -1,6 +1,6 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SnsEventPublisher } from "@sluice/aws/sns";
-import { createLogger, ENV, requireEnv } from "@sluice/core";
+import { createLogger, ENV, lambdaRouteMaxBytesFrom, requireEnv } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { createListenerHandler } from "./listener-handler";
 
@@ -9,4 +9,9 @@ const registry = loadRegistry();
 const publisher = new SnsEventPublisher(new SNSClient({}), { topicArn: requireEnv(ENV.eventsTopicArn) });
 
 /** The listener Lambda entry point (`index.handler` in the bundle). */
-export const handler = createListenerHandler({ registry, publisher, logger: createLogger("listener") });
+export const handler = createListenerHandler({
+  registry,
+  publisher,
+  logger: createLogger("listener"),
+  lambdaRouteMaxBytes: lambdaRouteMaxBytesFrom(),
+});

@@ -23,6 +23,11 @@ export interface ListenerDeps {
   publisher: EventPublisher;
   /** The listener's logger (core `createLogger("listener")`). */
   logger: Logger;
+  /**
+   * The environment's cap on the lambda route (`SLUICE_LAMBDA_ROUTE_MAX_BYTES`, core's
+   * `lambdaRouteMaxBytesFrom`): an `auto` contract's object above it goes to the container. Absent: no cap.
+   */
+  lambdaRouteMaxBytes?: number;
   /** Clock of the emitted events (tests pin it). */
   now?: () => Date;
 }
@@ -99,7 +104,9 @@ export async function receiveObject(
     });
   }
 
-  const route = routeFor(contract, object.size);
+  const route = routeFor(contract, object.size, deps.lambdaRouteMaxBytes);
+  // Said in the log, because the contract alone would have sent it to the transform.
+  const capped = route !== routeFor(contract, object.size);
   const event = createEvent(
     "sluice.object.received",
     LISTENER_SOURCE,
@@ -112,6 +119,7 @@ export async function receiveObject(
     runId,
     dataset: contract.name,
     route,
+    ...(capped ? { lambdaRouteMaxBytes: deps.lambdaRouteMaxBytes, routedBy: "lambda-route-cap" } : {}),
     eventId: event.id,
   });
   return { kind: "received", event };

@@ -41,6 +41,12 @@ export const ENV = {
   fanOutMinBytes: "SLUICE_FANOUT_MIN_BYTES",
   /** Bytes wanted per part of a fanned-out object. */
   partBytes: "SLUICE_PART_BYTES",
+  /**
+   * The listener's cap on the lambda route: an object of an `auto` contract above this many bytes
+   * goes to the container even under the contract's threshold (the stacks derive it from the
+   * loader's timeout); unset or 0, no cap.
+   */
+  lambdaRouteMaxBytes: "SLUICE_LAMBDA_ROUTE_MAX_BYTES",
   /** The `sluice.object.received` event (JSON) a legacy-wrapper task processes. */
   taskEvent: "SLUICE_TASK_EVENT",
 } as const;

@@ -1,6 +1,7 @@
 export * from "./config";
 export * from "./database-errors";
 export * from "./datasets/contract";
+export * from "./datasets/fan-out";
 export * from "./datasets/load-policy";
 export * from "./datasets/registry-files";
 export * from "./datasets/time-format";

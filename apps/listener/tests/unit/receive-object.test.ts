@@ -66,6 +66,37 @@ describe("receiveObject", () => {
     expect(publisher.events[0]?.data).toMatchObject({ dataset: "orders", route: "container" });
   });
 
+  it("routes an auto contract's object above the environment's lambda route cap to the container, and logs why", async () => {
+    const publisher = new RecordingPublisher();
+    const memory = createMemoryLogger("listener");
+    const cap = 256 * 1024 * 1024;
+    const deps = { registry, publisher, logger: memory, lambdaRouteMaxBytes: cap };
+
+    await receiveObject(notificationOf({ key: "orders/2026/11/big.csv", size: cap + 1 }), deps);
+    await receiveObject(notificationOf({ key: "orders/2026/11/small.csv", size: cap }), deps);
+
+    expect(publisher.events.map((event) => event.data)).toEqual([
+      expect.objectContaining({ dataset: "orders", route: "container" }),
+      expect.objectContaining({ dataset: "orders", route: "lambda" }),
+    ]);
+    expect(memory.lines[0]).toMatchObject({ routedBy: "lambda-route-cap", lambdaRouteMaxBytes: cap });
+    expect(memory.lines[1]).not.toHaveProperty("routedBy");
+  });
+
+  it("keeps a contract that names the lambda route on it above the cap", async () => {
+    const publisher = new RecordingPublisher();
+    const key = "crm/customers/2026/11/all.ndjson";
+
+    await receiveObject(notificationOf({ key, size: 2000 }), {
+      registry,
+      publisher,
+      logger,
+      lambdaRouteMaxBytes: 1000,
+    });
+
+    expect(publisher.events[0]?.data).toMatchObject({ dataset: "customers", route: "lambda" });
+  });
+
   it("publishes object.failed with reason no-dataset for a key no contract claims", async () => {
     const publisher = new RecordingPublisher();
     const stray = notificationOf({ key: "misc/holiday-photo.jpg", size: 1024 });

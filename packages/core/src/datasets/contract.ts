@@ -4,6 +4,7 @@ import * as z from "zod/mini";
 import "../zod-config";
 import { ContractError } from "../errors";
 import type { Route } from "../events/envelope";
+import { fanOutSectionSchema } from "./fan-out";
 import { fieldSchema, identifier, nonEmpty, positiveInt } from "./fields";
 import { type LoadPolicy, loadPolicyProblems, loadSectionSchema, resolveLoadPolicy } from "./load-policy";
 
@@ -77,6 +78,8 @@ export const datasetContractSchema = z
         ),
       ),
     route: z._default(routeSchema, "lambda"),
+    /** The dataset's own fan-out settings over the environment's (`fan-out.ts`); absent: the environment's. */
+    fanOut: z.optional(fanOutSectionSchema),
     quarantine: z._default(
       z.strictObject({
         /** Fraction of rows (0–1) that may be rejected before the whole file is quarantined. */
@@ -172,11 +175,12 @@ export function parseDatasetContract(input: unknown, origin = "contract"): Datas
 
 /**
  * A fingerprint of everything in a contract that decides what a run stages and loads (all but
- * its description): 16 hex characters of SHA-256 over its canonical JSON. A run loaded under
- * one fingerprint is loaded again when the contract's fingerprint changes.
+ * its description and its fan-out settings, which change how fast, never which rows): 16 hex
+ * characters of SHA-256 over its canonical JSON. A run loaded under one fingerprint is loaded
+ * again when the contract's fingerprint changes.
  */
 export function contractFingerprint(contract: DatasetContract): string {
-  const { description: _description, ...rules } = contract;
+  const { description: _description, fanOut: _fanOut, ...rules } = contract;
   return createHash("sha256").update(canonicalJson(rules)).digest("hex").slice(0, 16);
 }
 
@@ -213,11 +217,19 @@ export function contractClaims(contract: DatasetContract, key: string): boolean 
   return picomatch.isMatch(key, contract.match.glob, { dot: true });
 }
 
-/** The route of an object of `size` bytes under `contract`. */
-export function routeFor(contract: DatasetContract, size: number): Route {
+/**
+ * The route of an object of `size` bytes under `contract`. `lambdaMaxBytes` is the environment's
+ * cap on the lambda route (`SLUICE_LAMBDA_ROUTE_MAX_BYTES`, see `lambdaRouteMaxBytesFrom`): an
+ * `auto` contract's object above it goes to the container even under the contract's threshold.
+ * A contract that names `lambda` (the default) or `container` keeps its route: the cap belongs to
+ * the size route only, and the lambda route fans a large object out where the container would
+ * stage it in one pass.
+ */
+export function routeFor(contract: DatasetContract, size: number, lambdaMaxBytes?: number): Route {
   const route = contract.route;
   if (route === "lambda" || route === "container") return route;
-  return size > route.auto.thresholdBytes ? "container" : "lambda";
+  const threshold = Math.min(route.auto.thresholdBytes, lambdaMaxBytes ?? Number.POSITIVE_INFINITY);
+  return size > threshold ? "container" : "lambda";
 }
 
 /**
