@@ -2,10 +2,9 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { S3ObjectStore } from "@sluice/aws/s3";
 import { SnsEventPublisher } from "@sluice/aws/sns";
-import { createLogger, ENV, requireEnv } from "@sluice/core";
+import { createLogger, ENV, fanOutSettingsFor, requireEnv } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { createTransformHandler } from "./create-handler";
-import { fanOutFromEnv } from "./transform-object";
 
 // Built once per Lambda instance and reused by every invocation.
 const registry = loadRegistry();
@@ -19,5 +18,5 @@ export const handler = createTransformHandler({
   publisher,
   stagingBucket: requireEnv(ENV.stagingBucket),
   logger: createLogger("transform"),
-  fanOutFor: fanOutFromEnv(process.env),
+  fanOutFor: (contract) => fanOutSettingsFor(contract, process.env),
 });

@@ -2,13 +2,12 @@ import type { Readable } from "node:stream";
 import {
   type DatasetContract,
   type DatasetRegistry,
-  ENV,
+  type FanOutSettings,
   formatObjectRef,
   QuarantineError,
   type SluiceEvent,
 } from "@sluice/core";
 import {
-  type FanOutSettings,
   type PartOutcome,
   type PartStager,
   publishQuarantine,
@@ -89,17 +88,4 @@ export async function transformPart(
 ): Promise<PartOutcome | undefined> {
   const contract = deps.registry.get(event.data.dataset);
   return stageRequestedPart(event, contract, deps, deps.stagePart);
-}
-
-/**
- * The fan-out settings a function's environment gives (`SLUICE_FANOUT_MIN_BYTES`,
- * `SLUICE_PART_BYTES`), the same for every dataset; no threshold (or 0): never split.
- */
-export function fanOutFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-): (contract: DatasetContract) => FanOutSettings | undefined {
-  const minBytes = Number(env[ENV.fanOutMinBytes] ?? 0);
-  const partBytes = Number(env[ENV.partBytes] ?? 0);
-  const settings = minBytes > 0 && partBytes > 0 ? { minBytes, partBytes } : undefined;
-  return () => settings;
 }

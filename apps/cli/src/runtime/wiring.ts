@@ -7,6 +7,7 @@ import {
   type DatasetRegistry,
   ENV,
   type EventPublisher,
+  fanOutSettingsFor,
   type LoadTarget,
   type Logger,
   parseEvent,
@@ -29,7 +30,7 @@ import {
   localStateLayout,
   type SqsFunctionHandler,
 } from "@sluice/local";
-import { createTransformHandler, fanOutFromEnv } from "@sluice/transform";
+import { createTransformHandler } from "@sluice/transform";
 import { EventFanout } from "./event-fanout";
 import { IngestJournal } from "./ingest-journal";
 import { OutboxRelay } from "./outbox-relay";
@@ -315,7 +316,7 @@ function phaseHandlers(ports: {
         publisher,
         registry: loadRegistry(env[ENV.contractsDir]),
         logger: logger("transform"),
-        fanOutFor: fanOutFromEnv(env),
+        fanOutFor: (contract) => fanOutSettingsFor(contract, env),
         stagePart: partWorkers.stage,
       }),
     launcher: () =>

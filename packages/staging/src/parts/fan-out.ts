@@ -1,6 +1,7 @@
 import {
   createEvent,
   type DatasetContract,
+  type FanOutSettings,
   formatObjectRef,
   runPartsKeysOf,
   type SluiceEvent,
@@ -11,14 +12,6 @@ import type { StageDeps } from "../stage-stream";
 import { completeRun, quarantineParts } from "./complete-run";
 import { planParts } from "./plan";
 import { type PartOutcome, stagePart } from "./stage-part";
-
-/** When an object is fanned out, and into parts of what size. */
-export interface FanOutSettings {
-  /** Objects of at least this many bytes are split. */
-  minBytes: number;
-  /** Bytes wanted per part. */
-  partBytes: number;
-}
 
 /**
  * Stages one part: {@link stagePart} in this thread by default; the local runtime hands it to a

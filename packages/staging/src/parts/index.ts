@@ -1,7 +1,6 @@
 export type { RecordBoundary } from "./boundaries";
 export { completeRun } from "./complete-run";
 export {
-  type FanOutSettings,
   type PartStager,
   type SplitOutcome,
   splitObject,
