@@ -67,7 +67,9 @@ describe(`a fanned-out run killed mid-way (${TRIALS} trials, seed ${CHAOS_SEED})
         `${after} parts staged`,
       );
       run.child.kill("SIGKILL");
-      await run.exited;
+      // Killed while the run was under way: not ended by itself, not loaded yet.
+      expect(await run.exited).toBeNull();
+      expect(Object.values(await trial.rawObjectStates())).not.toEqual(["loaded"]);
 
       const resumed = await runSluice([...trial.globals, "run"], FAN_OUT_ENV);
 
