@@ -25,6 +25,8 @@ export interface BoundaryScanOptions {
   readBytes: number;
   /** Line breaks a boundary must follow at least (a CSV header's lines: no part but the first holds it). */
   minBreaks: number;
+  /** Ranged reads kept in flight ahead of the scan (default 4). */
+  readsInFlight?: number;
   /**
    * Told of each boundary as soon as the scan has found it (before the rest of the object is
    * read), so a part can be handed out while the scan goes on; the scan waits for it.
@@ -162,7 +164,7 @@ class BoundaryScanner {
 
 /**
  * The record boundaries of an object about `partBytes` apart, found by one sequential pre-scan of
- * its bytes through ranged reads of `readBytes` (the next read is in flight while one is scanned).
+ * its bytes through ranged reads of `readBytes` (`readsInFlight` of them ahead of the scan).
  * Every boundary is where staging's reader starts a record, with the line breaks before it counted
  * as staging counts them; none at the object's end.
  */
@@ -174,15 +176,28 @@ export async function findRecordBoundaries(
   const readBytes = Math.max(16, options.readBytes);
   const scanner = new BoundaryScanner(options);
   const read = (at: number) => bytes.slice(at, Math.min(size, at + readBytes));
+  // Several ranged reads in flight: one S3 connection gives ~90 MB/s, the scan runs faster.
+  const inFlight: Promise<ArrayBuffer>[] = [];
+  let requested = 0;
+  const fill = () => {
+    while (inFlight.length < Math.max(1, options.readsInFlight ?? 4) && requested < size) {
+      const pending = Promise.resolve(read(requested));
+      // Awaited in turn below; a read failing before its turn must not be an unhandled rejection.
+      pending.catch(() => undefined);
+      inFlight.push(pending);
+      requested += readBytes;
+    }
+  };
+  fill();
   let carry = Buffer.alloc(0);
   let base = 0;
-  let next = size > 0 ? read(0) : undefined;
-  for (let at = 0; next !== undefined; at += readBytes) {
-    const chunk = Buffer.from(await next);
-    next = at + readBytes < size ? read(at + readBytes) : undefined;
+  while (inFlight.length > 0) {
+    const chunk = Buffer.from(await inFlight.shift()!);
+    fill();
+    const last = inFlight.length === 0;
     const window = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     const found = scanner.boundaries.length;
-    const consumed = scanner.scan(window, base, next === undefined);
+    const consumed = scanner.scan(window, base, last);
     carry = window.subarray(consumed);
     base += consumed;
     for (const boundary of scanner.boundaries.slice(found))
