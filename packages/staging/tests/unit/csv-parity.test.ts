@@ -1,7 +1,7 @@
 import { CsvError } from "csv-parse";
 import { parse } from "csv-parse/sync";
 import { DEFAULT_STAGING_CONFIG, type StagingConfig } from "../../src/config";
-import { type CsvFormat, readCsv } from "../../src/parse/csv";
+import { type CsvFormat, countLineBreaks, readCsv } from "../../src/parse/csv";
 import { seededRandom as random } from "../../src/testing/fixtures";
 
 /** What csv-parse alone (the reader before papaparse) makes of `text`: records, then its error code. */
@@ -130,6 +130,40 @@ describe("readCsv", () => {
       }
     },
   );
+
+  it("hands each record with the line breaks inside its values, however the bytes are cut", async () => {
+    // prepare
+    const rng = random(3);
+    const cases = Array.from({ length: 1500 }, (_, i) => {
+      const format = i % 4 < 2 ? COMMA : TAB_APOSTROPHE;
+      const text = i % 2 === 0 ? noise(rng, format) : wellFormed(rng, format);
+      return { text, format, cuts: cutsOf(rng, Buffer.byteLength(text)) };
+    });
+
+    for (const { text, format, cuts } of cases) {
+      const bytes = Buffer.from(text);
+      async function* chunks() {
+        let start = 0;
+        for (const cut of [...cuts, bytes.length]) {
+          yield bytes.subarray(start, cut);
+          start = cut;
+        }
+      }
+      const handed: number[] = [];
+      const counted: number[] = [];
+
+      // act
+      await readCsv(chunks(), format, DEFAULT_STAGING_CONFIG, (record, breaks) => {
+        handed.push(breaks);
+        counted.push(countLineBreaks(record));
+      }).catch((error: unknown) => {
+        if (!(error instanceof CsvError)) throw error;
+      });
+
+      // assert
+      expect({ text, breaks: handed }).toEqual({ text, breaks: counted });
+    }
+  });
 
   it("keeps line endings mixed in one file apart, and those inside quotes byte for byte", async () => {
     // prepare: LF, CRLF and a lone CR end records; a quoted value holds a CRLF and an LF
