@@ -28,19 +28,21 @@ function reference(text: string, format: CsvFormat, config: StagingConfig) {
   }
 }
 
+/** The bytes of `text` in chunks cut at `cuts`. */
+async function* cutAt(text: string, cuts: number[]) {
+  const bytes = Buffer.from(text);
+  let start = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    yield bytes.subarray(start, cut);
+    start = cut;
+  }
+}
+
 /** What {@link readCsv} makes of `text` when its bytes arrive cut at `cuts`. */
 async function actual(text: string, cuts: number[], format: CsvFormat, config: StagingConfig) {
-  const bytes = Buffer.from(text);
   const records: string[][] = [];
-  async function* chunks() {
-    let start = 0;
-    for (const cut of [...cuts, bytes.length]) {
-      yield bytes.subarray(start, cut);
-      start = cut;
-    }
-  }
   try {
-    await readCsv(chunks(), format, config, (record) => records.push([...record]));
+    await readCsv(cutAt(text, cuts), format, config, (record) => records.push([...record]));
     return { records, error: undefined };
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
@@ -141,19 +143,11 @@ describe("readCsv", () => {
     });
 
     for (const { text, format, cuts } of cases) {
-      const bytes = Buffer.from(text);
-      async function* chunks() {
-        let start = 0;
-        for (const cut of [...cuts, bytes.length]) {
-          yield bytes.subarray(start, cut);
-          start = cut;
-        }
-      }
       const handed: number[] = [];
       const counted: number[] = [];
 
       // act
-      await readCsv(chunks(), format, DEFAULT_STAGING_CONFIG, (record, breaks) => {
+      await readCsv(cutAt(text, cuts), format, DEFAULT_STAGING_CONFIG, (record, breaks) => {
         handed.push(breaks);
         counted.push(countLineBreaks(record));
       }).catch((error: unknown) => {
