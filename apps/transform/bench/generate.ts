@@ -1,7 +1,8 @@
 /**
- * Bench inputs: an orders export of about a given size as CSV, as a JSON array (each order's
- * customer nested, read by the dot path `customer.id`) or as Parquet (snappy, 100,000-row row
- * groups as hyparquet-writer writes by default, decimals as int64, timestamps in ms, and a
+ * Bench inputs: an orders export of about a given size as CSV (issue 13's ten-column shape with
+ * quoted notes holding commas and line breaks: {@link writeWideOrdersCsv}), as a JSON array (each
+ * order's customer nested, read by the dot path `customer.id`) or as Parquet (snappy, 100,000-row
+ * row groups as hyparquet-writer writes by default, decimals as int64, timestamps in ms, and a
  * 128-digit reference in each note so the rows do not compress to nothing), with the contract
  * that reads each. One row in 1000 is invalid (status `lost`).
  */
@@ -20,6 +21,7 @@ const MB = 1024 * 1024;
 const STATUSES = ["new", "paid", "shipped", "cancelled"];
 const NOTES = ["", "", "gift", "fragile, handle with care", "two\nlines", "leave at door"];
 const PARQUET_ROW_GROUP = 100_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
 
 interface Order {
   orderId: number;
@@ -42,9 +44,69 @@ function order(n: number): Order {
   };
 }
 
-/** The shipped orders contract read from `format`. */
+/**
+ * The ten-column orders CSV of issue 13: `order_id` (the key), `customer_id`, `status`, `amount`
+ * (two decimals), `currency`, `ordered_at` (ISO 8601 UTC, whole seconds), `shipped_on` (a date),
+ * `quantity`, `express` (true/false) and `note`: mostly empty, one in twelve `"gift, wrapped"` (a
+ * quoted comma) and one in twelve `"two\nlines"` (a quoted line break). About 77 bytes a row, so
+ * 192 MB holds about 2.5 million rows. One row in 1000 is invalid (status `lost`).
+ */
+export const WIDE_ORDERS_HEADER =
+  "order_id,customer_id,status,amount,currency,ordered_at,shipped_on,quantity,express,note\n";
+
+/** The wide orders row `n` (from 1) of {@link WIDE_ORDERS_HEADER}, with its line break. */
+function wideOrderRow(n: number): string {
+  const day = (n % 28) + 1;
+  const status = n % 1000 === 0 ? "lost" : STATUSES[n % 4]!;
+  const time = `${TWO_DIGITS[n % 24]}:${TWO_DIGITS[n % 60]}:${TWO_DIGITS[(n * 7) % 60]}`;
+  const note = n % 12 === 0 ? '"two\nlines"' : n % 6 === 0 ? '"gift, wrapped"' : "";
+  return (
+    `${n},${((n * 7919) % 1000003) + 1},${status},${n % 100000}.${TWO_DIGITS[n % 100]},EUR,` +
+    `2026-11-${TWO_DIGITS[day]}T${time}Z,2026-12-${TWO_DIGITS[day]},${(n % 9) + 1},${n % 3 === 0},${note}\n`
+  );
+}
+
+/**
+ * Writes the wide orders CSV ({@link WIDE_ORDERS_HEADER}) of about `targetBytes` bytes to `path`,
+ * read by {@link wideOrdersContract}; resolves with its row count (rejected rows included).
+ */
+export async function writeWideOrdersCsv(path: string, targetBytes: number): Promise<{ rows: number }> {
+  const rows = await writeText(path, targetBytes, WIDE_ORDERS_HEADER, (n) => wideOrderRow(n), "");
+  return { rows };
+}
+
+/**
+ * The contract of {@link writeWideOrdersCsv}'s file: dataset and table `wide_orders`, keys under
+ * `wide_orders/`, `order_id` its primary key.
+ */
+export function wideOrdersContract(): DatasetContract {
+  return parseDatasetContract({
+    name: "wide_orders",
+    version: 1,
+    description: "Issue 13's ten-column orders CSV with quoted notes (bench input).",
+    match: { prefix: "wide_orders/" },
+    format: { type: "csv", delimiter: ",", quote: '"', header: true },
+    fields: [
+      { name: "order_id", type: "integer", required: true, min: 1 },
+      { name: "customer_id", type: "integer", required: true, min: 1 },
+      { name: "status", type: "string", required: true, enum: STATUSES },
+      { name: "amount", type: "decimal", required: true, min: 0, scale: 2 },
+      { name: "currency", type: "string", required: true, pattern: "^[A-Z]{3}$" },
+      { name: "ordered_at", type: "timestamp", required: true },
+      { name: "shipped_on", type: "date" },
+      { name: "quantity", type: "integer", required: true, min: 1 },
+      { name: "express", type: "boolean", required: true },
+      { name: "note", type: "string", maxLength: 500 },
+    ],
+    primaryKey: ["order_id"],
+    table: "wide_orders",
+    quarantine: { maxBadRowRatio: 0.2 },
+  });
+}
+
+/** The contract the bench reads `format` by: the wide orders for CSV, the shipped orders otherwise. */
 export function benchContract(base: DatasetContract, format: BenchFormat): DatasetContract {
-  if (format === "csv") return base;
+  if (format === "csv") return wideOrdersContract();
   const fields = base.fields.map((field) =>
     format === "json" && field.name === "customer_id" ? { ...field, source: "customer.id" } : field,
   );
@@ -55,7 +117,7 @@ async function writeText(
   path: string,
   bytes: number,
   head: string,
-  row: (o: Order, first: boolean) => string,
+  row: (n: number, first: boolean) => string,
   tail: string,
 ) {
   const out = createWriteStream(path, { highWaterMark: MB });
@@ -70,7 +132,7 @@ async function writeText(
     let chunk = "";
     for (let i = 0; i < 1000; i++) {
       rows++;
-      chunk += row(order(rows), rows === 1);
+      chunk += row(rows, rows === 1);
     }
     await write(chunk);
   }
@@ -92,10 +154,6 @@ function reference(n: number): string {
     text += state.toString(16).padStart(8, "0");
   }
   return text;
-}
-
-function csvValue(text: string): string {
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 async function writeParquet(path: string, bytes: number): Promise<number> {
@@ -144,22 +202,19 @@ async function writeParquet(path: string, bytes: number): Promise<number> {
 export function generateOrders(format: BenchFormat, path: string, bytes: number): Promise<number> {
   switch (format) {
     case "csv":
-      return writeText(
-        path,
-        bytes,
-        "order_id,customer_id,status,amount,currency,ordered_at,note\n",
-        (o) =>
-          `${o.orderId},${o.customerId},${o.status},${o.amount},EUR,${o.orderedAt},${csvValue(o.note)}\n`,
-        "",
-      );
+      return writeWideOrdersCsv(path, bytes).then(({ rows }) => rows);
     case "json":
       return writeText(
         path,
         bytes,
         "[\n",
-        (o, first) =>
-          `${first ? "" : ",\n"}  {"order_id": ${o.orderId}, "customer": {"id": ${o.customerId}}, "status": "${o.status}", ` +
-          `"amount": ${o.amount}, "currency": "EUR", "ordered_at": "${o.orderedAt}", "note": ${JSON.stringify(o.note)}}`,
+        (n, first) => {
+          const o = order(n);
+          return (
+            `${first ? "" : ",\n"}  {"order_id": ${o.orderId}, "customer": {"id": ${o.customerId}}, "status": "${o.status}", ` +
+            `"amount": ${o.amount}, "currency": "EUR", "ordered_at": "${o.orderedAt}", "note": ${JSON.stringify(o.note)}}`
+          );
+        },
         "\n]\n",
       );
     case "parquet":

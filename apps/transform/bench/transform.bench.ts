@@ -15,7 +15,14 @@ import { createReadStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEvent, createLogger, DatasetRegistry, intFromEnv, runIdOf } from "@sluice/core";
+import {
+  createEvent,
+  createLogger,
+  type DatasetContract,
+  DatasetRegistry,
+  intFromEnv,
+  runIdOf,
+} from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { LocalObjectStore } from "@sluice/local";
 import { transformObject } from "../src";
@@ -38,15 +45,20 @@ function lambdaHeapFlags(memoryMb: number): string[] {
 }
 const MB = 1024 * 1024;
 
-function keyOf(format: BenchFormat): string {
-  return `orders/bench/orders.${format}`;
+/** The contract `format` is read by (see generate.ts). */
+function contractFor(format: BenchFormat): DatasetContract {
+  return benchContract(loadRegistry().get("orders"), format);
 }
 
-/** The shipped registry with the orders contract read from `format`. */
+function keyOf(format: BenchFormat): string {
+  return `${contractFor(format).name}/bench/orders.${format}`;
+}
+
+/** The shipped registry with the bench's contract for `format` in place of its namesake. */
 function registryFor(format: BenchFormat): DatasetRegistry {
   const shipped = loadRegistry();
-  const orders = benchContract(shipped.get("orders"), format);
-  return new DatasetRegistry([...shipped.all().filter((c) => c.name !== "orders"), orders]);
+  const contract = contractFor(format);
+  return new DatasetRegistry([...shipped.all().filter((c) => c.name !== contract.name), contract]);
 }
 
 /** The child: transforms the generated object and prints one JSON line of measurements. */
@@ -60,8 +72,8 @@ async function measure(root: string, format: BenchFormat): Promise<void> {
   const event = createEvent("sluice.object.received", "sluice/bench", {
     runId: runIdOf(object),
     object,
-    dataset: "orders",
-    contractVersion: registry.get("orders").version,
+    dataset: contractFor(format).name,
+    contractVersion: registry.get(contractFor(format).name).version,
     route: "lambda",
   });
   const published: string[] = [];

@@ -49,6 +49,15 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
+/**
+ * Most digits read one by one into a double that is still exact (10^15 < 2^53): min and max are
+ * then checked on that value instead of converting the text again, a visible share of validating
+ * a numeric column.
+ */
+const EXACT_DIGITS = 15;
+/** 10^0 .. 10^EXACT_DIGITS, each exact as a double. */
+const POWERS_OF_TEN = Array.from({ length: EXACT_DIGITS + 1 }, (_, i) => Number(`1e${i}`));
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -210,15 +219,24 @@ function compileInteger(field: FieldSpec, fail: Fail): FieldCheck {
   const allowed = field.enum ? new Set(field.enum) : undefined;
   return (raw) => {
     let text: string;
+    /** The value when it was read digit by digit, exactly; else NaN and `+text` reads it. */
+    let read = Number.NaN;
     if (typeof raw === "number") {
       if (!Number.isInteger(raw)) return fail("not an integer");
       if (!Number.isSafeInteger(raw)) return fail("integer is not exactly representable in JSON; quote it");
       text = String(raw);
     } else if (typeof raw === "string") {
       text = raw.trim();
-      let i = text.charCodeAt(0) === 45 || text.charCodeAt(0) === 43 ? 1 : 0;
+      const sign = text.charCodeAt(0) === 45 ? -1 : 1;
+      let i = sign < 0 || text.charCodeAt(0) === 43 ? 1 : 0;
       if (i === text.length) return fail("not an integer");
-      for (; i < text.length; i++) if (!isDigit(text.charCodeAt(i))) return fail("not an integer");
+      let value = 0;
+      for (; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (!isDigit(c)) return fail("not an integer");
+        value = value * 10 + (c - 48);
+      }
+      if (text.length <= EXACT_DIGITS) read = sign * value;
       if (text.charCodeAt(0) === 43) text = text.slice(1);
       // Canonical form: no leading zeros ("007" and "7" are the same key).
       if (
@@ -238,7 +256,7 @@ function compileInteger(field: FieldSpec, fail: Fail): FieldCheck {
       if (min !== undefined && big < BigInt(Math.ceil(min))) return fail(`less than minimum ${min}`);
       if (max !== undefined && big > BigInt(Math.floor(max))) return fail(`greater than maximum ${max}`);
     } else if (min !== undefined || max !== undefined) {
-      const n = +text;
+      const n = Number.isNaN(read) ? +text : read;
       if (min !== undefined && n < min) return fail(`less than minimum ${min}`);
       if (max !== undefined && n > max) return fail(`greater than maximum ${max}`);
     }
@@ -288,10 +306,13 @@ function compileDecimal(field: FieldSpec, fail: Fail): FieldCheck {
     const start = text.charCodeAt(0) === 45 || text.charCodeAt(0) === 43 ? 1 : 0;
     let digits = 0;
     let point = -1;
+    let mantissa = 0;
     for (let i = start; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (isDigit(c)) digits++;
-      else if (c === 46 && point < 0) point = i;
+      if (isDigit(c)) {
+        digits++;
+        mantissa = mantissa * 10 + (c - 48);
+      } else if (c === 46 && point < 0) point = i;
       else return fail("not a decimal");
     }
     if (digits === 0) return fail("not a decimal");
@@ -301,7 +322,13 @@ function compileDecimal(field: FieldSpec, fail: Fail): FieldCheck {
       return fail(tooManyBefore);
     if (start === 1 && text.charCodeAt(0) === 43) text = text.slice(1);
     if (min !== undefined || max !== undefined) {
-      const n = +text;
+      // Up to EXACT_DIGITS digits, mantissa and the power of ten are exact, so one division
+      // rounds as `+text` does (the fast path of decimal-to-double conversion), at a fraction of its cost.
+      const n =
+        digits <= EXACT_DIGITS
+          ? (text.charCodeAt(0) === 45 ? -mantissa : mantissa) /
+            POWERS_OF_TEN[point >= 0 ? text.length - point - 1 : 0]!
+          : +text;
       if (min !== undefined && n < min) return fail(`less than minimum ${min}`);
       if (max !== undefined && n > max) return fail(`greater than maximum ${max}`);
     }

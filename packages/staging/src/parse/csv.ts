@@ -7,28 +7,13 @@ import { Parser } from "papaparse";
 import type { StagingConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
+import { countLineBreaks, handRecordsWithBreaks } from "./csv-lines";
 import { OBJECT_START, type RecordParser, type TextStart } from "./record-parser";
+
+export { countLineBreaks } from "./csv-lines";
 
 /** A contract's CSV format (the `csv` member of its `format`). */
 export type CsvFormat = Extract<DatasetContract["format"], { type: "csv" }>;
-
-/** Line breaks (CRLF, LF or a lone CR) inside the values of one record. */
-export function countLineBreaks(record: readonly string[]): number {
-  let breaks = 0;
-  for (const value of record) {
-    // Two native scans rule out almost every value; only values with a break are walked.
-    if (value.indexOf("\n") < 0 && value.indexOf("\r") < 0) continue;
-    for (let i = 0; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      if (c === 10) breaks++;
-      else if (c === 13) {
-        breaks++;
-        if (value.charCodeAt(i + 1) === 10) i++;
-      }
-    }
-  }
-  return breaks;
-}
 
 /**
  * Maps parsed CSV records onto contract fields and tracks the physical line each starts on.
@@ -72,9 +57,10 @@ class CsvRecordMapper {
     return this.#lastLine + 1;
   }
 
-  onRecord(record: string[]): void {
+  /** Maps `record`, which holds `breaks` line breaks inside its values. */
+  onRecord(record: string[], breaks: number): void {
     const line = this.#lastLine + 1;
-    this.#lastLine = line + countLineBreaks(record);
+    this.#lastLine = line + breaks;
     if (record.length === 1 && record[0] === "") return;
 
     const columns = this.#columns;
@@ -182,7 +168,8 @@ const UNSUPPORTED_DELIMITERS = new Set(["\r", "\n", '"', BOM]);
 /**
  * Reads CSV text with papaparse where that provably gives what csv-parse gives, and hands the
  * rest of the object to csv-parse otherwise. Text is parsed in chunks from a record boundary:
- * complete records go to `onRecord`, the unfinished last one is carried into the next chunk.
+ * complete records go to `onRecord` with the line breaks inside their values (as
+ * {@link countLineBreaks} counts them), the unfinished last one is carried into the next chunk.
  *
  * papaparse takes one line ending and forgives what csv-parse rejects, so a chunk is only
  * parsed by it when (1) it uses one line ending throughout ({@link singleLineEnding}), (2) no
@@ -196,7 +183,7 @@ export async function readCsv(
   source: AsyncIterable<Buffer>,
   format: CsvFormat,
   config: StagingConfig,
-  onRecord: (record: string[]) => void,
+  onRecord: (record: string[], breaks: number) => void,
   dropBom = true,
 ): Promise<void> {
   const chunks = source[Symbol.asyncIterator]();
@@ -261,8 +248,7 @@ export async function readCsv(
       );
       return;
     }
-    const records = parsed.data as string[][];
-    for (let i = 0; i < records.length; i++) onRecord(records[i]!);
+    handRecordsWithBreaks(text, parsed.data as string[][], format.quote, onRecord);
     if (last) return;
     carry = text.slice(parsed.meta.cursor as number);
   }
@@ -275,7 +261,7 @@ async function readRestWithCsvParse(
   decoder: StringDecoder,
   done: boolean,
   options: { format: CsvFormat; config: StagingConfig; bom: boolean },
-  onRecord: (record: string[]) => void,
+  onRecord: (record: string[], breaks: number) => void,
 ): Promise<void> {
   await pipeline(
     async function* rest() {
@@ -295,7 +281,7 @@ async function readRestWithCsvParse(
       objectMode: true,
       write(record: string[], _encoding, callback) {
         try {
-          onRecord(record);
+          onRecord(record, countLineBreaks(record));
         } catch (error) {
           callback(error as Error);
           return;
@@ -327,7 +313,13 @@ export function csvParser(
       // The byte stages before this one wait for the staging outputs, so records never pile up.
       async (source: AsyncIterable<Buffer>) => {
         if (format.header && start.header) mapper.useHeader(start.header);
-        await readCsv(source, format, config, (record) => mapper.onRecord(record), start.atObjectStart);
+        await readCsv(
+          source,
+          format,
+          config,
+          (record, breaks) => mapper.onRecord(record, breaks),
+          start.atObjectStart,
+        );
       },
     ],
     explain: (error) => explainCsvError(error, mapper.nextLine, config),

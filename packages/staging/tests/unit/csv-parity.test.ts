@@ -1,7 +1,7 @@
 import { CsvError } from "csv-parse";
 import { parse } from "csv-parse/sync";
 import { DEFAULT_STAGING_CONFIG, type StagingConfig } from "../../src/config";
-import { type CsvFormat, readCsv } from "../../src/parse/csv";
+import { type CsvFormat, countLineBreaks, readCsv } from "../../src/parse/csv";
 import { seededRandom as random } from "../../src/testing/fixtures";
 
 /** What csv-parse alone (the reader before papaparse) makes of `text`: records, then its error code. */
@@ -28,19 +28,21 @@ function reference(text: string, format: CsvFormat, config: StagingConfig) {
   }
 }
 
+/** The bytes of `text` in chunks cut at `cuts`. */
+async function* cutAt(text: string, cuts: number[]) {
+  const bytes = Buffer.from(text);
+  let start = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    yield bytes.subarray(start, cut);
+    start = cut;
+  }
+}
+
 /** What {@link readCsv} makes of `text` when its bytes arrive cut at `cuts`. */
 async function actual(text: string, cuts: number[], format: CsvFormat, config: StagingConfig) {
-  const bytes = Buffer.from(text);
   const records: string[][] = [];
-  async function* chunks() {
-    let start = 0;
-    for (const cut of [...cuts, bytes.length]) {
-      yield bytes.subarray(start, cut);
-      start = cut;
-    }
-  }
   try {
-    await readCsv(chunks(), format, config, (record) => records.push([...record]));
+    await readCsv(cutAt(text, cuts), format, config, (record) => records.push([...record]));
     return { records, error: undefined };
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
@@ -130,6 +132,32 @@ describe("readCsv", () => {
       }
     },
   );
+
+  it("hands each record with the line breaks inside its values, however the bytes are cut", async () => {
+    // prepare
+    const rng = random(3);
+    const cases = Array.from({ length: 1500 }, (_, i) => {
+      const format = i % 4 < 2 ? COMMA : TAB_APOSTROPHE;
+      const text = i % 2 === 0 ? noise(rng, format) : wellFormed(rng, format);
+      return { text, format, cuts: cutsOf(rng, Buffer.byteLength(text)) };
+    });
+
+    for (const { text, format, cuts } of cases) {
+      const handed: number[] = [];
+      const counted: number[] = [];
+
+      // act
+      await readCsv(cutAt(text, cuts), format, DEFAULT_STAGING_CONFIG, (record, breaks) => {
+        handed.push(breaks);
+        counted.push(countLineBreaks(record));
+      }).catch((error: unknown) => {
+        if (!(error instanceof CsvError)) throw error;
+      });
+
+      // assert
+      expect({ text, breaks: handed }).toEqual({ text, breaks: counted });
+    }
+  });
 
   it("keeps line endings mixed in one file apart, and those inside quotes byte for byte", async () => {
     // prepare: LF, CRLF and a lone CR end records; a quoted value holds a CRLF and an LF
