@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../clock";
 import { type Durability, isFsError, makeDir, writeFileAtomic } from "../files";
@@ -135,19 +136,26 @@ export class MessageStore {
     }
   }
 
+  /**
+   * Synchronous calls: a scan runs before every receive and count, and a `stat` of the directory
+   * (usually all it does) costs a third of the CPU synchronously that it costs through the thread
+   * pool; message files are small and in the page cache.
+   */
   async #scan(): Promise<void> {
-    const { mtimeNs } = await stat(this.#messagesDir, { bigint: true });
+    const { mtimeNs } = statSync(this.#messagesDir, { bigint: true });
     if (mtimeNs === this.#seenMtime) return;
     this.#seenMtime = mtimeNs;
     const names = new Set(
-      (await readdir(this.#messagesDir)).filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5)),
+      readdirSync(this.#messagesDir)
+        .filter((n) => n.endsWith(".json"))
+        .map((n) => n.slice(0, -5)),
     );
     for (const id of this.#index.keys()) if (!names.has(id)) this.#index.delete(id);
     let arrived = false;
     for (const id of names) {
       if (this.#index.has(id) || this.#removing.has(id)) continue;
       try {
-        const message = JSON.parse(await readFile(this.#pathOf(id), "utf8")) as StoredMessage;
+        const message = JSON.parse(readFileSync(this.#pathOf(id), "utf8")) as StoredMessage;
         if (this.#index.has(id) || this.#removing.has(id)) continue;
         this.#index.set(id, message);
         this.#lastSequence = Math.max(this.#lastSequence, message.sequence);
