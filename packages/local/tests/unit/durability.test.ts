@@ -5,6 +5,7 @@ import { readAll, tempDir } from "../helpers";
 
 /** The module object itself (a namespace import is a copy under Jest's CommonJS): spies on it reach the code under test. */
 const fsp: typeof import("node:fs/promises") = require("node:fs/promises");
+const fs: typeof import("node:fs") = require("node:fs");
 
 /**
  * Records, in order, the renames and fsyncs (by path relative to `root`, temporary names as `*`)
@@ -32,6 +33,12 @@ async function recordSyncsAndRenames(root: string): Promise<string[]> {
   jest.spyOn(fsp, "rename").mockImplementation(async (from, to) => {
     calls.push(`rename ${name(from)} -> ${name(to)}`);
     return realRename(from, to);
+  });
+  // Writes without fsync rename synchronously.
+  const realRenameSync = fs.renameSync;
+  jest.spyOn(fs, "renameSync").mockImplementation((from, to) => {
+    calls.push(`rename ${name(from)} -> ${name(to)}`);
+    realRenameSync(from, to);
   });
   return calls;
 }
