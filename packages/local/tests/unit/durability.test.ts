@@ -5,7 +5,6 @@ import { readAll, tempDir } from "../helpers";
 
 /** The module object itself (a namespace import is a copy under Jest's CommonJS): spies on it reach the code under test. */
 const fsp: typeof import("node:fs/promises") = require("node:fs/promises");
-const fs: typeof import("node:fs") = require("node:fs");
 
 /**
  * Records, in order, the renames and fsyncs (by path relative to `root`, temporary names as `*`)
@@ -34,12 +33,7 @@ async function recordSyncsAndRenames(root: string): Promise<string[]> {
     calls.push(`rename ${name(from)} -> ${name(to)}`);
     return realRename(from, to);
   });
-  // Writes without fsync rename synchronously.
-  const realRenameSync = fs.renameSync;
-  jest.spyOn(fs, "renameSync").mockImplementation((from, to) => {
-    calls.push(`rename ${name(from)} -> ${name(to)}`);
-    realRenameSync(from, to);
-  });
+
   return calls;
 }
 
