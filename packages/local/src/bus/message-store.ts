@@ -47,6 +47,12 @@ export class MessageStore {
   readonly #arrivals = new EventEmitter();
   /** Ids this process is removing: a concurrent directory scan must not bring them back. */
   readonly #removing = new Set<string>();
+  /**
+   * Ids this process is adding: a directory scan that runs once the file is renamed into place
+   * and before {@link add} indexes it must not index (and hand out) a copy of its own, which
+   * {@link add} would then replace with a fresh, visible one: delivered twice.
+   */
+  readonly #adding = new Set<string>();
   #seenMtime = -1n;
   #syncing: Promise<void> | undefined;
   #lastSequence = 0;
@@ -79,8 +85,13 @@ export class MessageStore {
   async add(message: Omit<StoredMessage, "sequence">, now: number): Promise<void> {
     this.#lastSequence = Math.max(this.#lastSequence + 1, now * 1000);
     const added: StoredMessage = { ...message, sequence: this.#lastSequence };
-    await this.#write(added);
-    this.#index.set(added.messageId, added);
+    this.#adding.add(added.messageId);
+    try {
+      await this.#write(added);
+      this.#index.set(added.messageId, added);
+    } finally {
+      this.#adding.delete(added.messageId);
+    }
     this.#arrivals.emit("message");
   }
 
@@ -156,10 +167,10 @@ export class MessageStore {
     for (const id of this.#index.keys()) if (!names.has(id)) this.#index.delete(id);
     let arrived = false;
     for (const id of names) {
-      if (this.#index.has(id) || this.#removing.has(id)) continue;
+      if (this.#index.has(id) || this.#removing.has(id) || this.#adding.has(id)) continue;
       try {
         const message = JSON.parse(readFileSync(this.#pathOf(id), "utf8")) as StoredMessage;
-        if (this.#index.has(id) || this.#removing.has(id)) continue;
+        if (this.#index.has(id) || this.#removing.has(id) || this.#adding.has(id)) continue;
         this.#index.set(id, message);
         this.#lastSequence = Math.max(this.#lastSequence, message.sequence);
         arrived = true;
