@@ -1,10 +1,9 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
-import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { parseEvent, type SluiceEvent } from "@sluice/core";
 import type { SnsNotification } from "../bus/local-topic";
-import { appendFileDurable, type Durability, isFsError, makeDir } from "../files";
+import { appendFileDurable, type Durability, isFsError } from "../files";
 
 /** One line of the journal: an event as it was published. */
 export interface JournalEntry {
@@ -37,7 +36,6 @@ export class EventJournal {
   append(entry: JournalEntry): Promise<void> {
     const line = `${JSON.stringify(entry)}\n`;
     const write = this.#tail.then(async () => {
-      await makeDir(dirname(this.file), this.#durability);
       // After a crash mid-append, start on a fresh line so the torn one does not swallow this entry.
       const prefix = this.#endChecked || (await endsWithNewline(this.file)) ? "" : "\n";
       this.#endChecked = true;

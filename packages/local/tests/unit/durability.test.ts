@@ -33,6 +33,7 @@ async function recordSyncsAndRenames(root: string): Promise<string[]> {
     calls.push(`rename ${name(from)} -> ${name(to)}`);
     return realRename(from, to);
   });
+
   return calls;
 }
 

@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { LocalQueue, ManualClock } from "../../src";
 import { nextTurn, tempDir } from "../helpers";
 
+/** The module object itself (a namespace import is a copy under Jest's CommonJS): spies on it reach the code under test. */
+const fsp: typeof import("node:fs/promises") = require("node:fs/promises");
+
 describe("LocalQueue", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
@@ -119,6 +122,23 @@ describe("LocalQueue", () => {
     await otherProcessView.send("from elsewhere");
 
     expect((await queue.receive(10)).map((m) => m.body)).toEqual(["from elsewhere"]);
+  });
+
+  it("delivers a message being sent once, even when a receive scans the directory between its rename and its indexing", async () => {
+    const { queue } = await queueWithDlq({ visibilityTimeoutMs: 10_000, maxReceiveCount: 5 });
+    const realRename = fsp.rename;
+    const duringSend: string[] = [];
+    jest.spyOn(fsp, "rename").mockImplementationOnce(async (from, to) => {
+      await realRename(from, to);
+      // A poller's receive lands in the window: the file is in place, the sender has not indexed it.
+      duringSend.push(...(await queue.receive(10)).map((m) => m.body));
+    });
+
+    await queue.send("once");
+    const afterSend = (await queue.receive(10)).map((m) => m.body);
+
+    expect([...duringSend, ...afterSend]).toEqual(["once"]);
+    jest.restoreAllMocks();
   });
 
   it("never hands one message to two concurrent receivers", async () => {
