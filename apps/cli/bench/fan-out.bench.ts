@@ -1,5 +1,6 @@
 /**
- * Fan-out bench: one large CSV with quoted line breaks (SLUICE_BENCH_MB, default 1024) through
+ * Fan-out bench: issue 13's ten-column orders CSV, quoted notes with commas and line breaks
+ * (`writeWideOrdersCsv`, SLUICE_BENCH_MB, default 1024), through
  * the local pipeline into Postgres, timed from the upload to the `sluice.object.loaded` event:
  * in one pass (no fan-out), then fanned out over 1 and 2 worker threads; beside them, in the same
  * run, `psql \copy` of the same file into a table of the same shape. Prints each time, the
@@ -12,43 +13,19 @@
  * Needs SLUICE_TEST_DATABASE_URL (a Postgres server) and psql.
  */
 import { execFileSync } from "node:child_process";
-import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLoadTarget } from "@sluice/loader";
 import { EventJournal, localStateLayout } from "@sluice/local";
+import { wideOrdersContract, writeWideOrdersCsv } from "../../transform/bench/generate";
 import { startLocalRuntime } from "../src";
 
 const MIB = 1024 * 1024;
 const TARGET_MB = Number(process.env.SLUICE_BENCH_MB ?? 1024);
 const PART_BYTES = Number(process.env.SLUICE_PART_BYTES ?? 32 * MIB);
 const serverUrl = process.env.SLUICE_TEST_DATABASE_URL;
-const STATUSES = ["new", "paid", "shipped", "cancelled"];
-const NOTES = ["", "", "", "gift", '"fragile, handle with care"', '"two\nlines"', '"say ""hi"""'];
-
-/** Orders of the shipped `orders` contract, about `targetBytes` of them, notes quoted with line breaks. */
-async function generateCsv(path: string, targetBytes: number): Promise<number> {
-  const out = createWriteStream(path);
-  out.write("order_id,customer_id,status,amount,currency,ordered_at,note\n");
-  let bytes = 0;
-  let rows = 0;
-  let chunk = "";
-  while (bytes < targetBytes) {
-    rows++;
-    const line = `${rows},${((rows * 7919) % 100_000) + 1},${STATUSES[rows % 4]},${(rows % 100_000) / 100},EUR,2026-01-${String((rows % 28) + 1).padStart(2, "0")}T10:${String(rows % 60).padStart(2, "0")}:00Z,${NOTES[rows % NOTES.length]}\n`;
-    chunk += line;
-    bytes += line.length;
-    if (chunk.length > MIB) {
-      if (!out.write(chunk)) await once(out, "drain");
-      chunk = "";
-    }
-  }
-  out.end(chunk);
-  await once(out, "finish");
-  return rows;
-}
 
 async function withDatabase<T>(name: string, work: (url: string) => Promise<T>): Promise<T> {
   const admin = createLoadTarget(serverUrl!);
@@ -72,10 +49,10 @@ function psqlCopy(databaseUrl: string, csv: string): number {
   const psql = (command: string) =>
     execFileSync("psql", [databaseUrl, "-v", "ON_ERROR_STOP=1", "-q", "-c", command]);
   psql(
-    "CREATE TABLE orders (order_id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, amount numeric(18,2) NOT NULL, currency text NOT NULL, ordered_at timestamptz NOT NULL, note varchar(500))",
+    "CREATE TABLE wide_orders (order_id bigint PRIMARY KEY, customer_id bigint NOT NULL, status text NOT NULL, amount numeric(18,2) NOT NULL, currency text NOT NULL, ordered_at timestamptz NOT NULL, shipped_on date, quantity bigint NOT NULL, express boolean NOT NULL, note varchar(500))",
   );
   const started = performance.now();
-  psql(`\\copy orders FROM '${csv.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`);
+  psql(`\\copy wide_orders FROM '${csv.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`);
   return (performance.now() - started) / 1000;
 }
 
@@ -88,6 +65,7 @@ interface PipelineRun {
 }
 
 async function throughPipeline(
+  contractsDir: string,
   stateDir: string,
   databaseUrl: string,
   csv: string,
@@ -96,6 +74,7 @@ async function throughPipeline(
   const runtime = await startLocalRuntime({
     stateDir,
     databaseUrl,
+    contractsDir,
     settings: { pollIntervalMs: 20, fanOut },
   });
   let peak = process.memoryUsage.rss();
@@ -104,7 +83,7 @@ async function throughPipeline(
   }, 50);
   try {
     const started = performance.now();
-    await runtime.ingest("orders/bench.csv", createReadStream(csv));
+    await runtime.ingest("wide_orders/bench.csv", createReadStream(csv));
     if (!(await runtime.drain({ timeoutMs: 60 * 60_000, pollMs: 20 })))
       throw new Error("pipeline did not drain");
     const seconds = (performance.now() - started) / 1000;
@@ -135,8 +114,11 @@ async function main(): Promise<void> {
     throw new Error("SLUICE_TEST_DATABASE_URL is not set: the fan-out bench needs Postgres and psql");
   const work = await mkdtemp(join(tmpdir(), "sluice-fanout-bench-"));
   try {
-    const csv = join(work, "orders.csv");
-    const rows = await generateCsv(csv, TARGET_MB * MIB);
+    const contractsDir = join(work, "contracts");
+    await mkdir(contractsDir);
+    await writeFile(join(contractsDir, "wide_orders.json"), JSON.stringify(wideOrdersContract()));
+    const csv = join(work, "wide_orders.csv");
+    const { rows } = await writeWideOrdersCsv(csv, TARGET_MB * MIB);
     const mb = (await stat(csv)).size / MIB;
     console.log(
       `fan-out bench: ${rows.toLocaleString("en")} rows, ${mb.toFixed(0)} MB CSV with quoted line breaks, parts of ${PART_BYTES / MIB} MiB`,
@@ -152,7 +134,7 @@ async function main(): Promise<void> {
       ["sluice, fan-out, 2 workers", fanned(2)],
     ] as const) {
       const run = await withDatabase(`sluice_bench_fo_${process.pid}`, (url) =>
-        throughPipeline(join(work, `state-${results.size}`), url, csv, fanOut),
+        throughPipeline(contractsDir, join(work, `state-${results.size}`), url, csv, fanOut),
       );
       results.set(label, run);
       console.log(
@@ -163,26 +145,26 @@ async function main(): Promise<void> {
     console.log(
       `  2 workers vs 1: ${(time("sluice, fan-out, 1 worker") / time("sluice, fan-out, 2 workers")).toFixed(2)}x (aim 1.6x); vs one pass: ${(time("sluice, one pass") / time("sluice, fan-out, 2 workers")).toFixed(2)}x; end to end ${((copy / time("sluice, fan-out, 2 workers")) * 100).toFixed(0)}% of \\copy (aim 70%)`,
     );
-    if (process.env.SLUICE_BENCH_CURVE === "1") await curve(work);
+    if (process.env.SLUICE_BENCH_CURVE === "1") await curve(work, contractsDir);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
 /** File size × {one pass, 2 workers} → seconds: where fan-out starts to pay (docs/performance.md). */
-async function curve(work: string): Promise<void> {
+async function curve(work: string, contractsDir: string): Promise<void> {
   const sizes = (process.env.SLUICE_BENCH_CURVE_MB ?? "16,32,64,128,256").split(",").map(Number);
   console.log("  curve: MB, one pass s, 2 workers s, speed-up");
   for (const size of sizes) {
     const csv = join(work, `curve-${size}.csv`);
-    await generateCsv(csv, size * MIB);
+    await writeWideOrdersCsv(csv, size * MIB);
     const seconds: number[] = [];
     for (const fanOut of [
       NEVER,
       { minBytes: 1, partBytes: Math.min(PART_BYTES, (size * MIB) / 4), workers: 2 },
     ]) {
       const run = await withDatabase(`sluice_bench_fo_curve_${process.pid}`, (url) =>
-        throughPipeline(join(work, `curve-state-${size}-${seconds.length}`), url, csv, fanOut),
+        throughPipeline(contractsDir, join(work, `curve-state-${size}-${seconds.length}`), url, csv, fanOut),
       );
       seconds.push(run.seconds);
     }
