@@ -51,7 +51,12 @@ export interface LoaderConfig {
    * and starts again at this once a part arrives.
    */
   earlyStartPollMs: number;
-  /** Early start: the longest wait (ms) between two looks at the staging bucket. */
+  /**
+   * Early start: the longest wait (ms) between two looks at the staging bucket. A second: the
+   * last part (and the run's manifest) is found at most that late, which a file of a few parts
+   * would otherwise pay in full at its end; one HEAD request a second per waiting run costs next
+   * to nothing.
+   */
   earlyStartMaxPollMs: number;
   /**
    * Early start: time (ms) kept free at the end of the invocation for what follows the last
@@ -78,8 +83,8 @@ export const DEFAULT_LOADER_CONFIG: LoaderConfig = {
   isolationChunkRows: 10_000,
   maxRejectionsKept: 100_000,
   firstRejections: 10,
-  earlyStartPollMs: 250,
-  earlyStartMaxPollMs: 5_000,
+  earlyStartPollMs: 100,
+  earlyStartMaxPollMs: 1_000,
   earlyStartReserveMs: 60_000,
   earlyStartWaitMs: 240_000,
 };

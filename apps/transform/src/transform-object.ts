@@ -30,6 +30,14 @@ export interface TransformDeps extends StageDeps {
   fanOutFor?: (contract: DatasetContract) => FanOutSettings | undefined;
   /** Stages a requested part: in this thread by default, in a worker thread in the local runtime. */
   stagePart?: PartStager;
+  /**
+   * Stages an object in one pass and publishes what came of it: {@link stageOnePass} in this
+   * thread by default; the local runtime runs it in a worker thread and publishes here.
+   */
+  stageOnePass?: (
+    event: SluiceEvent<"sluice.object.received">,
+    unsplitReason?: string,
+  ) => Promise<StageOutcome>;
 }
 
 /**
@@ -53,6 +61,21 @@ export async function transformObject(
     if (split.status === "split") return split;
     unsplitReason = split.unsplitReason;
   }
+  if (deps.stageOnePass) return deps.stageOnePass(event, unsplitReason);
+  return stageOnePass(event, deps, unsplitReason);
+}
+
+/**
+ * Stages a received object in one pass: reads it (the exact version the event names) and stages
+ * it with `stageStream` (Parquet by byte ranges, the rest as one stream), saying why it was not
+ * split when it was above the fan-out threshold; publishes the outcome.
+ */
+export async function stageOnePass(
+  event: SluiceEvent<"sluice.object.received">,
+  deps: TransformDeps,
+  unsplitReason?: string,
+): Promise<StageOutcome> {
+  const contract = deps.registry.get(event.data.dataset);
   const params = {
     event,
     contract,

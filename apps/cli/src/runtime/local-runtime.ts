@@ -184,9 +184,9 @@ function runtimeOf(
 }
 
 /** Stops polling, stops tasks (they resume on the next start), relays the outbox a last time. */
-async function stopWiring({ host, tasks, relay, taskLog, partWorkers }: Wiring): Promise<void> {
+async function stopWiring({ host, tasks, relay, taskLog, transformWorkers }: Wiring): Promise<void> {
   await host.stop();
-  await partWorkers.close();
+  await transformWorkers.close();
   await tasks.stop();
   await relay.stop();
   await taskLog.close();

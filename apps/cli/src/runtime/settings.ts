@@ -36,7 +36,7 @@ export interface LocalPipelineSettings {
   taskStopTimeoutMs: number;
   /**
    * Fan-out of the transform: objects of at least `minBytes` are cut into parts of about
-   * `partBytes`, staged by `workers` worker threads (`PartWorkers`). From the environment
+   * `partBytes`, staged by `workers` worker threads (`TransformWorkers`). From the environment
    * (`SLUICE_FANOUT_MIN_BYTES`, `SLUICE_PART_BYTES`, `SLUICE_TRANSFORM_WORKERS`) when set.
    */
   fanOut: { minBytes: number; partBytes: number; workers: number };

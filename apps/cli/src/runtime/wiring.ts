@@ -34,7 +34,6 @@ import { createTransformHandler } from "@sluice/transform";
 import { EventFanout } from "./event-fanout";
 import { IngestJournal } from "./ingest-journal";
 import { OutboxRelay } from "./outbox-relay";
-import { PartWorkers } from "./part-workers";
 import {
   FUNCTION_NAMES,
   type FunctionName,
@@ -44,6 +43,7 @@ import {
 } from "./settings";
 import { openTaskLog, type TaskLog } from "./task-log";
 import { TaskWatch } from "./task-watch";
+import { TransformWorkers } from "./transform-workers";
 
 /** Options of the local runtime. */
 export interface LocalRuntimeOptions {
@@ -100,8 +100,8 @@ export interface Wiring {
   taskWatch: TaskWatch;
   relay: OutboxRelay;
   taskLog: TaskLog;
-  /** The worker threads the transform stages the parts of fanned-out objects in. */
-  partWorkers: PartWorkers;
+  /** The worker threads the transform stages objects and the parts of fanned-out ones in. */
+  transformWorkers: TransformWorkers;
   target: LoadTarget;
   /** Publishes on the events topic, as the phases do. */
   publisher: EventPublisher;
@@ -189,14 +189,14 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
   });
 
   const target = createLoadTarget(databaseUrl);
-  const partWorkers = new PartWorkers({
+  const transformWorkers = new TransformWorkers({
     workers: settings.fanOut.workers,
     contractsDir,
     bucketsDir: layout.bucketsDir,
     fsync,
     logLevel,
   });
-  const handlers = phaseHandlers({ store, target, publisher, tasks, taskWatch, logLevel, partWorkers });
+  const handlers = phaseHandlers({ store, target, publisher, tasks, taskWatch, logLevel, transformWorkers });
   const host = new FunctionHost({
     pollIntervalMs: settings.pollIntervalMs,
     ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
@@ -243,7 +243,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     taskWatch,
     relay,
     taskLog,
-    partWorkers,
+    transformWorkers,
     target,
     publisher,
     registry,
@@ -298,9 +298,9 @@ function phaseHandlers(ports: {
   tasks: LocalTaskRunner;
   taskWatch: TaskWatch;
   logLevel: string;
-  partWorkers: PartWorkers;
+  transformWorkers: TransformWorkers;
 }): Record<FunctionName, (env: Readonly<Record<string, string>>) => SqsFunctionHandler> {
-  const { store, target, publisher, tasks, taskWatch, logLevel, partWorkers } = ports;
+  const { store, target, publisher, tasks, taskWatch, logLevel, transformWorkers } = ports;
   const logger = (name: FunctionName) => createLogger(name, { level: logLevel });
   return {
     listener: (env) =>
@@ -317,7 +317,11 @@ function phaseHandlers(ports: {
         registry: loadRegistry(env[ENV.contractsDir]),
         logger: logger("transform"),
         fanOutFor: (contract) => fanOutSettingsFor(contract, env),
-        stagePart: partWorkers.stage,
+        stagePart: transformWorkers.stage,
+        ...optional(
+          "stageOnePass",
+          transformWorkers.stageOnePassFor(publisher, requireSetting(env, ENV.stagingBucket)),
+        ),
       }),
     launcher: () =>
       taskWatch.timeLaunches(createLauncherHandler({ launcher: tasks, logger: logger("launcher") })),
@@ -331,6 +335,11 @@ function phaseHandlers(ports: {
         maxReceiveCount: maxReceiveCountFromEnv(env),
       }),
   };
+}
+
+/** `{ [name]: value }`, or nothing when `value` is undefined (exact optional properties). */
+function optional<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [name]: value } as { [P in K]?: V });
 }
 
 function requireSetting(env: Readonly<Record<string, string>>, name: string): string {
