@@ -12,9 +12,8 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLoadTarget } from "@sluice/loader";
-import { EventJournal, localStateLayout } from "@sluice/local";
 import { startLocalRuntime } from "../src";
+import { dropDatabase, eventTimes, freshDatabase } from "./bench-support";
 
 const TARGET_MB = Number(process.env.SLUICE_BENCH_MB ?? 200);
 const serverUrl = process.env.SLUICE_TEST_DATABASE_URL;
@@ -41,28 +40,6 @@ async function generateCsv(path: string, targetBytes: number): Promise<number> {
   return rows;
 }
 
-async function freshDatabase(name: string): Promise<string> {
-  const admin = createLoadTarget(serverUrl!);
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.close();
-  }
-  const url = new URL(serverUrl!);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  const admin = createLoadTarget(serverUrl!);
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.close();
-  }
-}
-
 async function throughPipeline(stateDir: string, databaseUrl: string, csv: string): Promise<number> {
   const runtime = await startLocalRuntime({ stateDir, databaseUrl, settings: { pollIntervalMs: 20 } });
   try {
@@ -71,12 +48,7 @@ async function throughPipeline(stateDir: string, databaseUrl: string, csv: strin
     if (!(await runtime.drain({ timeoutMs: 30 * 60_000, pollMs: 20 })))
       throw new Error("pipeline did not drain");
     const seconds = (performance.now() - started) / 1000;
-    const entries = await new EventJournal(localStateLayout(stateDir).journalFile).readAll();
-    const at = (type: string) => {
-      const entry = entries.find((e) => e.event.type === type);
-      if (!entry) throw new Error(`no ${type} event: the file did not go through`);
-      return Date.parse(entry.event.time);
-    };
+    const { at } = await eventTimes(stateDir);
     const received = at("sluice.object.received");
     const staged = at("sluice.object.staged");
     const loaded = at("sluice.object.loaded");
@@ -126,7 +98,7 @@ async function main(): Promise<void> {
       );
     if (serverUrl) {
       const database = `sluice_bench_e2e_${process.pid}`;
-      const url = await freshDatabase(database);
+      const url = await freshDatabase(serverUrl!, database);
       try {
         const copySeconds = psqlCopy(url, csv);
         report("psql \\copy (raw COPY)", copySeconds);
@@ -137,7 +109,7 @@ async function main(): Promise<void> {
           `  (${((copySeconds / pipelineSeconds) * 100).toFixed(0)}% of raw COPY; aim 40%)`,
         );
       } finally {
-        await dropDatabase(database);
+        await dropDatabase(serverUrl!, database);
       }
     } else {
       console.log("  SLUICE_TEST_DATABASE_URL is not set: no Postgres or psql \\copy figures");

@@ -17,33 +17,14 @@ import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLoadTarget } from "@sluice/loader";
-import { EventJournal, localStateLayout } from "@sluice/local";
 import { wideOrdersContract, writeWideOrdersCsv } from "../../transform/bench/generate";
 import { startLocalRuntime } from "../src";
+import { eventTimes, withDatabase } from "./bench-support";
 
 const MIB = 1024 * 1024;
 const TARGET_MB = Number(process.env.SLUICE_BENCH_MB ?? 1024);
 const PART_BYTES = Number(process.env.SLUICE_PART_BYTES ?? 32 * MIB);
 const serverUrl = process.env.SLUICE_TEST_DATABASE_URL;
-
-async function withDatabase<T>(name: string, work: (url: string) => Promise<T>): Promise<T> {
-  const admin = createLoadTarget(serverUrl!);
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.close();
-  }
-  const url = new URL(serverUrl!);
-  url.pathname = `/${name}`;
-  try {
-    return await work(url.toString());
-  } finally {
-    const again = createLoadTarget(serverUrl!);
-    await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => again.close());
-  }
-}
 
 function psqlCopy(databaseUrl: string, csv: string): number {
   const psql = (command: string) =>
@@ -87,12 +68,7 @@ async function throughPipeline(
     if (!(await runtime.drain({ timeoutMs: 60 * 60_000, pollMs: 20 })))
       throw new Error("pipeline did not drain");
     const seconds = (performance.now() - started) / 1000;
-    const entries = await new EventJournal(localStateLayout(stateDir).journalFile).readAll();
-    const at = (type: string) => {
-      const entry = entries.find((e) => e.event.type === type);
-      if (!entry) throw new Error(`no ${type} event: the file did not go through`);
-      return Date.parse(entry.event.time);
-    };
+    const { entries, at } = await eventTimes(stateDir);
     const received = at("sluice.object.received");
     const staged = at("sluice.object.staged");
     const loaded = at("sluice.object.loaded");
@@ -123,7 +99,9 @@ async function main(): Promise<void> {
     console.log(
       `fan-out bench: ${rows.toLocaleString("en")} rows, ${mb.toFixed(0)} MB CSV with quoted line breaks, parts of ${PART_BYTES / MIB} MiB`,
     );
-    const copy = await withDatabase(`sluice_bench_fo_copy_${process.pid}`, async (url) => psqlCopy(url, csv));
+    const copy = await withDatabase(serverUrl!, `sluice_bench_fo_copy_${process.pid}`, async (url) =>
+      psqlCopy(url, csv),
+    );
     console.log(
       `  ${"psql \\copy".padEnd(26)} ${copy.toFixed(2).padStart(7)} s  ${(mb / copy).toFixed(1).padStart(6)} MB/s`,
     );
@@ -133,7 +111,7 @@ async function main(): Promise<void> {
       ["sluice, fan-out, 1 worker", fanned(1)],
       ["sluice, fan-out, 2 workers", fanned(2)],
     ] as const) {
-      const run = await withDatabase(`sluice_bench_fo_${process.pid}`, (url) =>
+      const run = await withDatabase(serverUrl!, `sluice_bench_fo_${process.pid}`, (url) =>
         throughPipeline(contractsDir, join(work, `state-${results.size}`), url, csv, fanOut),
       );
       results.set(label, run);
@@ -163,7 +141,7 @@ async function curve(work: string, contractsDir: string): Promise<void> {
       NEVER,
       { minBytes: 1, partBytes: Math.min(PART_BYTES, (size * MIB) / 4), workers: 2 },
     ]) {
-      const run = await withDatabase(`sluice_bench_fo_curve_${process.pid}`, (url) =>
+      const run = await withDatabase(serverUrl!, `sluice_bench_fo_curve_${process.pid}`, (url) =>
         throughPipeline(contractsDir, join(work, `curve-state-${size}-${seconds.length}`), url, csv, fanOut),
       );
       seconds.push(run.seconds);

@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createLoadTarget } from "@sluice/loader";
+import { dropDatabase, freshDatabase } from "./bench-support";
 
 const FILES = Number(process.env.SLUICE_BENCH_FILES ?? 200);
 const ROWS_PER_FILE = Number(process.env.SLUICE_BENCH_FILE_ROWS ?? 2000);
@@ -40,28 +41,6 @@ async function generateFiles(dir: string): Promise<number> {
     await writeFile(join(dir, `part-${String(file).padStart(4, "0")}.csv`), text);
   }
   return bytes;
-}
-
-async function freshDatabase(name: string): Promise<string> {
-  const admin = createLoadTarget(serverUrl!);
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.close();
-  }
-  const url = new URL(serverUrl!);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  const admin = createLoadTarget(serverUrl!);
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.close();
-  }
 }
 
 async function countRows(databaseUrl: string, table: string): Promise<number> {
@@ -137,8 +116,8 @@ async function main(): Promise<void> {
     // Read once so both sides find them in the page cache.
     for (let file = 0; file < FILES; file++)
       await readFile(join(dir, `part-${String(file).padStart(4, "0")}.csv`));
-    const copyUrl = await freshDatabase(databases[0]!);
-    const runUrl = await freshDatabase(databases[1]!);
+    const copyUrl = await freshDatabase(serverUrl!, databases[0]!);
+    const runUrl = await freshDatabase(serverUrl!, databases[1]!);
     const copySeconds = await psqlCopies(copyUrl, dir, work);
     const runSeconds = sluiceRun(join(work, "state"), runUrl, dir);
     const copied = await countRows(copyUrl, "orders_copy");
@@ -160,7 +139,7 @@ async function main(): Promise<void> {
       `  ratio ${(copySeconds / runSeconds).toFixed(2)} of psql (aim 0.50)`,
     );
   } finally {
-    for (const database of databases) await dropDatabase(database);
+    for (const database of databases) await dropDatabase(serverUrl!, database);
     await rm(work, { recursive: true, force: true });
   }
 }

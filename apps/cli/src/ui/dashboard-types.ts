@@ -93,6 +93,9 @@ export interface RunDetailView {
   state: string;
   message?: string;
   rows?: { total: number; staged: number; rejected: number };
+  /** A fanned-out run's parts; why a large object was staged in one pass. */
+  parts?: { requested: number; staged: number; total?: number };
+  unsplitReason?: string;
   load?: { table: string; inserted: number; updated: number; unchanged: number };
   ledger?: {
     status: string;

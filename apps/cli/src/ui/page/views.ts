@@ -153,6 +153,9 @@ export function objectView(
   if (run.message) facts.push(["Why", h("span", { class: "why" }, run.message)]);
   if (run.rows)
     facts.push(["Rows", `${run.rows.total} read, ${run.rows.staged} staged, ${run.rows.rejected} rejected`]);
+  if (run.parts)
+    facts.push(["Parts", `${run.parts.staged} of ${run.parts.total ?? `${run.parts.requested}+`} staged`]);
+  if (run.unsplitReason) facts.push(["Not split", run.unsplitReason]);
   if (run.load)
     facts.push([
       "Loaded",
