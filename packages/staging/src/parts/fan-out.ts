@@ -31,7 +31,8 @@ const SOURCE = "sluice/transform";
  * as the pre-scan finds each part, publishes `sluice.part.requested` for it (the transform queue
  * hands each to an invocation of its own; a failed part retries alone). `sluice.object.split`
  * goes first, so the loader can start the run's load and copy parts as they are staged. Once
- * the pre-scan has found every part it writes the plan (`parts/plan.json`): from then on the
+ * the pre-scan has found every part it writes the plan (`parts/<attempt>/plan.json`; the attempt is
+ * this event's id, so a replay never mixes with an earlier attempt's parts): from then on the
  * part that finishes last completes the run (`completeRun`), which is also tried here in case
  * every part was staged before the plan was written. A retry (the message redelivered after a
  * crash) asks for the same parts again: each is staged to the same keys.
