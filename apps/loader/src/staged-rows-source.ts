@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { formatObjectRef, type StagingManifest } from "@sluice/core";
+import { formatObjectRef, partsDigest, type StagingManifest } from "@sluice/core";
 import { ChecksumMismatchError } from "./errors";
 import { hasStagedLines, type LoadedRun } from "./manifest";
 
@@ -103,9 +102,7 @@ export function checkPartsTotals(manifest: StagingManifest, run: Pick<LoadedRun,
   const bytes = parts.reduce((sum, part) => sum + part.rowsBytes, 0);
   if (bytes !== manifest.rowsBytes)
     fail(`${bytes} bytes, the run says ${manifest.rowsBytes}`, { bytes, expectedBytes: manifest.rowsBytes });
-  const sha256 = createHash("sha256")
-    .update(parts.map((part) => part.rowsSha256).join(""))
-    .digest("hex");
+  const sha256 = partsDigest(parts);
   if (sha256 !== manifest.rowsSha256)
     fail(`SHA-256 of the parts' digests ${sha256}, the run says ${manifest.rowsSha256}`, {
       sha256,

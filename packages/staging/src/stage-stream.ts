@@ -4,11 +4,13 @@ import {
   contractFingerprint,
   createEvent,
   type DatasetContract,
+  type EventData,
   type EventPublisher,
   type FormatSpec,
   formatObjectRef,
   formatStagingManifest,
   type Logger,
+  type ObjectRef,
   type ObjectStore,
   type Rejection,
   type SluiceEvent,
@@ -130,7 +132,7 @@ function sourceOf(producer: Producer): string {
  */
 export async function stageStream(params: StageParams, deps: StageDeps): Promise<StageOutcome> {
   const { event, contract, producer } = params;
-  const { runId, object, route } = event.data;
+  const { runId, object } = event.data;
   if (event.data.dataset !== contract.name) {
     throw new ContractError(`event is for dataset ${event.data.dataset}, contract is ${contract.name}`, {
       dataset: event.data.dataset,
@@ -151,15 +153,9 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
     });
   }
   const { rows } = content;
-  const clock = deps.clock ?? (() => new Date());
-
   const finalCounts = content.counts;
   if (exceedsBadRowRatio(finalCounts, contract.quarantine.maxBadRowRatio)) {
-    const ratio = finalCounts.rejected / finalCounts.rows;
-    const message =
-      `${formatObjectRef(object)}: ${finalCounts.rejected} of ${finalCounts.rows} rows rejected ` +
-      `(${(ratio * 100).toFixed(2)}%), over the contract's limit of ` +
-      `${(contract.quarantine.maxBadRowRatio * 100).toFixed(2)}%`;
+    const message = badRowRatioMessage(object, finalCounts, contract.quarantine.maxBadRowRatio);
     deps.logger.warn("object quarantined", {
       ...context,
       reason: QUARANTINE_REASONS.badRowRatio,
@@ -174,28 +170,73 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
     });
   }
 
+  const { manifest, event: staged } = await publishStaged(event.data, contract, deps, {
+    producer,
+    counts: finalCounts,
+    rows,
+    ...(params.contractHash ? { contractHash: params.contractHash } : {}),
+    ...(params.unsplitReason ? { unsplitReason: params.unsplitReason } : {}),
+  });
+  return { status: "staged", keys, manifest, event: staged };
+}
+
+/**
+ * Why a run over its contract's bad-row ratio is quarantined: `<object>: 40 of 400 rows rejected
+ * (10.00%), over the contract's limit of 5.00%`.
+ */
+export function badRowRatioMessage(object: ObjectRef, counts: StageCounts, maxBadRowRatio: number): string {
+  const ratio = counts.rejected / counts.rows;
+  return (
+    `${formatObjectRef(object)}: ${counts.rejected} of ${counts.rows} rows rejected ` +
+    `(${(ratio * 100).toFixed(2)}%), over the contract's limit of ${(maxBadRowRatio * 100).toFixed(2)}%`
+  );
+}
+
+/**
+ * Completes a staged run: writes its manifest (with the contract's fingerprint, or
+ * `contractHash`), last, since its presence says the rows and rejects are complete, then publishes
+ * `sluice.object.staged`. {@link stageStream} calls it for an object staged in one pass, and
+ * `completeRun` for one fanned out over `parts` (their rows objects listed in the manifest).
+ */
+export async function publishStaged(
+  run: EventData<"sluice.object.received">,
+  contract: DatasetContract,
+  deps: StageDeps,
+  details: {
+    producer: Producer;
+    counts: StageCounts;
+    /** The run's rows object's digest and size (a fanned-out run: `partsDigest` and the sum). */
+    rows: { sha256: string; bytes: number };
+    contractHash?: string;
+    parts?: NonNullable<StagingManifest["parts"]>;
+    unsplitReason?: string;
+  },
+): Promise<{ manifest: StagingManifest; event: SluiceEvent<"sluice.object.staged"> }> {
+  const { runId, object, route } = run;
+  const keys = stagingKeysOf(contract.name, runId);
+  const clock = deps.clock ?? (() => new Date());
   const manifest: StagingManifest = {
     runId,
     dataset: contract.name,
     contractVersion: contract.version,
-    contractHash: params.contractHash ?? contractFingerprint(contract),
+    contractHash: details.contractHash ?? contractFingerprint(contract),
     object,
     route,
-    producer,
+    producer: details.producer,
     columns: stagedColumnsOf(contract),
     format: "csv+gzip",
-    counts: finalCounts,
-    rowsSha256: rows.sha256,
-    rowsBytes: rows.bytes,
+    counts: details.counts,
+    ...(details.parts ? { parts: details.parts } : {}),
+    rowsSha256: details.rows.sha256,
+    rowsBytes: details.rows.bytes,
     createdAt: clock().toISOString(),
   };
-  // The manifest goes last: its presence says the rows and rejects are complete.
   await deps.store.put(deps.stagingBucket, keys.manifestKey, formatStagingManifest(manifest), {
     contentType: "application/json",
   });
-  const staged = createEvent(
+  const event = createEvent(
     "sluice.object.staged",
-    sourceOf(producer),
+    sourceOf(details.producer),
     {
       runId,
       object,
@@ -203,14 +244,23 @@ export async function stageStream(params: StageParams, deps: StageDeps): Promise
       contractVersion: contract.version,
       route,
       staged: { bucket: deps.stagingBucket, ...keys },
-      counts: finalCounts,
-      ...(params.unsplitReason ? { unsplitReason: params.unsplitReason } : {}),
+      counts: details.counts,
+      ...(details.parts ? { parts: details.parts.length } : {}),
+      ...(details.unsplitReason ? { unsplitReason: details.unsplitReason } : {}),
     },
     { time: clock() },
   );
-  await deps.publisher.publish(staged);
-  deps.logger.info("object staged", { ...context, ...finalCounts, rowsBytes: rows.bytes });
-  return { status: "staged", keys, manifest, event: staged };
+  await deps.publisher.publish(event);
+  deps.logger.info("object staged", {
+    runId,
+    dataset: contract.name,
+    object: formatObjectRef(object),
+    producer: details.producer,
+    ...details.counts,
+    rowsBytes: details.rows.bytes,
+    ...(details.parts ? { parts: details.parts.length } : {}),
+  });
+  return { manifest, event };
 }
 
 /**

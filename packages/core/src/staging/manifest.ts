@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as z from "zod/mini";
 import { objectPartSchema, objectRefSchema, rowCountsSchema } from "../events/envelope";
 import { firstIssueOf } from "../zod-config";
@@ -82,6 +83,17 @@ export function formatStagingManifest(manifest: StagingManifest): string {
     throw new TypeError(`staging manifest field ${field || "(root)"}: ${message}`);
   }
   return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/**
+ * The `rowsSha256` of a run fanned out over `parts`: the SHA-256 of the parts' hex digests,
+ * concatenated in part order (see {@link stagingManifestSchema}'s `parts`). The transform writes
+ * it, the loader checks it.
+ */
+export function partsDigest(parts: readonly { rowsSha256: string }[]): string {
+  return createHash("sha256")
+    .update(parts.map((part) => part.rowsSha256).join(""))
+    .digest("hex");
 }
 
 /** Runtime schema of a staged part's `part.json`: the part, its counts and its rows object's digest. */

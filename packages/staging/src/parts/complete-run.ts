@@ -1,29 +1,32 @@
-import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import {
-  contractFingerprint,
   createEvent,
   type DatasetContract,
   type EventData,
   formatObjectRef,
-  formatStagingManifest,
   type ObjectStore,
   type PartManifest,
   parseStagingDocument,
   partManifestSchema,
+  partsDigest,
   partsPlanSchema,
   QuarantineError,
   type Rejection,
   type RunPartsKeys,
   runPartsKeysOf,
   type SluiceEvent,
-  type StagingManifest,
-  stagedColumnsOf,
   stagingKeysOf,
 } from "@sluice/core";
 import { resolveStagingConfig } from "../config";
 import { QUARANTINE_REASONS } from "../reasons";
-import { exceedsBadRowRatio, publishQuarantine, type StageCounts, type StageDeps } from "../stage-stream";
+import {
+  badRowRatioMessage,
+  exceedsBadRowRatio,
+  publishQuarantine,
+  publishStaged,
+  type StageCounts,
+  type StageDeps,
+} from "../stage-stream";
 
 type Received = EventData<"sluice.object.received">;
 
@@ -155,34 +158,21 @@ export async function completeRun(
   );
   const config = resolveStagingConfig(deps.config);
   const firstRejections = await joinRejects(parts, run, contract, deps, keys, config.firstRejectionsInEvent);
-  const runKeys = stagingKeysOf(contract.name, run.runId);
   const received = createEvent("sluice.object.received", "sluice/transform", run);
   if (exceedsBadRowRatio(counts, contract.quarantine.maxBadRowRatio)) {
-    const ratio = counts.rejected / counts.rows;
     await quarantineParts(received, attempt, deps, {
       reason: QUARANTINE_REASONS.badRowRatio,
-      message:
-        `${formatObjectRef(run.object)}: ${counts.rejected} of ${counts.rows} rows rejected ` +
-        `(${(ratio * 100).toFixed(2)}%), over the contract's limit of ` +
-        `${(contract.quarantine.maxBadRowRatio * 100).toFixed(2)}%`,
+      message: badRowRatioMessage(run.object, counts, contract.quarantine.maxBadRowRatio),
       counts,
       firstRejections,
-      rejectsKey: runKeys.rejectsKey,
+      rejectsKey: stagingKeysOf(contract.name, run.runId).rejectsKey,
     });
     return;
   }
-  const clock = deps.clock ?? (() => new Date());
-  const manifest: StagingManifest = {
-    runId: run.runId,
-    dataset: contract.name,
-    contractVersion: contract.version,
-    contractHash: contractFingerprint(contract),
-    object: run.object,
-    route: run.route,
+  await publishStaged(run, contract, deps, {
     producer: "transform",
-    columns: stagedColumnsOf(contract),
-    format: "csv+gzip",
     counts,
+    rows: { sha256: partsDigest(parts), bytes: parts.reduce((sum, part) => sum + part.rowsBytes, 0) },
     parts: parts.map((part) => ({
       index: part.part.index,
       firstLine: part.part.firstLine,
@@ -191,27 +181,5 @@ export async function completeRun(
       rowsBytes: part.rowsBytes,
       counts: part.counts,
     })),
-    rowsSha256: createHash("sha256")
-      .update(parts.map((part) => part.rowsSha256).join(""))
-      .digest("hex"),
-    rowsBytes: parts.reduce((sum, part) => sum + part.rowsBytes, 0),
-    createdAt: clock().toISOString(),
-  };
-  await store.put(stagingBucket, runKeys.manifestKey, formatStagingManifest(manifest), {
-    contentType: "application/json",
-  });
-  await deps.publisher.publish(
-    createEvent(
-      "sluice.object.staged",
-      "sluice/transform",
-      { ...run, staged: { bucket: stagingBucket, ...runKeys }, counts, parts: parts.length },
-      { time: clock() },
-    ),
-  );
-  deps.logger.info("object staged", {
-    runId: run.runId,
-    object: formatObjectRef(run.object),
-    parts: parts.length,
-    ...counts,
   });
 }
