@@ -34,11 +34,15 @@ export interface TransformDeps extends StageDeps {
    * Stages an object in one pass and publishes what came of it: {@link stageOnePass} in this
    * thread by default; the local runtime runs it in a worker thread and publishes here.
    */
-  stageOnePass?: (
-    event: SluiceEvent<"sluice.object.received">,
-    unsplitReason?: string,
-  ) => Promise<StageOutcome>;
+  stageOnePass?: OnePassStager;
 }
+
+/** Stages a received object in one pass and publishes the outcome: {@link stageOnePass}'s shape. */
+export type OnePassStager = (
+  event: SluiceEvent<"sluice.object.received">,
+  deps: TransformDeps,
+  unsplitReason?: string,
+) => Promise<StageOutcome>;
 
 /**
  * The transform phase for one `sluice.object.received` event. An object at or above its
@@ -61,8 +65,7 @@ export async function transformObject(
     if (split.status === "split") return split;
     unsplitReason = split.unsplitReason;
   }
-  if (deps.stageOnePass) return deps.stageOnePass(event, unsplitReason);
-  return stageOnePass(event, deps, unsplitReason);
+  return (deps.stageOnePass ?? stageOnePass)(event, deps, unsplitReason);
 }
 
 /**

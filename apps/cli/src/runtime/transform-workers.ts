@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { EventPublisher, SluiceEvent } from "@sluice/core";
-import { type PartStager, type StageOutcome, stagePart } from "@sluice/staging";
+import type { SluiceEvent } from "@sluice/core";
+import { type PartStager, stagePart } from "@sluice/staging";
+import { type OnePassStager, stageOnePass } from "@sluice/transform";
 import { Piscina } from "piscina";
 import type { ObjectTask, ObjectTaskResult, PartTask } from "./transform-worker";
 
@@ -69,28 +70,20 @@ export class TransformWorkers {
   };
 
   /**
-   * The transform's `stageOnePass` for `publisher`: the object staged in a worker thread, the
-   * events it came to published here. Undefined without workers: the transform stages in this thread.
+   * The transform's `stageOnePass`: the object staged in a worker thread, the events it came to
+   * published here through `deps.publisher` (or all of it here, without workers).
    */
-  stageOnePassFor(
-    publisher: EventPublisher,
-    stagingBucket: string,
-  ):
-    | ((event: SluiceEvent<"sluice.object.received">, unsplitReason?: string) => Promise<StageOutcome>)
-    | undefined {
-    const pool = this.#pool;
-    if (!pool) return undefined;
-    return async (event, unsplitReason) => {
-      const task: ObjectTask = {
-        kind: "object",
-        ...this.#place(event, stagingBucket),
-        ...(unsplitReason ? { unsplitReason } : {}),
-      };
-      const { outcome, events } = (await pool.run(task)) as ObjectTaskResult;
-      for (const published of events) await publisher.publish(published);
-      return outcome;
+  readonly stageOnePass: OnePassStager = async (event, deps, unsplitReason) => {
+    if (!this.#pool) return stageOnePass(event, deps, unsplitReason);
+    const task: ObjectTask = {
+      kind: "object",
+      ...this.#place(event, deps.stagingBucket),
+      ...(unsplitReason ? { unsplitReason } : {}),
     };
-  }
+    const { outcome, events } = (await this.#pool.run(task)) as ObjectTaskResult;
+    for (const published of events) await deps.publisher.publish(published);
+    return outcome;
+  };
 
   #place(event: SluiceEvent, stagingBucket: string) {
     return {

@@ -318,10 +318,7 @@ function phaseHandlers(ports: {
         logger: logger("transform"),
         fanOutFor: (contract) => fanOutSettingsFor(contract, env),
         stagePart: transformWorkers.stage,
-        ...optional(
-          "stageOnePass",
-          transformWorkers.stageOnePassFor(publisher, requireSetting(env, ENV.stagingBucket)),
-        ),
+        stageOnePass: transformWorkers.stageOnePass,
       }),
     launcher: () =>
       taskWatch.timeLaunches(createLauncherHandler({ launcher: tasks, logger: logger("launcher") })),
@@ -335,11 +332,6 @@ function phaseHandlers(ports: {
         maxReceiveCount: maxReceiveCountFromEnv(env),
       }),
   };
-}
-
-/** `{ [name]: value }`, or nothing when `value` is undefined (exact optional properties). */
-function optional<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
-  return value === undefined ? {} : ({ [name]: value } as { [P in K]?: V });
 }
 
 function requireSetting(env: Readonly<Record<string, string>>, name: string): string {
