@@ -18,6 +18,14 @@ export interface LoaderConfig {
    */
   directCopyIntoEmptyTable: boolean;
   /**
+   * A merge into a table that already holds rows tries that straight COPY too when the raw object
+   * is at most this many bytes: a file of new keys (the common stream of small files) then loads
+   * at COPY speed, without the temporary table and the `INSERT … SELECT`. A key the table already
+   * holds fails it at its row; it is rolled back and the run is merged, so a file whose overlap
+   * comes late wastes at most one COPY of this size. 0 turns it off.
+   */
+  directCopyIntoTableMaxBytes: number;
+  /**
    * Before merging, try a plain `INSERT … SELECT` of the staged rows (under a savepoint): a file
    * of new keys only (the common append) then skips the upsert's per-row conflict handling. The
    * first key the table or the file already holds fails it at once; it is rolled back and the
@@ -77,6 +85,7 @@ export const DEFAULT_LOADER_CONFIG: LoaderConfig = {
   lockTimeoutMs: 60_000,
   mergeWorkMem: "256MB",
   directCopyIntoEmptyTable: true,
+  directCopyIntoTableMaxBytes: 16 * 1024 * 1024,
   insertNewKeysFirst: true,
   ledgerSchema: "sluice",
   replaceBy: "delete",

@@ -41,24 +41,33 @@ describe.each(targetKinds("load_strategies"))("loadStagedRun strategies against 
     expect(byId.get("2")?.xmin).not.toBe(before.get("2"));
   });
 
-  test("a file of new keys only is inserted without a merge, leaving the rows already there unwritten", async () => {
-    const table = fx.freshTable();
-    const contract = ordersContract(table);
-    const { store, deps, logger } = fx.ports(contract);
-    await loadStagedRun(await stageRun(store, contract, [orderRow(1), orderRow(2)]), deps);
-    const before = new Map((await fx.rowsOf(table)).map((row) => [String(row.order_id), row.xmin]));
+  test.each([
+    ["a small file", {}, "direct-copy"],
+    ["a file over directCopyIntoTableMaxBytes", { directCopyIntoTableMaxBytes: 0 }, "insert"],
+  ])(
+    "%s of new keys only is inserted without a merge, leaving the rows already there unwritten",
+    async (_, config, method) => {
+      const table = fx.freshTable();
+      const contract = ordersContract(table);
+      const { store, deps, logger } = fx.ports(contract);
+      await loadStagedRun(await stageRun(store, contract, [orderRow(1), orderRow(2)]), deps);
+      const before = new Map((await fx.rowsOf(table)).map((row) => [String(row.order_id), row.xmin]));
 
-    const outcome = await loadStagedRun(await stageRun(store, contract, [orderRow(3), orderRow(4)]), deps);
+      const outcome = await loadStagedRun(await stageRun(store, contract, [orderRow(3), orderRow(4)]), {
+        ...deps,
+        config,
+      });
 
-    expect(outcome).toMatchObject({ rowsStaged: 2, inserted: 2, updated: 0, unchanged: 0 });
-    expect(logger.lines.filter((line) => line.message === "loaded").map((line) => line.method)).toEqual([
-      "direct-copy",
-      "insert",
-    ]);
-    const after = new Map((await fx.rowsOf(table)).map((row) => [String(row.order_id), row.xmin]));
-    expect([...after.keys()]).toEqual(["1", "2", "3", "4"]);
-    expect(after.get("1")).toBe(before.get("1"));
-  });
+      expect(outcome).toMatchObject({ rowsStaged: 2, inserted: 2, updated: 0, unchanged: 0 });
+      expect(logger.lines.filter((line) => line.message === "loaded").map((line) => line.method)).toEqual([
+        "direct-copy",
+        method,
+      ]);
+      const after = new Map((await fx.rowsOf(table)).map((row) => [String(row.order_id), row.xmin]));
+      expect([...after.keys()]).toEqual(["1", "2", "3", "4"]);
+      expect(after.get("1")).toBe(before.get("1"));
+    },
+  );
 
   test("a file whose keys overlap the table falls back from the plain insert to the merge, with nothing inserted twice", async () => {
     const table = fx.freshTable();
