@@ -5,7 +5,10 @@
  * in one pass (no fan-out), then fanned out over 1 and 2 worker threads; beside them, in the same
  * run, `psql \copy` of the same file into a table of the same shape. Prints each time, the
  * speed-up of 2 workers over 1 and over one pass, each run's share of `\copy`, and the peak RSS of
- * the process (main thread, workers and the loader together).
+ * the process (main thread, workers and the loader together). Then staging alone, 1 and 2
+ * workers: the loader's early start is left out (its `sluice.object.split` acked unread), so the
+ * parts have the cores to themselves and the run loads on its `sluice.object.staged` afterwards;
+ * the time from `received` to `staged` is what the workers scale.
  *
  * SLUICE_BENCH_CURVE=1 adds the curve behind the fan-out default (docs/performance.md): sizes
  * (SLUICE_BENCH_CURVE_MB, default 16,32,64,128,256) × {one pass, 2 workers}.
@@ -17,6 +20,8 @@ import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { SqsFunctionHandler } from "@sluice/local";
+import type { SQSEvent } from "aws-lambda";
 import { wideOrdersContract, writeWideOrdersCsv } from "../../transform/bench/generate";
 import { startLocalRuntime } from "../src";
 import { eventTimes, withDatabase } from "./bench-support";
@@ -43,6 +48,24 @@ interface PipelineRun {
   peakRssMb: number;
   parts: number;
   phases: string;
+  /** From `sluice.object.received` to `sluice.object.staged`. */
+  stagingSeconds: number;
+}
+
+/** True for an SQS record carrying a `sluice.object.split` event (raw or SNS-wrapped). */
+function isSplit(record: SQSEvent["Records"][number]): boolean {
+  const body = JSON.parse(record.body) as { type?: string; Message?: string };
+  const message = body.type ? body : (JSON.parse(body.Message ?? "{}") as { type?: string });
+  return message.type === "sluice.object.split";
+}
+
+/** The loader without its early start: `sluice.object.split` records are acked unread. */
+function withoutEarlyStart(name: string, handler: SqsFunctionHandler): SqsFunctionHandler {
+  if (name !== "loader") return handler;
+  return (event, context) => {
+    const records = (event as SQSEvent).Records.filter((record) => !isSplit(record));
+    return records.length === 0 ? { batchItemFailures: [] } : handler({ Records: records }, context);
+  };
 }
 
 async function throughPipeline(
@@ -51,12 +74,14 @@ async function throughPipeline(
   databaseUrl: string,
   csv: string,
   fanOut: { minBytes: number; partBytes: number; workers: number },
+  earlyStart = true,
 ): Promise<PipelineRun> {
   const runtime = await startLocalRuntime({
     stateDir,
     databaseUrl,
     contractsDir,
     settings: { pollIntervalMs: 20, fanOut },
+    ...(earlyStart ? {} : { wrapHandler: withoutEarlyStart }),
   });
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => {
@@ -75,7 +100,13 @@ async function throughPipeline(
     const wall = started + performance.timeOrigin;
     const parts = entries.filter((e) => e.event.type === "sluice.part.staged").length;
     const phases = `upload+listener ${((received - wall) / 1000).toFixed(1)} s, staged at ${((staged - wall) / 1000).toFixed(1)} s, loaded at ${((loaded - wall) / 1000).toFixed(1)} s`;
-    return { seconds, peakRssMb: Math.round(peak / MIB), parts, phases };
+    return {
+      seconds,
+      peakRssMb: Math.round(peak / MIB),
+      parts,
+      phases,
+      stagingSeconds: (staged - received) / 1000,
+    };
   } finally {
     clearInterval(sampler);
     await runtime.close();
@@ -123,10 +154,26 @@ async function main(): Promise<void> {
     console.log(
       `  2 workers vs 1: ${(time("sluice, fan-out, 1 worker") / time("sluice, fan-out, 2 workers")).toFixed(2)}x (aim 1.6x); vs one pass: ${(time("sluice, one pass") / time("sluice, fan-out, 2 workers")).toFixed(2)}x; end to end ${((copy / time("sluice, fan-out, 2 workers")) * 100).toFixed(0)}% of \\copy (aim 70%)`,
     );
+    await stagingAlone(work, contractsDir, csv, mb);
     if (process.env.SLUICE_BENCH_CURVE === "1") await curve(work, contractsDir);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Staging alone (no early start loading beside it), 1 and 2 workers: what the workers scale. */
+async function stagingAlone(work: string, contractsDir: string, csv: string, mb: number): Promise<void> {
+  const seconds: number[] = [];
+  for (const workers of [1, 2]) {
+    const run = await withDatabase(serverUrl!, `sluice_bench_fo_alone_${process.pid}`, (url) =>
+      throughPipeline(contractsDir, join(work, `alone-state-${workers}`), url, csv, fanned(workers), false),
+    );
+    seconds.push(run.stagingSeconds);
+    console.log(
+      `  staging alone, ${workers} worker${workers > 1 ? "s" : " "}   ${run.stagingSeconds.toFixed(2).padStart(7)} s  ${(mb / run.stagingSeconds).toFixed(1).padStart(6)} MB/s  (then loaded: ${run.seconds.toFixed(2)} s in all)`,
+    );
+  }
+  console.log(`  staging alone, 2 workers vs 1: ${(seconds[0]! / seconds[1]!).toFixed(2)}x`);
 }
 
 /** File size × {one pass, 2 workers} → seconds: where fan-out starts to pay (docs/performance.md). */
