@@ -12,6 +12,10 @@ const COMMA = 0x2c;
 export class RecordBoundaryScanner {
   readonly #csv: boolean;
   #inQuotes = false;
+  /** The chunk {@link #quoteFrom} last searched, where it searched from, and what it found. */
+  #quoteChunk: Buffer | undefined;
+  #quoteSearchedFrom = 0;
+  #quote = -1;
 
   constructor(options: { csv: boolean }) {
     this.#csv = options.csv;
@@ -46,7 +50,7 @@ export class RecordBoundaryScanner {
   recordEnd(chunk: Buffer, from: number): number {
     let at = from;
     while (at < chunk.length) {
-      const quote = chunk.indexOf(QUOTE, at);
+      const quote = this.#quoteFrom(chunk, at);
       if (this.#inQuotes) {
         if (quote < 0) return -1;
         this.#inQuotes = false;
@@ -61,6 +65,24 @@ export class RecordBoundaryScanner {
     }
     return -1;
   }
+
+  /**
+   * The first quote in `chunk` at or after `at`, or -1. Records are looked for one after another
+   * in the same chunk, so the last answer is kept while it is still ahead: searching again from
+   * every record would scan to the next quote each time, quadratic in a chunk with few quotes.
+   */
+  #quoteFrom(chunk: Buffer, at: number): number {
+    if (
+      chunk !== this.#quoteChunk ||
+      at < this.#quoteSearchedFrom ||
+      (this.#quote >= 0 && this.#quote < at)
+    ) {
+      this.#quoteChunk = chunk;
+      this.#quoteSearchedFrom = at;
+      this.#quote = chunk.indexOf(QUOTE, at);
+    }
+    return this.#quote;
+  }
 }
 
 /**
@@ -74,7 +96,10 @@ export class FirstFieldRemover extends Transform {
   readonly #records = new RecordBoundaryScanner({ csv: true });
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const kept: Buffer[] = [];
+    // Each record's rest is copied into one buffer: slicing each and concatenating them costs
+    // an object per record.
+    const kept = Buffer.allocUnsafe(chunk.length);
+    let length = 0;
     let at = 0;
     while (at < chunk.length) {
       if (this.#atRecordStart) {
@@ -85,15 +110,13 @@ export class FirstFieldRemover extends Transform {
         continue;
       }
       const end = this.#records.recordEnd(chunk, at);
-      if (end < 0) {
-        kept.push(chunk.subarray(at));
-        break;
-      }
-      kept.push(chunk.subarray(at, end + 1));
+      const stop = end < 0 ? chunk.length : end + 1;
+      length += chunk.copy(kept, length, at, stop);
+      if (end < 0) break;
       this.#atRecordStart = true;
-      at = end + 1;
+      at = stop;
     }
-    if (kept.length === 0) callback();
-    else callback(null, kept.length === 1 ? kept[0] : Buffer.concat(kept));
+    if (length === 0) callback();
+    else callback(null, kept.subarray(0, length));
   }
 }

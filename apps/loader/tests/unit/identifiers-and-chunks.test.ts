@@ -63,6 +63,33 @@ describe("FirstFieldRemover", () => {
       expect(Buffer.concat(out).toString("utf8")).toBe(expected);
     }
   });
+
+  test("gives the same records for long runs of unquoted records between quoted ones, at any chunk size", async () => {
+    // A seeded generator: fields quoted now and then (commas, quotes, line breaks inside), so a
+    // chunk holds many records whose next quote is far ahead, and cuts fall anywhere.
+    let seed = 13;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = ["a", "bb", "x,y", 'say "hi"', "two\nlines", "crlf\r\nhere", "é€😀", ""];
+    const records = Array.from({ length: 400 }, (_, i) => [
+      String(i + 2),
+      ...Array.from({ length: 3 }, () =>
+        random(9) === 0 ? pieces[random(pieces.length)]! : `v${random(1000)}`,
+      ),
+    ]);
+    const csv = Buffer.from(records.map((row) => encodeCsvRow(row)).join(""));
+    const expected = records.map((row) => encodeCsvRow(row.slice(1))).join("");
+
+    for (const size of [5, 64, 333, 4096, csv.length]) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < csv.length; at += size) chunks.push(csv.subarray(at, at + size));
+      const out: Buffer[] = [];
+      for await (const chunk of Readable.from(chunks).pipe(new FirstFieldRemover())) out.push(chunk);
+      expect(Buffer.concat(out).toString("utf8")).toBe(expected);
+    }
+  });
 });
 
 describe("PgliteLoadTarget.copyFrom", () => {
