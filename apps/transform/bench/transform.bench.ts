@@ -5,14 +5,17 @@
  * process so its peak RSS (the child's own maxRSS) is the transform's alone, through a
  * directory-backed object store: once with the heap flags Lambda's Node.js runtime gives a
  * function of SLUICE_BENCH_LAMBDA_MB (default 256, the issue's bound), once with node's defaults.
- * Prints MB/s, rows/s and peak RSS of each; exits 1 when the Lambda run passes 256 MB.
+ * Prints MB/s, rows/s and peak RSS of each; exits 1 when the Lambda run passes 256 MB. A CSV or
+ * Parquet file is then also split into parts of SLUICE_BENCH_PART_MB (default 128, prod's part
+ * size) and its middle part staged alone in a child with the Lambda's flags: what one worker
+ * (a part's invocation) holds, checked against the same bound.
  *
  *   pnpm --filter @sluice/transform bench
  *   SLUICE_BENCH_MB=1024 pnpm --filter @sluice/transform bench   # the issue's 1 GB checks
  */
 import { spawnSync } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -22,10 +25,11 @@ import {
   DatasetRegistry,
   intFromEnv,
   runIdOf,
+  type SluiceEvent,
 } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
 import { LocalObjectStore } from "@sluice/local";
-import { transformObject } from "../src";
+import { transformObject, transformPart } from "../src";
 import { BENCH_FORMATS, type BenchFormat, benchContract, generateOrders } from "./generate";
 
 const RAW_BUCKET = "raw";
@@ -61,8 +65,12 @@ function registryFor(format: BenchFormat): DatasetRegistry {
   return new DatasetRegistry([...shipped.all().filter((c) => c.name !== contract.name), contract]);
 }
 
-/** The child: transforms the generated object and prints one JSON line of measurements. */
-async function measure(root: string, format: BenchFormat): Promise<void> {
+/**
+ * The child: transforms the generated object and prints one JSON line of measurements. With
+ * `part` `plan`, splits it and writes its `sluice.part.requested` events to `parts.json`; with a
+ * part's index, stages that part alone.
+ */
+async function measure(root: string, format: BenchFormat, part?: string): Promise<void> {
   const registry = registryFor(format);
   const store = new LocalObjectStore({ rootDir: join(root, "buckets") });
   const key = keyOf(format);
@@ -76,15 +84,43 @@ async function measure(root: string, format: BenchFormat): Promise<void> {
     contractVersion: registry.get(contractFor(format).name).version,
     route: "lambda",
   });
-  const published: string[] = [];
-  const started = process.hrtime.bigint();
-  const outcome = await transformObject(event, {
+  const published: SluiceEvent[] = [];
+  const deps = {
     registry,
     store,
     stagingBucket: STAGING_BUCKET,
-    publisher: { publish: async (e) => void published.push(e.type) },
+    publisher: { publish: async (e: SluiceEvent) => void published.push(e) },
     logger: createLogger("transform", { level: "ERROR" }),
-  });
+    fanOutFor: () => ({ minBytes: 1, partBytes: intFromEnv("SLUICE_BENCH_PART_MB", 128) * MB }),
+  };
+  const partsFile = join(root, `parts-${format}.json`);
+  if (part === "plan") {
+    const outcome = await transformObject(event, deps);
+    if (outcome.status !== "split") throw new Error(`bench object was not split: ${outcome.status}`);
+    const requested = published.filter((e) => e.type === "sluice.part.requested");
+    await writeFile(partsFile, JSON.stringify(requested));
+    console.log(JSON.stringify({ parts: requested.length }));
+    return;
+  }
+  const started = process.hrtime.bigint();
+  if (part !== undefined) {
+    const requested = JSON.parse(await readFile(partsFile, "utf8")) as SluiceEvent<"sluice.part.requested">[];
+    const request = requested[Number(part)]!;
+    const outcome = await transformPart(request, deps);
+    if (outcome?.status !== "staged") throw new Error(`bench part was not staged: ${outcome?.status}`);
+    const { manifest } = outcome;
+    console.log(
+      JSON.stringify({
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        inputBytes: manifest.part.end - manifest.part.start,
+        counts: { ...manifest.counts, rows: manifest.counts.staged + manifest.counts.rejected },
+        stagedBytes: manifest.rowsBytes,
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      }),
+    );
+    return;
+  }
+  const outcome = await transformObject(event, { ...deps, fanOutFor: undefined });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (outcome.status !== "staged")
     throw new Error(`bench object was not staged in one pass: ${outcome.status}`);
@@ -135,24 +171,48 @@ async function benchFormat(root: string, format: BenchFormat, sizeMb: number): P
     );
   };
   const lambdaPeakMb = lambda.peakRssBytes / MB;
+  const onePart = format === "json" ? undefined : measurePart(root, format, lambdaHeapFlags(lambdaMb));
   console.log(
     [
       `transform: ${(lambda.inputBytes / MB).toFixed(0)} MB ${format}, ${lambda.counts.rows} rows ` +
         `(${lambda.counts.rejected} rejected), ${(lambda.stagedBytes / MB).toFixed(1)} MB staged gzip`,
       line(`as a ${lambdaMb} MB Lambda runs it (${lambdaHeapFlags(lambdaMb).join(" ")})`, lambda),
       line("node's default heap limits", defaults),
+      ...(onePart
+        ? [
+            line(
+              `part ${onePart.index + 1} of ${onePart.parts} (a worker) as a ${lambdaMb} MB Lambda stages it`,
+              onePart.result,
+            ),
+          ]
+        : []),
       `  limit ${RSS_LIMIT_MB} MB in the Lambda: ${lambdaPeakMb < RSS_LIMIT_MB ? "OK" : "OVER"}`,
     ].join("\n"),
   );
-  return lambdaPeakMb < RSS_LIMIT_MB;
+  return lambdaPeakMb < RSS_LIMIT_MB && (onePart?.result.peakRssBytes ?? 0) / MB < RSS_LIMIT_MB;
 }
 
-/** Transforms the stored object in a child process with `flags` and returns what it measured. */
-function runChild(root: string, format: BenchFormat, flags: string[]): Measurement {
+/** Splits the stored object (in a child), then stages its middle part alone in a child with `flags`. */
+function measurePart(root: string, format: BenchFormat, flags: string[]) {
+  const { parts } = runChild(root, format, [], "plan") as unknown as { parts: number };
+  const index = Math.floor(parts / 2);
+  return { parts, index, result: runChild(root, format, flags, String(index)) };
+}
+
+/** Transforms the stored object (or a `part`, see {@link measure}) in a child process with `flags`; returns what it measured. */
+function runChild(root: string, format: BenchFormat, flags: string[], part?: string): Measurement {
   // tsx registers itself through execArgv, so the child runs this same TypeScript file.
   const child = spawnSync(
     process.execPath,
-    [...flags, ...process.execArgv, __filename, "--measure", root, format],
+    [
+      ...flags,
+      ...process.execArgv,
+      __filename,
+      "--measure",
+      root,
+      format,
+      ...(part === undefined ? [] : [part]),
+    ],
     {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
@@ -176,7 +236,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === "--measure") {
-  measure(process.argv[3]!, process.argv[4] as BenchFormat).catch((error: unknown) => {
+  measure(process.argv[3]!, process.argv[4] as BenchFormat, process.argv[5]).catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });
