@@ -309,7 +309,10 @@ describePlans("terraform plan of the synthesised stacks", () => {
       .map((subscription) => valuesOf(subscription).filter_policy)
       .filter((policy): policy is string => typeof policy === "string")
       .map((policy) => JSON.parse(policy) as { type: string[]; route?: string[] });
-    expect(filters).toContainEqual({ type: ["sluice.object.staged", "sluice.object.split"] });
+    expect(filters).toContainEqual({
+      type: ["sluice.object.staged", "sluice.object.split"],
+      route: ["lambda"],
+    });
     expect(filters).toContainEqual({
       type: ["sluice.object.received", "sluice.part.requested"],
       route: ["lambda"],

@@ -150,7 +150,8 @@ describe("messaging", () => {
   it.each([
     ["transform", { type: ["sluice.object.received", "sluice.part.requested"], route: ["lambda"] }],
     ["launcher", { type: ["sluice.object.received"], route: ["container"] }],
-    ["loader", { type: ["sluice.object.staged", "sluice.object.split"] }],
+    // Container-route runs are loaded by the task that staged them.
+    ["loader", { type: ["sluice.object.staged", "sluice.object.split"], route: ["lambda"] }],
     ["alerts", { type: ["sluice.object.failed", "sluice.object.quarantined"] }],
   ])("subscribes the %s queue with its filter policy", (queue, filter) => {
     const subscription = resourcesOf(dev, "aws_sns_topic_subscription").find((candidate) =>
