@@ -1,4 +1,5 @@
 export { DEFAULT_LOADER_CONFIG, type LoaderConfig, loaderConfig } from "./config";
+export { databaseConfigured, loadTargetFromEnv, type SecretsReader } from "./database";
 export {
   ChecksumMismatchError,
   SchemaMismatchError,
@@ -23,6 +24,7 @@ export {
   createLoaderHandler,
   LOADER_BATCH_MODE,
   type LoaderHandlerDeps,
+  loadFailureEvent,
   loadRecord,
   maxReceiveCountFromEnv,
 } from "./loader-handler";
