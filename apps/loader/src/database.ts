@@ -136,6 +136,11 @@ export class DeferredLoadTarget implements LoadTarget {
   }
 }
 
+/** True when `url` names a Postgres server rather than an embedded PGlite database. */
+export function isServerUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
 /**
  * True when the environment names a database to load into: `DATABASE_URL`, or the RDS-managed
  * secret (`SLUICE_DATABASE_SECRET_ARN`, with host, port and name) the stacks give the loader.
