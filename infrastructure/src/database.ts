@@ -16,7 +16,8 @@ export interface DatabaseProps {
 /**
  * The Postgres instance rows are loaded into. RDS generates the master password and keeps it in a
  * Secrets Manager secret it rotates (`manage_master_user_password`), so no password appears in
- * Terraform config, state outputs or environment variables: the loader gets the secret's ARN.
+ * Terraform config, state outputs or environment variables: the loader and the legacy-wrapper
+ * tasks get the secret's ARN, and only they reach the database's port.
  */
 export class Database extends Construct {
   public readonly instance: DbInstance;
@@ -31,26 +32,34 @@ export class Database extends Construct {
     const db = config.database;
     this.securityGroup = new SecurityGroup(this, "sg", {
       name: resourceName(config, "database"),
+      // Out of date (the legacy-wrapper tasks load too, below), but a group's description cannot
+      // change in place: Terraform would replace the group, which RDS holds.
       description: "Postgres: only from the loader",
       vpcId: network.vpc.id,
       tags: { Name: resourceName(config, "database") },
     });
-    new VpcSecurityGroupIngressRule(this, "from-loader", {
-      securityGroupId: this.securityGroup.id,
-      ipProtocol: "tcp",
-      fromPort: db.port,
-      toPort: db.port,
-      referencedSecurityGroupId: network.loaderSecurityGroup.id,
-      description: "Postgres from the loader",
-    });
-    new VpcSecurityGroupEgressRule(this, "loader-to-database", {
-      securityGroupId: network.loaderSecurityGroup.id,
-      ipProtocol: "tcp",
-      fromPort: db.port,
-      toPort: db.port,
-      referencedSecurityGroupId: this.securityGroup.id,
-      description: "Postgres",
-    });
+    // The loader, and the legacy-wrapper tasks, which load the container-route runs they stage.
+    for (const [name, who, group] of [
+      ["loader", "the loader", network.loaderSecurityGroup],
+      ["tasks", "the legacy-wrapper tasks", network.taskSecurityGroup],
+    ] as const) {
+      new VpcSecurityGroupIngressRule(this, `from-${name}`, {
+        securityGroupId: this.securityGroup.id,
+        ipProtocol: "tcp",
+        fromPort: db.port,
+        toPort: db.port,
+        referencedSecurityGroupId: group.id,
+        description: `Postgres from ${who}`,
+      });
+      new VpcSecurityGroupEgressRule(this, `${name}-to-database`, {
+        securityGroupId: group.id,
+        ipProtocol: "tcp",
+        fromPort: db.port,
+        toPort: db.port,
+        referencedSecurityGroupId: this.securityGroup.id,
+        description: "Postgres",
+      });
+    }
     this.subnetGroup = new DbSubnetGroup(this, "subnets", {
       name: resourceName(config, "database"),
       subnetIds: network.privateSubnets.map((subnet) => subnet.id),

@@ -10,9 +10,12 @@ import { allow, type PolicyStatement, ServiceRole } from "./iam";
 /** Props of {@link LegacyWrapperTasks}. */
 export interface LegacyWrapperTasksProps {
   config: SluiceConfig;
-  /** What the container may do (read raw, write staging, publish events). */
+  /** What the container may do (read raw, write staging, publish events, read the database secret). */
   taskStatements: PolicyStatement[];
-  /** Environment of the container (names from core's `ENV`); the launcher adds the event per run. */
+  /**
+   * Environment of the container (names from core's `ENV`: buckets, topic, and the loader's
+   * database variables, so the task loads what it stages); the launcher adds the event per run.
+   */
   environment: Record<string, string>;
   logKeyArn: string;
 }

@@ -73,6 +73,8 @@ export class Network extends Construct {
       "Interface VPC endpoints: HTTPS from Sluice workloads",
     );
     this.loaderSecurityGroup = securityGroup("loader", "Loader function: HTTPS to AWS endpoints, Postgres");
+    // Its rule to Postgres is the database's (`database.ts`); the description is older than that
+    // rule and stays, as changing it would replace the group.
     this.taskSecurityGroup = securityGroup("tasks", "Legacy-wrapper tasks: HTTPS to AWS endpoints");
 
     this.s3Endpoint = new VpcEndpoint(this, "s3", {

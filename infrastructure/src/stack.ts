@@ -87,12 +87,22 @@ export class SluiceStack extends TerraformStack {
       [ENV.rawBucket]: raw.bucket,
       [ENV.stagingBucket]: staging.bucket,
     };
+    // The loader's database: by secret ARN (RDS keeps and rotates the password), never a password.
+    // The legacy-wrapper task gets the same, to load the container-route runs it stages.
+    const database: Record<string, string> = {
+      [ENV.databaseSecretArn]: this.database.secretArn,
+      [ENV.databaseHost]: this.database.instance.address,
+      [ENV.databasePort]: String(config.database.port),
+      [ENV.databaseName]: config.database.databaseName,
+    };
+    // The secret is encrypted with the AWS-managed `aws/secretsmanager` key, which needs no grant.
+    const readDatabaseSecret = allow("secretsmanager:GetSecretValue", this.database.secretArn);
 
     this.tasks = new LegacyWrapperTasks(this, "legacy-wrapper", {
       config,
       logKeyArn: this.key.key.arn,
-      environment: common,
-      taskStatements: [...readRaw, ...writeStaging, publish],
+      environment: { ...common, ...database },
+      taskStatements: [...readRaw, ...writeStaging, publish, readDatabaseSecret],
     });
 
     const lambdaEnvironment = { ...common, [ENV.contractsDir]: LAMBDA_CONTRACTS_DIR };
@@ -127,16 +137,13 @@ export class SluiceStack extends TerraformStack {
       loader: phase(
         "loader",
         {
-          [ENV.databaseSecretArn]: this.database.secretArn,
-          [ENV.databaseHost]: this.database.instance.address,
-          [ENV.databasePort]: String(config.database.port),
-          [ENV.databaseName]: config.database.databaseName,
+          ...database,
           // The last receive before the DLQ publishes its failure, so the DLQ entry has a reason.
           [ENV.maxReceiveCount]: String(config.queues.maxReceiveCount),
           // Node 20+ Lambda runtimes do not trust the RDS certificate authorities unless told to.
           NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
         },
-        [...readStaging, publish, allow("secretsmanager:GetSecretValue", this.database.secretArn)],
+        [...readStaging, publish, readDatabaseSecret],
       ),
       launcher: phase(
         "launcher",

@@ -275,6 +275,46 @@ describePlans("terraform plan of the synthesised stacks", () => {
     });
   });
 
+  it.each(ENVIRONMENTS)(
+    "%s: lets the loader and the legacy-wrapper tasks, only, reach Postgres, and gives the task its database",
+    (env) => {
+      const group = (suffix: string) =>
+        changesOf(env, "aws_security_group").find((g) => valuesOf(g).name === `sluice-${env}-${suffix}`)!
+          .address;
+      const port = configFor(env).database.port;
+      const admitted = changesOf(env, "aws_vpc_security_group_ingress_rule")
+        .filter((rule) => referencesOf(env, rule.address, "security_group_id").includes(group("database")))
+        .map((rule) => ({
+          port: valuesOf(rule).from_port,
+          from: referencesOf(env, rule.address, "referenced_security_group_id").find(
+            (r) => !r.endsWith(".id"),
+          ),
+        }));
+      expect(admitted).toEqual(
+        expect.arrayContaining([
+          { port, from: group("loader") },
+          { port, from: group("tasks") },
+        ]),
+      );
+      expect(admitted).toHaveLength(2);
+      // Container definitions and policies name ARNs made at apply: read from the planned JSON.
+      const { resource } = planned[env].synthesized;
+      const [container] = JSON.parse(
+        Object.values(resource.aws_ecs_task_definition!)[0]!.container_definitions as string,
+      ) as { environment: { name: string; value: string }[] }[];
+      const names = container!.environment.map((variable) => variable.name);
+      expect(names).toEqual(
+        expect.arrayContaining([ENV.databaseSecretArn, ENV.databaseHost, ENV.databasePort, ENV.databaseName]),
+      );
+      const taskPolicy = Object.values(resource.aws_iam_role_policy!).find(
+        (policy) => policy.name === `sluice-${env}-legacy-wrapper-task-policy`,
+      )!;
+      expect(JSON.parse(taskPolicy.policy as string).Statement).toContainEqual(
+        expect.objectContaining({ Action: "secretsmanager:GetSecretValue" }),
+      );
+    },
+  );
+
   it("plans prod's fan-out: a 10 GB file in >= 50 parts over >= 50 transforms at once, the listener's cap, the loader fed splits", () => {
     const fn = (name: string) =>
       changesOf("prod", "aws_lambda_function").find(
@@ -309,7 +349,10 @@ describePlans("terraform plan of the synthesised stacks", () => {
       .map((subscription) => valuesOf(subscription).filter_policy)
       .filter((policy): policy is string => typeof policy === "string")
       .map((policy) => JSON.parse(policy) as { type: string[]; route?: string[] });
-    expect(filters).toContainEqual({ type: ["sluice.object.staged", "sluice.object.split"] });
+    expect(filters).toContainEqual({
+      type: ["sluice.object.staged", "sluice.object.split"],
+      route: ["lambda"],
+    });
     expect(filters).toContainEqual({
       type: ["sluice.object.received", "sluice.part.requested"],
       route: ["lambda"],

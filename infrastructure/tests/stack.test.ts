@@ -150,7 +150,8 @@ describe("messaging", () => {
   it.each([
     ["transform", { type: ["sluice.object.received", "sluice.part.requested"], route: ["lambda"] }],
     ["launcher", { type: ["sluice.object.received"], route: ["container"] }],
-    ["loader", { type: ["sluice.object.staged", "sluice.object.split"] }],
+    // Container-route runs are loaded by the task that staged them.
+    ["loader", { type: ["sluice.object.staged", "sluice.object.split"], route: ["lambda"] }],
     ["alerts", { type: ["sluice.object.failed", "sluice.object.quarantined"] }],
   ])("subscribes the %s queue with its filter policy", (queue, filter) => {
     const subscription = resourcesOf(dev, "aws_sns_topic_subscription").find((candidate) =>
@@ -388,7 +389,7 @@ describe("least privilege", () => {
       }
   });
 
-  it("lets only the writers put into staging, and only the loader read the database secret", () => {
+  it("lets only the writers put into staging, and only the loaders (loader, task) read the database secret", () => {
     const putters = roles(dev)
       .filter(({ statements }) => actionsOn(statements, "storage_staging_bucket").includes("s3:PutObject"))
       .map(({ name }) => name)
@@ -396,8 +397,9 @@ describe("least privilege", () => {
     expect(putters).toEqual(["sluice-dev-legacy-wrapper-task-policy", "sluice-dev-transform-policy"].sort());
     const secretReaders = roles(dev)
       .filter(({ statements }) => actionsOn(statements, "master_user_secret").length > 0)
-      .map(({ name }) => name);
-    expect(secretReaders).toEqual(["sluice-dev-loader-policy"]);
+      .map(({ name }) => name)
+      .sort();
+    expect(secretReaders).toEqual(["sluice-dev-legacy-wrapper-task-policy", "sluice-dev-loader-policy"]);
   });
 
   it("scopes each function's logging to its own log group", () => {

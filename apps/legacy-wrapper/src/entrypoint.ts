@@ -1,20 +1,24 @@
 import { dirname, join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { S3ObjectStore, SnsEventPublisher } from "@sluice/aws";
 import { createLogger, ENV, type EventPublisher, type ObjectStore, requireEnv } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
+import { loadStagedRun, loadTargetFromEnv } from "@sluice/loader/load";
 import { isLocalTask, localTaskPorts } from "@sluice/local";
 import { stageStream } from "@sluice/staging";
 import { legacyWrapperConfigFromEnv } from "./config";
 import { EXIT_CODES } from "./exit-codes";
 import { runLegacyTask, taskEventFromEnv } from "./task";
+import { type TaskLoading, taskLoadsFromEnv } from "./task-load";
 
 /**
  * The legacy-wrapper container entrypoint (`node entrypoint.mjs`): runs one task for the
  * `sluice.object.received` event in `SLUICE_TASK_EVENT` and exits with an {@link EXIT_CODES} code.
  * With `SLUICE_LOCAL_STATE_DIR` set (the local runtime's task runner sets it) it reads and writes
- * the local runtime's directory-backed buckets and outbox instead of S3 and SNS.
+ * the local runtime's directory-backed buckets and outbox instead of S3 and SNS. With the loader's
+ * database variables set (`taskLoadsFromEnv`) it loads the run it staged, as the loader would.
  */
 async function main(): Promise<number> {
   const logger = createLogger("legacy-wrapper");
@@ -27,6 +31,16 @@ async function main(): Promise<number> {
     const config = legacyWrapperConfigFromEnv(process.env, join(bundleDir, "legacy"));
     const registry = loadRegistry();
     const { store, publisher, trackProcessGroup } = portsFromEnv();
+    const loading: TaskLoading | undefined = taskLoadsFromEnv()
+      ? {
+          load: loadStagedRun,
+          target: loadTargetFromEnv(
+            process.env,
+            () => new SecretsManagerClient({}),
+            (error) => logger.warn("idle database connection closed", { error: error.message }),
+          ),
+        }
+      : undefined;
     task = [
       event,
       {
@@ -39,6 +53,7 @@ async function main(): Promise<number> {
         config,
         signal: stopping.signal,
         ...(trackProcessGroup ? { trackProgramGroup: trackProcessGroup } : {}),
+        ...(loading ? { loading } : {}),
       },
     ];
   } catch (error) {
@@ -51,7 +66,10 @@ async function main(): Promise<number> {
       stopping.abort();
     });
   }
-  return runLegacyTask(...task);
+  const code = await runLegacyTask(...task);
+  // Not awaited: a load cut short by a stop still holds its connection; the exit ends it.
+  task[1].loading?.target.close().catch(() => undefined);
+  return code;
 }
 
 /**

@@ -7,3 +7,4 @@ export * from "./legacy-program";
 export * from "./program-files";
 export * from "./staging";
 export * from "./task";
+export * from "./task-load";

@@ -51,11 +51,16 @@ export type LegacyFailureReason =
   | "legacy-timeout"
   | "unreadable-output"
   | "staging-failed"
+  | "load-failed"
   | "stopped";
 
-/** How one legacy job ended. Every outcome has been published as an event. */
+/**
+ * How one legacy job ended. Every outcome has been published as an event. `staged` carries its
+ * `sluice.object.staged`; `loaded` is a staged run the task then loaded itself (`task-load.ts`).
+ */
 export type LegacyJobOutcome =
-  | { status: "staged" | "quarantined"; program?: LegacyProgramResult }
+  | { status: "staged"; staged: SluiceEvent<"sluice.object.staged">; program?: LegacyProgramResult }
+  | { status: "quarantined" | "loaded"; program?: LegacyProgramResult }
   | {
       status: "failed";
       reason: LegacyFailureReason;
@@ -108,13 +113,49 @@ const PROGRAM_FAILURES: Record<
 };
 
 /** Resolves with `"stopped"` when `signal` aborts and `graceMs` pass; never rejects. */
-function stoppedAfterGrace(signal: AbortSignal | undefined, graceMs: number): Promise<"stopped"> {
+export function stoppedAfterGrace(signal: AbortSignal | undefined, graceMs: number): Promise<"stopped"> {
   return new Promise((resolve) => {
     if (!signal) return;
     const arm = () => setTimeout(() => resolve("stopped"), graceMs).unref();
     if (signal.aborted) arm();
     else signal.addEventListener("abort", arm, { once: true });
   });
+}
+
+/** Why a legacy job failed, for {@link failLegacyJob}. */
+export interface LegacyFailure {
+  reason: LegacyFailureReason;
+  retryable: boolean;
+  message: string;
+  /** The legacy program's result, when it ran: its exit code and stderr tail go in the event. */
+  program?: LegacyProgramResult | undefined;
+}
+
+/**
+ * Publishes the `sluice.object.failed` (`phase: legacy-wrapper`) of the job for `run` and
+ * returns its outcome. Rejects only when the event cannot be published.
+ */
+export async function failLegacyJob(
+  run: Pick<EventData<"sluice.object.received">, "runId" | "object" | "dataset">,
+  { reason, retryable, message, program }: LegacyFailure,
+  deps: Pick<LegacyJobDeps, "publisher" | "logger">,
+): Promise<LegacyJobOutcome> {
+  const failed: EventData<"sluice.object.failed"> = {
+    runId: run.runId,
+    object: run.object,
+    dataset: run.dataset,
+    phase: "legacy-wrapper",
+    reason,
+    message,
+    retryable,
+  };
+  if (program?.exitCode !== undefined) failed.exitCode = program.exitCode;
+  if (program && program.stderrTail !== "") failed.stderrTail = program.stderrTail;
+  await deps.publisher.publish(createEvent("sluice.object.failed", LEGACY_WRAPPER_SOURCE, failed));
+  deps.logger.error("legacy job failed", { reason, retryable, message, exitCode: program?.exitCode });
+  const outcome: LegacyJobOutcome = { status: "failed", reason, retryable, message };
+  if (program) outcome.program = program;
+  return outcome;
 }
 
 /**
@@ -136,29 +177,12 @@ export async function runLegacyJob(
   const logger = deps.logger;
   logger.appendKeys({ runId: data.runId, dataset: data.dataset });
 
-  const fail = async (
+  const fail = (
     reason: LegacyFailureReason,
     retryable: boolean,
     message: string,
     program?: LegacyProgramResult,
-  ): Promise<LegacyJobOutcome> => {
-    const failed: EventData<"sluice.object.failed"> = {
-      runId: data.runId,
-      object: data.object,
-      dataset: data.dataset,
-      phase: "legacy-wrapper",
-      reason,
-      message,
-      retryable,
-    };
-    if (program?.exitCode !== undefined) failed.exitCode = program.exitCode;
-    if (program && program.stderrTail !== "") failed.stderrTail = program.stderrTail;
-    await deps.publisher.publish(createEvent("sluice.object.failed", LEGACY_WRAPPER_SOURCE, failed));
-    logger.error("legacy job failed", { reason, retryable, message, exitCode: program?.exitCode });
-    const outcome: LegacyJobOutcome = { status: "failed", reason, retryable, message };
-    if (program) outcome.program = program;
-    return outcome;
-  };
+  ): Promise<LegacyJobOutcome> => failLegacyJob(data, { reason, retryable, message, program }, deps);
   /** Quarantines the object for what its content is, before any program ran. */
   const quarantine = async (reason: string, message: string): Promise<LegacyJobOutcome> => {
     logger.warn("object quarantined", { reason, message });
@@ -295,7 +319,10 @@ export async function runLegacyJob(
         staging.catch(() => undefined);
         return fail("stopped", true, `${where}: the task was stopped while staging`, program);
       }
-      return program ? { status: result.status, program } : { status: result.status };
+      const outcome: LegacyJobOutcome =
+        result.status === "staged" ? { status: "staged", staged: result.event } : { status: "quarantined" };
+      if (program) outcome.program = program;
+      return outcome;
     } catch (error) {
       const retryable = dispositionOf(error) === "retry";
       return fail(

@@ -8,8 +8,8 @@ import {
   requireEnv,
   type SqlSession,
 } from "@sluice/core";
-import type { PoolConfig } from "pg";
-import { DEFAULT_CONNECT_TIMEOUT_MS } from "./targets/pg";
+import { Pool, type PoolConfig } from "pg";
+import { DEFAULT_CONNECT_TIMEOUT_MS, PgLoadTarget } from "./targets/pg";
 
 /** The part of a Secrets Manager client the loader uses (the SDK's `SecretsManagerClient` fits). */
 export interface SecretsReader {
@@ -134,4 +134,33 @@ export class DeferredLoadTarget implements LoadTarget {
   async close(): Promise<void> {
     if (this.#target) await (await this.#target).close();
   }
+}
+
+/** True when `url` names a Postgres server rather than an embedded PGlite database. */
+export function isServerUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/**
+ * True when the environment names a database to load into: `DATABASE_URL`, or the RDS-managed
+ * secret (`SLUICE_DATABASE_SECRET_ARN`, with host, port and name) the stacks give the loader.
+ */
+export function databaseConfigured(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env[ENV.databaseUrl] || env[ENV.databaseSecretArn]);
+}
+
+/**
+ * The loader's database, as its Lambda opens it: a {@link PgLoadTarget} over a pool of one
+ * connection configured by {@link poolConfigFromEnv}, opened on first use (so a process builds it
+ * before its secret is read). A connection that breaks fails its load and is replaced;
+ * `onIdleError` hears of an idle one that died. The legacy-wrapper task opens the same.
+ */
+export function loadTargetFromEnv(
+  env: NodeJS.ProcessEnv,
+  secrets: () => SecretsReader,
+  onIdleError: (error: Error) => void,
+): DeferredLoadTarget {
+  return new DeferredLoadTarget(
+    async () => new PgLoadTarget(new Pool(await poolConfigFromEnv(env, secrets)), { onIdleError }),
+  );
 }

@@ -5,10 +5,8 @@ import { S3ObjectStore } from "@sluice/aws/s3";
 import { SnsEventPublisher } from "@sluice/aws/sns";
 import { createLogger, ENV, requireEnv } from "@sluice/core";
 import { loadRegistry } from "@sluice/datasets";
-import { Pool } from "pg";
-import { DeferredLoadTarget, poolConfigFromEnv } from "./database";
+import { loadTargetFromEnv } from "./database";
 import { createLoaderHandler, maxReceiveCountFromEnv } from "./loader-handler";
-import { PgLoadTarget } from "./targets/pg";
 
 const logger = createLogger("loader");
 
@@ -16,12 +14,11 @@ const logger = createLogger("loader");
 // records are loaded one after another, and Lambda concurrency bounds the connections. A
 // connection that breaks (RDS restart or failover) fails its record for SQS to redeliver and is
 // discarded; the pool opens a new one for the next record.
-const target = new DeferredLoadTarget(async () => {
-  const config = await poolConfigFromEnv(process.env, () => new SecretsManagerClient({}));
-  return new PgLoadTarget(new Pool(config), {
-    onIdleError: (error) => logger.warn("idle database connection closed", { error: error.message }),
-  });
-});
+const target = loadTargetFromEnv(
+  process.env,
+  () => new SecretsManagerClient({}),
+  (error) => logger.warn("idle database connection closed", { error: error.message }),
+);
 
 /** The loader Lambda entry point (`index.handler` in the bundle). */
 export const handler = createLoaderHandler({

@@ -1,4 +1,5 @@
 export { DEFAULT_LOADER_CONFIG, type LoaderConfig, loaderConfig } from "./config";
+export { databaseConfigured, isServerUrl, loadTargetFromEnv, type SecretsReader } from "./database";
 export {
   ChecksumMismatchError,
   SchemaMismatchError,
@@ -23,6 +24,7 @@ export {
   createLoaderHandler,
   LOADER_BATCH_MODE,
   type LoaderHandlerDeps,
+  loadFailureEvent,
   loadRecord,
   maxReceiveCountFromEnv,
 } from "./loader-handler";
@@ -37,7 +39,7 @@ export {
 } from "./schema";
 export { OLDER_SNAPSHOT, watermarkTableOf } from "./snapshots";
 export { displayName, qualifiedName, quoteIdent, splitTableName, type TableName } from "./sql";
-export { type CreateLoadTargetOptions, createLoadTarget, isServerUrl } from "./targets/create";
+export { type CreateLoadTargetOptions, createLoadTarget } from "./targets/create";
 export { DEFAULT_CONNECT_TIMEOUT_MS, PgLoadTarget } from "./targets/pg";
 export {
   DEFAULT_PGLITE_OPTIONS,

@@ -32,6 +32,11 @@ export interface LoaderDeps {
   logger: Logger;
   /** Tuning; `DEFAULT_LOADER_CONFIG` when omitted. */
   config?: Partial<LoaderConfig>;
+  /**
+   * The `source` of the events the load publishes: {@link LOADER_SOURCE} when omitted; the
+   * legacy-wrapper task, which loads the container-route runs it staged, gives its own.
+   */
+  source?: string;
 }
 
 /** What one load did. */
@@ -73,7 +78,7 @@ export async function publishLoaded(
   data: LoadedRun,
   contract: DatasetContract,
   result: LoadResult,
-  deps: Pick<LoaderDeps, "publisher" | "logger">,
+  deps: Pick<LoaderDeps, "publisher" | "logger" | "source">,
 ): Promise<LoadOutcome> {
   const log = { runId: data.runId, dataset: data.dataset };
   let outcome: Omit<LoadOutcome, "event">;
@@ -146,7 +151,7 @@ export async function publishLoaded(
   }
 
   const reloaded = !result.alreadyLoaded && result.reloaded;
-  const loaded = createEvent("sluice.object.loaded", LOADER_SOURCE, {
+  const loaded = createEvent("sluice.object.loaded", deps.source ?? LOADER_SOURCE, {
     runId: data.runId,
     object: data.object,
     dataset: data.dataset,
@@ -188,7 +193,7 @@ export async function quarantineRun(
     `${counts.rejected} by validation, ${loaderRejected} by the loader), over the contract's limit of ` +
     `${(contract.quarantine.maxBadRowRatio * 100).toFixed(2)}%; nothing was loaded`;
   const rejectsKey = await writeLoadRejects(deps.store, data, error.rejections.kept);
-  const quarantined = createEvent("sluice.object.quarantined", LOADER_SOURCE, {
+  const quarantined = createEvent("sluice.object.quarantined", deps.source ?? LOADER_SOURCE, {
     runId: data.runId,
     object: data.object,
     dataset: data.dataset,

@@ -91,14 +91,19 @@ function isLastReceive(record: SQSRecord, { maxReceiveCount }: LoaderHandlerDeps
   return maxReceiveCount !== undefined && received >= maxReceiveCount;
 }
 
-async function publishFailure(
+/**
+ * The `sluice.object.failed` of a load of `staged` that threw `error`: `phase: loader`, the
+ * error's code as the reason (`load-failed` for an error without one), its message. `source` is
+ * who ran the load ({@link LOADER_SOURCE} by default).
+ */
+export function loadFailureEvent(
   staged: SluiceEvent<"sluice.object.staged">,
   error: unknown,
   retryable: boolean,
-  deps: LoaderDeps,
-): Promise<void> {
+  source: string = LOADER_SOURCE,
+): SluiceEvent<"sluice.object.failed"> {
   const { runId, object, dataset } = staged.data;
-  const failed = createEvent("sluice.object.failed", LOADER_SOURCE, {
+  return createEvent("sluice.object.failed", source, {
     runId,
     object,
     dataset,
@@ -107,8 +112,16 @@ async function publishFailure(
     message: error instanceof Error ? error.message : String(error),
     retryable,
   });
+}
+
+async function publishFailure(
+  staged: SluiceEvent<"sluice.object.staged">,
+  error: unknown,
+  retryable: boolean,
+  deps: LoaderDeps,
+): Promise<void> {
   try {
-    await deps.publisher.publish(failed);
+    await deps.publisher.publish(loadFailureEvent(staged, error, retryable, deps.source));
   } catch (publishError) {
     // The record fails either way; the log line of its failure still says why.
     deps.logger.warn("could not publish sluice.object.failed", { error: publishError });

@@ -10,13 +10,18 @@ export interface TaskWatchPorts {
   relayOutbox: () => Promise<void>;
   /** Receives a failure to report (the task's run then stays as it was). */
   onProblem: (line: string) => void;
+  /**
+   * True when tasks load what they stage (`containerLoadsFor`: a Postgres server): a run the task
+   * staged and did not load has no outcome yet. Else staging is the task's outcome (the loader loads).
+   */
+  tasksLoad?: boolean;
 }
 
 /**
  * The dead-task scan. A container task that exits non-zero normally publishes
  * `sluice.object.failed` itself; one that died before it could would leave its run "received"
  * forever. On such an exit the watch looks at the run's events since the launch and, when the
- * latest is still `received`, publishes `sluice.object.failed` for it: `task-killed`
+ * latest is still `received` (or `staged`, when tasks load), publishes `sluice.object.failed` for it: `task-killed`
  * (retryable: nothing was wrong with the object) when a signal from outside ended the task
  * (`kill -9`, the OOM killer), `task-exited` (not retryable) when it exited by itself (a crash
  * on start). A task the runtime stopped itself (shutdown) is started again instead.
@@ -68,7 +73,9 @@ export class TaskWatch {
     const since = this.#launchedAt.get(exit.runId) ?? "";
     for await (const entry of this.#ports.journal.entries()) {
       if (entry.event.data.runId !== exit.runId || entry.publishedAt < since) continue;
-      if (entry.event.type !== "sluice.object.received") return;
+      const type = entry.event.type;
+      if (type !== "sluice.object.received" && !(this.#ports.tasksLoad && type === "sluice.object.staged"))
+        return;
     }
     const { data } = exit.event;
     const killed = exit.signal !== null;

@@ -6,6 +6,7 @@ import {
   createLogger,
   type DatasetRegistry,
   ENV,
+  type EventFilter,
   type EventPublisher,
   fanOutSettingsFor,
   type LoadTarget,
@@ -31,6 +32,7 @@ import {
   type SqsFunctionHandler,
 } from "@sluice/local";
 import { createTransformHandler } from "@sluice/transform";
+import { containerLoadsFor } from "./container-loads";
 import { EventFanout } from "./event-fanout";
 import { IngestJournal } from "./ingest-journal";
 import { OutboxRelay } from "./outbox-relay";
@@ -115,9 +117,10 @@ export interface Wiring {
  * Wires the local pipeline like the infrastructure wires AWS: raw bucket notifications → the
  * listener's queue → listener; the events topic → the transform queue (received, route=lambda),
  * the launcher queue (received, route=container; the launcher starts the legacy wrapper's
- * entrypoint as a process), the loader queue (staged), and the events journal (everything,
- * read by `sluice status`). Every queue has a DLQ. The loader writes to PGlite in
- * `<stateDir>/pglite` unless a Postgres URL is given. Nothing runs until started.
+ * entrypoint as a process), the loader queue (staged, lambda route; container route too on
+ * PGlite: `containerLoadsFor`), and the events journal (everything, read by `sluice status`).
+ * Every queue has a DLQ. The loader writes to PGlite in `<stateDir>/pglite` unless a Postgres
+ * URL is given. Nothing runs until started.
  */
 export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<Wiring> {
   const stateDir = resolve(options.stateDir);
@@ -145,7 +148,9 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     [ENV.fanOutMinBytes]: String(settings.fanOut.minBytes),
     [ENV.partBytes]: String(settings.fanOut.partBytes),
   };
-  const queues = await createQueues(bus, settings);
+  // With Postgres the container task loads what it staged, as in AWS; with PGlite the loader does.
+  const containerLoads = containerLoadsFor(databaseUrl);
+  const queues = await createQueues(bus, settings, containerLoads.loaderFilter);
   // S3 → SQS: the raw bucket's notifications go to the listener's queue as the message body.
   store.onObjectCreated(settings.buckets.raw, async (notification) => {
     await queues.listener.send(JSON.stringify(notification));
@@ -171,12 +176,14 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     publisher,
     relayOutbox: () => relay.relayNow(),
     onProblem: (line) => taskLog.write(line),
+    tasksLoad: containerLoads.loadedBy === "task",
   });
   const tasks = new LocalTaskRunner({
     args: [options.legacyEntrypoint ?? findLegacyEntrypoint()],
     environment: {
       ...environment,
       ...legacySettingsOf(process.env),
+      ...containerLoads.taskEnvironment,
       [LOCAL_ENV.stateDir]: stateDir,
       ...(fsync ? { [LOCAL_ENV.fsync]: "1" } : {}),
       POWERTOOLS_LOG_LEVEL: logLevel === "SILENT" ? "INFO" : logLevel,
@@ -264,10 +271,14 @@ function legacySettingsOf(env: NodeJS.ProcessEnv): Record<string, string> {
   return settings;
 }
 
-/** One queue per function, each with its DLQ; the consumers' with the infrastructure's filter policy. */
+/**
+ * One queue per function, each with its DLQ; the consumers' with the infrastructure's filter
+ * policy, the loader's with `loaderFilter` (see `containerLoadsFor`).
+ */
 async function createQueues(
   bus: LocalBus,
   settings: LocalPipelineSettings,
+  loaderFilter: EventFilter,
 ): Promise<Record<FunctionName, LocalQueue>> {
   const queues = {} as Record<FunctionName, LocalQueue>;
   for (const name of FUNCTION_NAMES) {
@@ -281,7 +292,7 @@ async function createQueues(
         ? {}
         : {
             subscription: {
-              filterPolicy: CONSUMER_FILTERS[name],
+              filterPolicy: name === "loader" ? loaderFilter : CONSUMER_FILTERS[name],
               rawMessageDelivery: settings.queues.rawMessageDelivery,
             },
           }),

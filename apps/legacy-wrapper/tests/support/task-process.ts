@@ -139,3 +139,14 @@ export function ledgerRecord(
 ) {
   return `${String(entryId).padEnd(10)}${account.padEnd(8)}${postedOn.padEnd(10)}${amount.padStart(12)}${memo.padEnd(30)}`;
 }
+
+/** 40 valid ledger records and one whose account is not 8 digits (2.4% rejected, under the 5% limit). */
+export function ledgerFile(): string {
+  const lines: string[] = [];
+  for (let i = 1; i <= 40; i++) {
+    const memo = i === 7 ? 'Coffee, "large" beans' : `entry ${i}`;
+    lines.push(ledgerRecord(1000 + i, `000${String(i).padStart(5, "0")}`, "2026-11-02", `${i}.25`, memo));
+  }
+  lines.push(ledgerRecord(2000, "ABC", "2026-11-02", "1.00", "bad account"));
+  return `${lines.join("\n")}\n`;
+}

@@ -110,6 +110,16 @@ describe("docker/legacy-wrapper/Dockerfile", () => {
     expect(existsSync(join(repoRoot, "apps/legacy-wrapper/dist/legacy", SAMPLE_PROGRAM))).toBe(true);
   });
 
+  it("trusts the RDS certificate authorities the load's verified TLS needs, in a file the image adds", () => {
+    const env = (ofKeyword(runtime, "ENV") as Env[]).flatMap((e) => e.getProperties());
+    const caFile = env.find((p) => p.getName() === "NODE_EXTRA_CA_CERTS")?.getValue();
+    const added = ofKeyword(runtime, "ADD").map((a) => argsOf(a).filter((arg) => !arg.startsWith("--")));
+
+    expect(caFile).toBeDefined();
+    const bundle = added.find((args) => posix.resolve(workdirOf(runtime), args.at(-1)!) === caFile);
+    expect(bundle?.[0]).toMatch(/^https:\/\/truststore\.pki\.rds\.amazonaws\.com\//);
+  });
+
   it("copies only files that exist: the build context, and the build stage's outputs after pnpm build", () => {
     const missing: string[] = [];
     for (const stage of stages) {
@@ -153,6 +163,8 @@ describe("docker/legacy-wrapper/Dockerfile", () => {
       // The wrapper stages through the staging package, not through the transform app.
       expect(existsSync(join(out, "full", "packages", "staging", "src", "index.ts"))).toBe(true);
       expect(existsSync(join(out, "full", "apps", "transform"))).toBe(false);
+      // It loads what it staged with the loader's own code.
+      expect(existsSync(join(out, "full", "apps", "loader", "src", "load.ts"))).toBe(true);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -143,7 +143,7 @@ describe("runLegacyJob", () => {
 
     const outcome = await runLegacyJob(event, deps);
 
-    expect(outcome).toEqual({ status: "staged" });
+    expect(outcome).toEqual({ status: "staged", staged: publisher.events[0] });
     expect(publisher.events[0]).toMatchObject({
       type: "sluice.object.staged",
       source: "sluice/legacy-wrapper",

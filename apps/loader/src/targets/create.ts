@@ -1,6 +1,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { LoadTarget } from "@sluice/core";
 import { Pool, type PoolConfig } from "pg";
+import { isServerUrl } from "../database";
 import { DEFAULT_CONNECT_TIMEOUT_MS, PgLoadTarget } from "./pg";
 import { PgliteLoadTarget, type PgliteLoadTargetOptions } from "./pglite";
 
@@ -14,11 +15,6 @@ export interface CreateLoadTargetOptions {
   pglite?: Partial<PgliteLoadTargetOptions>;
   /** Told when an idle pooled `pg` connection dies (the pool replaces it). */
   onIdleError?: (error: Error) => void;
-}
-
-/** True when `url` names a Postgres server rather than an embedded PGlite database. */
-export function isServerUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
 }
 
 /**

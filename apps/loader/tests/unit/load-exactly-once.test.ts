@@ -58,6 +58,19 @@ describe.each(targetKinds("load_exactly_once"))("loadStagedRun, exactly once, ag
     });
   });
 
+  test("a load run by another process (the legacy-wrapper task) publishes under that process's source", async () => {
+    const table = fx.freshTable();
+    const contract = ordersContract(table);
+    const { store, publisher, deps } = fx.ports(contract);
+    const event = await stageRun(store, contract, [orderRow(1)]);
+
+    await loadStagedRun(event, { ...deps, source: "sluice/legacy-wrapper" });
+
+    expect(publisher.events).toMatchObject([
+      { type: "sluice.object.loaded", source: "sluice/legacy-wrapper", data: { inserted: 1 } },
+    ]);
+  });
+
   test("a redelivered event changes nothing, logs that the run is already loaded, and republishes the original counts", async () => {
     const table = fx.freshTable();
     const contract = ordersContract(table);

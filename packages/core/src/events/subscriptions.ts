@@ -19,8 +19,10 @@ export type TopicConsumer = "transform" | "launcher" | "loader";
 export const CONSUMER_FILTERS: Readonly<Record<TopicConsumer, EventFilter>> = {
   transform: { type: ["sluice.object.received", "sluice.part.requested"], route: ["lambda"] },
   launcher: { type: ["sluice.object.received"], route: ["container"] },
-  // `split` starts a fanned-out run's load early, copying parts as they are staged.
-  loader: { type: ["sluice.object.staged", "sluice.object.split"] },
+  // `split` starts a fanned-out run's load early, copying parts as they are staged. Lambda-route
+  // runs only: a container-route run is one the size route found too big for one loader
+  // invocation's timeout, so the legacy-wrapper task that staged it loads it itself.
+  loader: { type: ["sluice.object.staged", "sluice.object.split"], route: ["lambda"] },
 };
 
 /** Events that need a human: they land in the alerts queue, whose depth raises an alarm. */
