@@ -2,9 +2,11 @@ import * as calendar from "./calendar";
 import type { FieldSpec } from "./contract";
 import type { Fail, FieldCheck } from "./field-check";
 import { compileTimeFormat } from "./time-format";
+import * as trim from "./trim";
 
 // Bound once: these run per value (see field-check.ts on calling through an import).
 const { daysInMonth, roundedFraction, instantText, dateObjectText, YEAR_ZERO, OUT_OF_RANGE } = calendar;
+const { trimmed } = trim;
 
 const INVALID_DATE = "not a valid date (YYYY-MM-DD)";
 
@@ -51,7 +53,7 @@ export function compileDate(field: FieldSpec, fail: Fail): FieldCheck {
   return (raw) => {
     if (typeof raw !== "string")
       return raw instanceof Date ? dateObjectText(raw, "date", fail) : fail(INVALID_DATE);
-    const text = raw.trim();
+    const text = trimmed(raw);
     if (text.length !== 10) return fail(INVALID_DATE);
     const year = calendarDateYear(text, 0);
     if (year < 1) return fail(year === 0 ? YEAR_ZERO : INVALID_DATE);
