@@ -99,6 +99,7 @@ export class StagingWriter implements RecordSink {
     // Zlib streams take stream options too; their typings only omit them.
     this.#gzip = createGzip({
       level: config.gzipLevel,
+      chunkSize: config.gzipChunkBytes,
       highWaterMark: config.streamHighWaterMark,
     } as ZlibOptions);
     this.#rejects = new PassThrough({ highWaterMark: config.streamHighWaterMark });

@@ -2,6 +2,7 @@
 import type { DatasetContract, FieldSpec } from "./contract";
 import type { Fail, FieldCheck } from "./field-check";
 import { DEFAULT_FALSE_VALUES, DEFAULT_TRUE_VALUES } from "./fields";
+import * as trim from "./trim";
 import { compileJson, DEFAULT_MAX_JSON_DEPTH } from "./validate-json";
 import { compileDate, compileTimestamp } from "./validate-time";
 
@@ -57,6 +58,9 @@ function isDigit(code: number): boolean {
 const EXACT_DIGITS = 15;
 /** 10^0 .. 10^EXACT_DIGITS, each exact as a double. */
 const POWERS_OF_TEN = Array.from({ length: EXACT_DIGITS + 1 }, (_, i) => Number(`1e${i}`));
+
+// Bound once: it runs per value (see field-check.ts on calling through an import).
+const { trimmed } = trim;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -226,7 +230,7 @@ function compileInteger(field: FieldSpec, fail: Fail): FieldCheck {
       if (!Number.isSafeInteger(raw)) return fail("integer is not exactly representable in JSON; quote it");
       text = String(raw);
     } else if (typeof raw === "string") {
-      text = raw.trim();
+      text = trimmed(raw);
       const sign = text.charCodeAt(0) === 45 ? -1 : 1;
       let i = sign < 0 || text.charCodeAt(0) === 43 ? 1 : 0;
       if (i === text.length) return fail("not an integer");
@@ -296,7 +300,7 @@ function compileDecimal(field: FieldSpec, fail: Fail): FieldCheck {
       text = String(raw);
       if (text.includes("e")) return fail("decimal in exponent notation; quote it");
     } else if (typeof raw === "string") {
-      text = raw.trim();
+      text = trimmed(raw);
     } else if (typeof raw === "bigint") {
       text = raw.toString();
     } else {
@@ -354,7 +358,7 @@ function compileBoolean(field: FieldSpec, fail: Fail): FieldCheck {
   return (raw) => {
     if (raw === true) return "true";
     if (raw === false) return "false";
-    const text = typeof raw === "string" ? raw.trim() : typeof raw === "number" ? String(raw) : "";
+    const text = typeof raw === "string" ? trimmed(raw) : typeof raw === "number" ? String(raw) : "";
     if (trueWords.has(text)) return "true";
     if (falseWords.has(text)) return "false";
     return fail(reason);

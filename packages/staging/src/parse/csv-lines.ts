@@ -49,3 +49,47 @@ export function handRecordsWithBreaks(
     onRecord(record, breaks);
   }
 }
+
+const LF = 10;
+const CR = 13;
+
+/**
+ * The line ending papaparse can split `text` on exactly: `"\n"` when it has no CR at all,
+ * `"\r\n"` when every CR is followed by an LF and every LF preceded by a CR. A CR ending `text`
+ * when more text follows may be the first half of a CRLF cut by a chunk: it stays with the
+ * unfinished row. Anything else (lone CRs, or LF and CRLF mixed, even inside quotes) returns
+ * undefined.
+ */
+export function singleLineEnding(text: string, last: boolean): "\n" | "\r\n" | undefined {
+  let cr = text.indexOf("\r");
+  if (cr < 0) return "\n";
+  for (let lf = text.indexOf("\n"); lf >= 0; lf = text.indexOf("\n", lf + 1)) {
+    if (text.charCodeAt(lf - 1) !== CR) return undefined;
+  }
+  for (; cr >= 0; cr = text.indexOf("\r", cr + 1)) {
+    if (text.charCodeAt(cr + 1) !== LF && (last || cr !== text.length - 1)) return undefined;
+  }
+  return "\r\n";
+}
+
+/** Characters JavaScript's `\s` matches, which papaparse skips after a closing quote. */
+const SPACE = /^\s$/;
+
+/**
+ * A test of whether text holds a quote followed by whitespace other than a line break or the
+ * delimiter. A native search from quote to quote: a regular expression over the whole chunk
+ * cost several times as much, and on most quotes one comparison of the next character
+ * settles it (only a control or non-ASCII character is looked at further).
+ */
+export function spacedQuoteFinder(format: { quote: string; delimiter: string }): (text: string) => boolean {
+  const { quote, delimiter } = format;
+  return (text) => {
+    for (let at = text.indexOf(quote); at >= 0; at = text.indexOf(quote, at + 1)) {
+      const c = text.charCodeAt(at + 1);
+      if (c !== 32 && (c > 13 || c < 9) && (c < 0x80 || Number.isNaN(c))) continue;
+      const next = text.charAt(at + 1);
+      if (next !== "\r" && next !== "\n" && next !== delimiter && SPACE.test(next)) return true;
+    }
+    return false;
+  };
+}

@@ -5,9 +5,10 @@ import { type DatasetContract, QuarantineError } from "@sluice/core";
 import { CsvError, type Options as CsvParseOptions, parse } from "csv-parse";
 import { Parser } from "papaparse";
 import type { StagingConfig } from "../config";
+import { completeUtf8Length } from "../decode/utf8";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
-import { countLineBreaks, handRecordsWithBreaks } from "./csv-lines";
+import { countLineBreaks, handRecordsWithBreaks, singleLineEnding, spacedQuoteFinder } from "./csv-lines";
 import { OBJECT_START, type RecordParser, type TextStart } from "./record-parser";
 
 export { countLineBreaks } from "./csv-lines";
@@ -136,31 +137,8 @@ function csvParseOptions(format: CsvFormat, config: StagingConfig): CsvParseOpti
 }
 
 const BOM = "\uFEFF";
-const LF = 10;
+const EMPTY = Buffer.alloc(0);
 const CR = 13;
-
-/**
- * The line ending papaparse can split `text` on exactly: `"\n"` when it has no CR at all,
- * `"\r\n"` when every CR is followed by an LF and every LF preceded by a CR. A CR ending `text`
- * when more text follows may be the first half of a CRLF cut by a chunk: it stays with the
- * unfinished row. Anything else (lone CRs, or LF and CRLF mixed, even inside quotes) returns
- * undefined.
- */
-function singleLineEnding(text: string, last: boolean): "\n" | "\r\n" | undefined {
-  let cr = text.indexOf("\r");
-  if (cr < 0) return "\n";
-  for (let lf = text.indexOf("\n"); lf >= 0; lf = text.indexOf("\n", lf + 1)) {
-    if (text.charCodeAt(lf - 1) !== CR) return undefined;
-  }
-  for (; cr >= 0; cr = text.indexOf("\r", cr + 1)) {
-    if (text.charCodeAt(cr + 1) !== LF && (last || cr !== text.length - 1)) return undefined;
-  }
-  return "\r\n";
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-}
 
 /** Delimiters papaparse replaces with a comma (its `BAD_DELIMITERS`). */
 const UNSUPPORTED_DELIMITERS = new Set(["\r", "\n", '"', BOM]);
@@ -187,7 +165,6 @@ export async function readCsv(
   dropBom = true,
 ): Promise<void> {
   const chunks = source[Symbol.asyncIterator]();
-  const decoder = new StringDecoder("utf8");
   const fast =
     UNSUPPORTED_DELIMITERS.has(format.delimiter) ||
     format.quote === "\r" ||
@@ -207,27 +184,34 @@ export async function readCsv(
             escapeChar: format.quote,
             newline: "\r\n",
           }),
-          spacedQuote: new RegExp(
-            `${escapeRegExp(format.quote)}[^\\S\\r\\n${escapeRegExp(format.delimiter)}]`,
-          ),
+          spacedQuote: spacedQuoteFinder(format),
         };
   let carry = "";
+  /** The bytes of a character the last chunk cut, which start the next chunk's text. */
+  let cut: Buffer | undefined;
   let first = true;
   for (;;) {
     const next = await chunks.next();
-    let text = next.done ? decoder.end() : decoder.write(next.value as Buffer);
+    const last = next.done === true;
+    const bytes = last ? (cut ?? EMPTY) : cut ? Buffer.concat([cut, next.value]) : (next.value as Buffer);
+    const complete = last ? bytes.length : completeUtf8Length(bytes);
+    cut = complete < bytes.length ? Buffer.from(bytes.subarray(complete)) : undefined;
+    // The unfinished record is joined to the chunk as bytes, not as strings: papaparse reads the
+    // text a character at a time, which costs more through a concatenation than on a flat string.
+    let text =
+      carry === ""
+        ? bytes.toString("utf8", 0, complete)
+        : Buffer.concat([Buffer.from(carry), bytes.subarray(0, complete)]).toString("utf8");
     if (first && text.length > 0) {
       if (dropBom && text.startsWith(BOM)) text = text.slice(1);
       first = false;
     }
-    text = carry + text;
-    const last = next.done === true;
     const ending = fast && singleLineEnding(text, last);
     const parsed =
       fast &&
       ending &&
       (text.length * 3 <= config.maxRecordChars || Buffer.byteLength(text) <= config.maxRecordChars) &&
-      (text.indexOf(format.quote) < 0 || !fast.spacedQuote.test(text))
+      !fast.spacedQuote(text)
         ? (ending === "\n" ? fast.lf : fast.crlf).parse(
             // A CR cut from its LF ends no record yet; left in, it would make a quote before it
             // look malformed.
@@ -238,6 +222,8 @@ export async function readCsv(
         : undefined;
     if (parsed === undefined || parsed.errors.length > 0) {
       // Until some text has been seen, csv-parse still reads the object from its first byte.
+      const decoder = new StringDecoder("utf8");
+      if (cut) decoder.write(cut);
       await readRestWithCsvParse(
         text,
         chunks,

@@ -159,6 +159,32 @@ describe("readCsv", () => {
     }
   });
 
+  it.each([
+    "\t",
+    "\v",
+    "\f",
+    " ",
+    "\u00a0",
+    "\u1680",
+    "\u2000",
+    "\u200a",
+    "\u2028",
+    "\u2029",
+    "\u202f",
+    "\u205f",
+    "\u3000",
+    "\uFEFF",
+  ])("reads a closing quote followed by whitespace %j as csv-parse does, not as papaparse", async (space) => {
+    // prepare: papaparse would skip any whitespace (String.prototype.trim's) after a closing quote
+    const text = `a,b\n"x"${space},y\n"z",w\n`;
+
+    // act
+    const got = await actual(text, [], COMMA, DEFAULT_STAGING_CONFIG);
+
+    // assert
+    expect(got).toEqual(reference(text, COMMA, DEFAULT_STAGING_CONFIG));
+  });
+
   it("keeps line endings mixed in one file apart, and those inside quotes byte for byte", async () => {
     // prepare: LF, CRLF and a lone CR end records; a quoted value holds a CRLF and an LF
     const text = 'a,b\nc,"d\r\ne"\r\nf,g\rh,"i\nj"\n';
