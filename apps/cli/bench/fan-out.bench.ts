@@ -20,6 +20,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseEvent, unwrapSqsBody } from "@sluice/core";
 import type { SqsFunctionHandler } from "@sluice/local";
 import type { SQSEvent } from "aws-lambda";
 import { wideOrdersContract, writeWideOrdersCsv } from "../../transform/bench/generate";
@@ -54,9 +55,7 @@ interface PipelineRun {
 
 /** True for an SQS record carrying a `sluice.object.split` event (raw or SNS-wrapped). */
 function isSplit(record: SQSEvent["Records"][number]): boolean {
-  const body = JSON.parse(record.body) as { type?: string; Message?: string };
-  const message = body.type ? body : (JSON.parse(body.Message ?? "{}") as { type?: string });
-  return message.type === "sluice.object.split";
+  return parseEvent(unwrapSqsBody(record.body)).type === "sluice.object.split";
 }
 
 /** The loader without its early start: `sluice.object.split` records are acked unread. */

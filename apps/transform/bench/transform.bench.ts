@@ -194,13 +194,16 @@ async function benchFormat(root: string, format: BenchFormat, sizeMb: number): P
 
 /** Splits the stored object (in a child), then stages its middle part alone in a child with `flags`. */
 function measurePart(root: string, format: BenchFormat, flags: string[]) {
-  const { parts } = runChild(root, format, [], "plan") as unknown as { parts: number };
+  const { parts } = runChild<{ parts: number }>(root, format, [], "plan");
   const index = Math.floor(parts / 2);
   return { parts, index, result: runChild(root, format, flags, String(index)) };
 }
 
-/** Transforms the stored object (or a `part`, see {@link measure}) in a child process with `flags`; returns what it measured. */
-function runChild(root: string, format: BenchFormat, flags: string[], part?: string): Measurement {
+/**
+ * Transforms the stored object (or a `part`, see {@link measure}) in a child process with `flags`;
+ * returns the JSON line it printed: a {@link Measurement}, or the plan's `{ parts }`.
+ */
+function runChild<T = Measurement>(root: string, format: BenchFormat, flags: string[], part?: string): T {
   // tsx registers itself through execArgv, so the child runs this same TypeScript file.
   const child = spawnSync(
     process.execPath,
@@ -219,7 +222,7 @@ function runChild(root: string, format: BenchFormat, flags: string[], part?: str
     },
   );
   if (child.status !== 0) throw new Error(`transform child exited with ${child.status}`);
-  return JSON.parse(child.stdout.trim().split("\n").at(-1)!) as Measurement;
+  return JSON.parse(child.stdout.trim().split("\n").at(-1)!) as T;
 }
 
 async function main(): Promise<void> {

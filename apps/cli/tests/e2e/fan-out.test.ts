@@ -1,3 +1,4 @@
+import { parseEvent, type SluiceEvent, unwrapSqsBody } from "@sluice/core";
 import type { SqsFunctionHandler } from "@sluice/local";
 import { LocalObjectStore, localStateLayout } from "@sluice/local";
 import type { SQSEvent } from "aws-lambda";
@@ -55,10 +56,10 @@ function parsedOrders(csv: string): { line: number; values: Record<string, strin
 
 /** The part index of an SQS batch holding a `sluice.part.requested` event, else undefined. */
 function requestedPart(event: SQSEvent): number | undefined {
-  const body = JSON.parse(event.Records[0]!.body) as { type?: string; Message?: string };
-  const message = body.type ? body : (JSON.parse(body.Message ?? "{}") as { type?: string });
-  const typed = message as { type?: string; data?: { part?: { index: number } } };
-  return typed.type === "sluice.part.requested" ? typed.data?.part?.index : undefined;
+  const message = parseEvent(unwrapSqsBody(event.Records[0]!.body));
+  return message.type === "sluice.part.requested"
+    ? (message as SluiceEvent<"sluice.part.requested">).data.part.index
+    : undefined;
 }
 
 describe.each(testDatabases("fanout"))("an object fanned out over parts, on $kind", (database) => {
