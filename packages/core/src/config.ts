@@ -61,10 +61,25 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
 
 /** A positive integer from the environment, or `fallback` when unset. */
 export function intFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  return intInRangeFromEnv(name, fallback, { min: 1, max: Number.MAX_SAFE_INTEGER }, env);
+}
+
+/** An integer from `range.min` to `range.max` from the environment, or `fallback` when unset. */
+export function intInRangeFromEnv(
+  name: string,
+  fallback: number,
+  range: { min: number; max: number },
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   const value = env[name];
   if (value === undefined || value === "") return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0)
-    throw new ConfigError(`environment variable ${name}=${value} is not a positive integer`, { name });
+  if (!Number.isInteger(parsed) || parsed < range.min || parsed > range.max) {
+    const wanted =
+      range.min === 1 && range.max === Number.MAX_SAFE_INTEGER
+        ? "a positive integer"
+        : `an integer from ${range.min} to ${range.max}`;
+    throw new ConfigError(`environment variable ${name}=${value} is not ${wanted}`, { name });
+  }
   return parsed;
 }

@@ -1,4 +1,4 @@
-import { intFromEnv } from "@sluice/core";
+import { intFromEnv, intInRangeFromEnv } from "@sluice/core";
 
 /**
  * Tuning of the staging pipeline (transform and legacy wrapper alike). Every field has a default
@@ -41,7 +41,12 @@ export interface StagingConfig {
   parquetReadBytes: number;
   /** Encoded rows (or rejections) batched into one write, in characters: fewer, larger writes are faster. */
   writeChunkChars: number;
-  /** gzip level of the staged rows: 1 is fastest, 9 smallest. Staging is transient, so speed wins. */
+  /**
+   * gzip level of the staged rows: 1 is the fastest that compresses, 9 the smallest; 0 stores
+   * (still gzip, so the loader reads it the same, with no deflate on either side). Staging is
+   * transient, so speed wins: 1 in AWS, where S3 bytes and GETs cost; the local runtime stages at
+   * 0 (see `apps/cli`'s settings). From {@link STAGING_GZIP_LEVEL_ENV} when set.
+   */
   gzipLevel: number;
   /**
    * Size of gzip's output buffer, in bytes. Each time it fills, the compressor hands back to the
@@ -85,9 +90,13 @@ export const STAGING_CONFIG_ENV = {
   maxDecompressionRatio: "SLUICE_MAX_DECOMPRESSION_RATIO",
 } as const satisfies Partial<Record<keyof StagingConfig, string>>;
 
+/** `SLUICE_STAGING_GZIP_LEVEL`: the staged rows' gzip level (0-9), over the default. */
+export const STAGING_GZIP_LEVEL_ENV = "SLUICE_STAGING_GZIP_LEVEL";
+
 /**
- * The defaults, overridden by the environment ({@link STAGING_CONFIG_ENV}), overridden by
- * `overrides`. A malformed variable throws a `ConfigError` naming it.
+ * The defaults, overridden by the environment ({@link STAGING_CONFIG_ENV},
+ * {@link STAGING_GZIP_LEVEL_ENV}), overridden by `overrides`. A malformed variable throws a
+ * `ConfigError` naming it.
  */
 export function resolveStagingConfig(
   overrides: Partial<StagingConfig> = {},
@@ -96,5 +105,11 @@ export function resolveStagingConfig(
   const fromEnv: Partial<StagingConfig> = {};
   for (const [key, name] of Object.entries(STAGING_CONFIG_ENV) as [keyof typeof STAGING_CONFIG_ENV, string][])
     fromEnv[key] = intFromEnv(name, DEFAULT_STAGING_CONFIG[key], env);
+  fromEnv.gzipLevel = gzipLevelFromEnv(DEFAULT_STAGING_CONFIG.gzipLevel, env);
   return { ...DEFAULT_STAGING_CONFIG, ...fromEnv, ...overrides };
+}
+
+/** The gzip level from {@link STAGING_GZIP_LEVEL_ENV}, or `fallback` when unset; out of 0-9 is a `ConfigError`. */
+export function gzipLevelFromEnv(fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  return intInRangeFromEnv(STAGING_GZIP_LEVEL_ENV, fallback, { min: 0, max: 9 }, env);
 }

@@ -27,6 +27,8 @@ interface TaskPlace {
   stagingBucket: string;
   fsync: boolean;
   logLevel: string;
+  /** gzip level of the staged rows. */
+  gzipLevel: number;
 }
 
 /** One part to stage, as plain data a worker can be sent. */
@@ -59,19 +61,20 @@ function placeOf(task: TaskPlace) {
   const storeKey = `${task.bucketsDir}\u0000${task.fsync}`;
   const store = stores.get(storeKey) ?? new LocalObjectStore({ rootDir: task.bucketsDir, fsync: task.fsync });
   stores.set(storeKey, store);
-  return { registry, store, logger: createLogger("transform", { level: task.logLevel }) };
+  const logger = createLogger("transform", { level: task.logLevel });
+  return { registry, store, logger, config: { gzipLevel: task.gzipLevel } };
 }
 
 /** Stages `task`'s part or object; what came of it goes back to the main thread. */
 export default async function stageTask(
   task: PartTask | ObjectTask,
 ): Promise<PartOutcome | ObjectTaskResult> {
-  const { registry, store, logger } = placeOf(task);
+  const { registry, store, logger, config } = placeOf(task);
   const event = parseEvent(task.event, "sluice.object.received");
   if (task.kind === "object") {
     const events: SluiceEvent[] = [];
     const collect: EventPublisher = { publish: async (published) => void events.push(published) };
-    const deps = { store, registry, stagingBucket: task.stagingBucket, publisher: collect, logger };
+    const deps = { store, registry, stagingBucket: task.stagingBucket, publisher: collect, logger, config };
     const outcome = await stageOnePass(event, deps, task.unsplitReason);
     return { outcome, events };
   }
@@ -88,6 +91,6 @@ export default async function stageTask(
       attempt: task.attempt,
       producer: "transform",
     },
-    { store, stagingBucket: task.stagingBucket, publisher: refuse, logger },
+    { store, stagingBucket: task.stagingBucket, publisher: refuse, logger, config },
   );
 }

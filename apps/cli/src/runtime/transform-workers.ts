@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { SluiceEvent } from "@sluice/core";
-import { type PartStager, stagePart } from "@sluice/staging";
+import { type PartStager, type StagingConfig, stagePart } from "@sluice/staging";
 import { type OnePassStager, stageOnePass } from "@sluice/transform";
 import { Piscina } from "piscina";
 import type { ObjectTask, ObjectTaskResult, PartTask } from "./transform-worker";
@@ -21,6 +21,8 @@ export interface TransformWorkersOptions {
   bucketsDir: string;
   fsync: boolean;
   logLevel: string;
+  /** gzip level of the staged rows (the local runtime's `stagingGzipLevel`). */
+  gzipLevel: number;
   /** The bundled worker (`dist/transform-worker.cjs`); default: found beside the CLI's bundle. */
   script?: string;
 }
@@ -59,7 +61,7 @@ export class TransformWorkers {
 
   /** The transform's `stagePart`: the part staged in a worker thread (or here, without one). */
   readonly stage: PartStager = async (params, deps) => {
-    if (!this.#pool) return stagePart(params, deps);
+    if (!this.#pool) return stagePart(params, this.#withLevel(deps));
     const task: PartTask = {
       kind: "part",
       ...this.#place(params.event, deps.stagingBucket),
@@ -74,7 +76,7 @@ export class TransformWorkers {
    * published here through `deps.publisher` (or all of it here, without workers).
    */
   readonly stageOnePass: OnePassStager = async (event, deps, unsplitReason) => {
-    if (!this.#pool) return stageOnePass(event, deps, unsplitReason);
+    if (!this.#pool) return stageOnePass(event, this.#withLevel(deps), unsplitReason);
     const task: ObjectTask = {
       kind: "object",
       ...this.#place(event, deps.stagingBucket),
@@ -93,7 +95,12 @@ export class TransformWorkers {
       stagingBucket,
       fsync: this.#options.fsync,
       logLevel: this.#options.logLevel,
+      gzipLevel: this.#options.gzipLevel,
     };
+  }
+
+  #withLevel<T extends { config?: Partial<StagingConfig> }>(deps: T): T {
+    return { ...deps, config: { ...deps.config, gzipLevel: this.#options.gzipLevel } };
   }
 
   /** Stops the workers (after the tasks under way). */

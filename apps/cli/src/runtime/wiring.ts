@@ -31,6 +31,7 @@ import {
   localStateLayout,
   type SqsFunctionHandler,
 } from "@sluice/local";
+import { STAGING_GZIP_LEVEL_ENV } from "@sluice/staging";
 import { createTransformHandler } from "@sluice/transform";
 import { containerLoadsFor } from "./container-loads";
 import { EventFanout } from "./event-fanout";
@@ -184,6 +185,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
       ...environment,
       ...legacySettingsOf(process.env),
       ...containerLoads.taskEnvironment,
+      [STAGING_GZIP_LEVEL_ENV]: String(settings.stagingGzipLevel),
       [LOCAL_ENV.stateDir]: stateDir,
       ...(fsync ? { [LOCAL_ENV.fsync]: "1" } : {}),
       POWERTOOLS_LOG_LEVEL: logLevel === "SILENT" ? "INFO" : logLevel,
@@ -202,6 +204,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     bucketsDir: layout.bucketsDir,
     fsync,
     logLevel,
+    gzipLevel: settings.stagingGzipLevel,
   });
   const handlers = phaseHandlers({ store, target, publisher, tasks, taskWatch, logLevel, transformWorkers });
   const host = new FunctionHost({

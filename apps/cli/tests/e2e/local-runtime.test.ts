@@ -1,5 +1,8 @@
 import { createReadStream } from "node:fs";
 import { join } from "node:path";
+import { buffer } from "node:stream/consumers";
+import { gunzipSync } from "node:zlib";
+import { stagingKeysOf } from "@sluice/core";
 import { LocalObjectStore, localStateLayout, type SqsFunctionHandler } from "@sluice/local";
 import { runtimeRunStatuses, samplesDir } from "../../src";
 import {
@@ -83,6 +86,28 @@ describe.each(testDatabases("pipeline"))("local runtime on $kind", (database) =>
         [runId],
       );
       expect(ledger.rows[0]!.object_key).toBe(key);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("stages rows in gzip without deflating them (level 0), and loads them", async () => {
+    const runtime = await startRuntime({ stateDir, databaseUrl });
+    try {
+      const rows = Array.from({ length: 2000 }, (_, i) => `${i + 1},7,paid,12.50,EUR,2026-01-02T10:00:00Z,`);
+      const { runId } = await runtime.ingest(
+        "orders/alike.csv",
+        `${ORDERS_CSV.split("\n")[0]}\n${rows.join("\n")}\n`,
+      );
+      await runtime.drain({ timeoutMs: DRAIN_TIMEOUT_MS });
+
+      const store = new LocalObjectStore({ rootDir: localStateLayout(stateDir).bucketsDir });
+      const staged = await buffer(
+        await store.get(runtime.settings.buckets.staging, stagingKeysOf("orders", runId).rowsKey),
+      );
+      // Deflate would shrink 2,000 alike rows many times over; stored blocks are a little larger.
+      expect(staged.length).toBeGreaterThan(gunzipSync(staged).length);
+      expect(await countRows(runtime, "orders")).toBe(2000);
     } finally {
       await runtime.close();
     }

@@ -82,6 +82,19 @@ describe("decompression limits", () => {
       /SLUICE_MAX_JSON_DEPTH/,
     );
   });
+
+  it("takes the staged rows' gzip level from the environment, 0 included, and refuses one past 9", () => {
+    // act
+    const stored = resolveStagingConfig({}, { SLUICE_STAGING_GZIP_LEVEL: "0" });
+    const unset = resolveStagingConfig({}, {});
+
+    // assert
+    expect(stored.gzipLevel).toBe(0);
+    expect(unset.gzipLevel).toBe(1);
+    expect(() => resolveStagingConfig({}, { SLUICE_STAGING_GZIP_LEVEL: "10" })).toThrow(
+      /SLUICE_STAGING_GZIP_LEVEL=10 is not an integer from 0 to 9/,
+    );
+  });
 });
 
 describe("CSV header", () => {

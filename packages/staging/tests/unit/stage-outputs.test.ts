@@ -88,6 +88,26 @@ describe("stageStream outputs", () => {
     expect(keys.map((key) => first.deps.store.bytes(STAGING_BUCKET, key))).toEqual(before);
   });
 
+  it("stores the staged rows uncompressed in gzip at level 0, the same rows as at level 1", async () => {
+    // prepare: 2,000 alike rows, which level 1 shrinks several times over
+    const many = lines(
+      "\n",
+      HEADER,
+      ...Array.from({ length: 2000 }, (_, i) => `${i + 1},10,paid,1.00,EUR,2026-11-27T10:00:00Z,`),
+    );
+
+    // act
+    const stored = await stage(contract, many, { config: { gzipLevel: 0 } });
+    const deflated = await stage(contract, many, { config: { gzipLevel: 1 } });
+
+    // assert
+    const size = (result: typeof stored) =>
+      result.deps.store.bytes(STAGING_BUCKET, result.keys.rowsKey)!.length;
+    expect(stored.rows()).toBe(deflated.rows());
+    expect(size(stored)).toBeGreaterThan(Buffer.byteLength(stored.rows()!));
+    expect(size(deflated) * 4).toBeLessThan(Buffer.byteLength(deflated.rows()!));
+  });
+
   it("records the legacy wrapper as producer, parses the given format and writes the deployed contract's hash", async () => {
     // prepare: the ledger contract is fixed-width; the legacy program writes CSV, read by field name
     const ledger = registry.get("ledger");
