@@ -10,7 +10,9 @@
  * - merge with `orderBy` updating SLUICE_BENCH_ROWS (default 1,000,000) existing rows, and the
  *   merge paths of earlier benches (direct COPY into an empty table, new keys, forced upsert,
  *   all unchanged);
- * - replace of a SLUICE_BENCH_ROWS-row snapshot (`replaceBy` delete, the default, and truncate).
+ * - replace of a SLUICE_BENCH_ROWS-row snapshot (`replaceBy` delete, the default, and truncate);
+ * - SLUICE_BENCH_SMALL_RUNS (default 200) runs of SLUICE_BENCH_SMALL_ROWS (default 2,000) rows
+ *   loaded one after another into one keyed table, beside one psql session `\copy`-ing the files.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -88,11 +90,11 @@ function stagedFile(bench: Bench, name: string, rows: number, firstKey = 1, shif
   return { path, gz: gzipSync(csv, { level: 6 }), bytes: csv.length, rows };
 }
 
-/** Times `psql \copy` of the file into a fresh empty table shaped like `contract`'s. */
+/** Times one `psql` session's `\copy` of each file, one after another, into a fresh empty table shaped like `contract`'s. */
 async function rawCopy(
   bench: Bench,
   contract: DatasetContract,
-  file: StagedFile,
+  files: StagedFile[],
   name: string,
 ): Promise<number> {
   await bench.target.query(createTableSql(contract, splitTableName(name, "public")));
@@ -101,9 +103,11 @@ async function rawCopy(
   const columns = [lineColumn, ...columnsOf(contract)].join(", ");
   // The session's run id makes the lineage default fill the column as in a load: the same rows land.
   const env = { ...process.env, PGOPTIONS: `-c ${RUN_ID_SETTING}=r-${"0".repeat(32)}` };
-  const copy = `\\copy ${name} (${columns}) from '${file.path}' (format csv)`;
+  const script = join(bench.dir, `${name}.sql`);
+  const copies = files.map((file) => `\\copy ${name} (${columns}) from '${file.path}' (format csv)`);
+  writeFileSync(script, `${copies.join("\n")}\n`);
   const started = performance.now();
-  execFileSync("psql", [bench.url, "-v", "ON_ERROR_STOP=1", "-q", "-c", copy], { env });
+  execFileSync("psql", [bench.url, "-v", "ON_ERROR_STOP=1", "-q", "-f", script], { env });
   return performance.now() - started;
 }
 
@@ -162,7 +166,7 @@ async function appendBench(bench: Bench, rows: number, repeat: number): Promise<
       primaryKey: undefined,
       load: { mode: "append" },
     });
-    copyMs = Math.min(copyMs, await rawCopy(bench, raw, file, raw.table));
+    copyMs = Math.min(copyMs, await rawCopy(bench, raw, [file], raw.table));
     const contract = ordersContract(`bench_append_${run}`, {
       primaryKey: undefined,
       load: { mode: "append" },
@@ -184,7 +188,7 @@ async function appendBench(bench: Bench, rows: number, repeat: number): Promise<
 async function mergeBench(bench: Bench, rows: number): Promise<string[]> {
   const file = stagedFile(bench, "merge", rows);
   const plain = ordersContract("bench_merge");
-  const copyMs = await rawCopy(bench, plain, file, "bench_merge_raw");
+  const copyMs = await rawCopy(bench, plain, [file], "bench_merge_raw");
   const direct = await timeLoad(bench, plain, file, "orders/direct.csv");
   expectCounts("direct copy", direct.outcome, { inserted: rows });
   const appended = await timeLoad(
@@ -225,7 +229,7 @@ async function replaceBench(bench: Bench, rows: number): Promise<string[]> {
     `replace, a ${rows.toLocaleString("en-US")}-row snapshot over ${rows.toLocaleString("en-US")} rows (no key, lineage on):`,
   ];
   const contract = ordersContract("bench_replace", { primaryKey: undefined, load: { mode: "replace" } });
-  const copyMs = await rawCopy(bench, contract, snapshot, "bench_replace_raw");
+  const copyMs = await rawCopy(bench, contract, [snapshot], "bench_replace_raw");
   lines.push(line("  psql \\copy (uncompressed, into an empty table)", rows, copyMs));
   for (const replaceBy of ["delete", "truncate"] as const) {
     const table = `bench_replace_${replaceBy}`;
@@ -238,6 +242,54 @@ async function replaceBench(bench: Bench, rows: number): Promise<string[]> {
   return lines;
 }
 
+/**
+ * Many small runs loaded one after another into one keyed table that exists (the direct COPY of
+ * a small object): what each load costs beyond its rows — its statements and their round trips
+ * (issue 13's small files) — next to one `psql` session `\copy`-ing the same files.
+ */
+async function smallRunsBench(bench: Bench, runs: number, rowsPerRun: number): Promise<string[]> {
+  const files = Array.from({ length: runs }, (_, i) =>
+    stagedFile(bench, `small-${i}`, rowsPerRun, i * rowsPerRun + 1),
+  );
+  const copyMs = await rawCopy(bench, ordersContract("bench_small"), files, "bench_small_raw");
+  const contract = ordersContract("bench_small_runs");
+  const store = new MemoryObjectStore();
+  const events = await Promise.all(
+    files.map((file, i) => {
+      const object = {
+        bucket: "sluice-raw-bench",
+        key: `orders/small-${i}.csv`,
+        size: file.bytes,
+        eTag: `s${i}`,
+      };
+      return stageCompressedRows(store, contract, object, file.gz, file.rows);
+    }),
+  );
+  const deps = {
+    store,
+    target: bench.target,
+    registry: new DatasetRegistry([contract]),
+    publisher: new MemoryEventPublisher(),
+    logger: createLogger("loader", { level: "ERROR" }),
+  };
+  await bench.target.query(createTableSql(contract, splitTableName(contract.table, "public")));
+  const started = performance.now();
+  for (const event of events)
+    expectCounts("small run", await loadStagedRun(event, deps), { inserted: rowsPerRun });
+  const loadMs = performance.now() - started;
+  const again = performance.now();
+  for (const event of events) await loadStagedRun(event, deps);
+  const redeliveryMs = performance.now() - again;
+  const rows = runs * rowsPerRun;
+  const perRun = (ms: number) => `  (${(ms / runs).toFixed(1)} ms a run)`;
+  return [
+    `${runs} small runs of ${rowsPerRun.toLocaleString("en-US")} orders rows, one after another into one keyed table:`,
+    line("  one psql session, one \\copy per file", rows, copyMs) + perRun(copyMs),
+    line("  loader, one run after another (direct COPY)", rows, loadMs, copyMs) + perRun(loadMs),
+    line("  redeliveries (ledger no-ops)", rows, redeliveryMs) + perRun(redeliveryMs),
+  ];
+}
+
 async function main(): Promise<void> {
   const url = process.env.SLUICE_TEST_DATABASE_URL;
   if (!url) {
@@ -247,6 +299,8 @@ async function main(): Promise<void> {
   const rows = Number(process.env.SLUICE_BENCH_ROWS ?? 1_000_000);
   const appendRows = Number(process.env.SLUICE_BENCH_APPEND_ROWS ?? 3_000_000);
   const repeat = Number(process.env.SLUICE_BENCH_REPEAT ?? 2);
+  const smallRuns = Number(process.env.SLUICE_BENCH_SMALL_RUNS ?? 200);
+  const smallRows = Number(process.env.SLUICE_BENCH_SMALL_ROWS ?? 2000);
   const database = `sluice_loader_bench_${process.pid}`;
   const admin = new Client({ connectionString: url });
   await admin.connect();
@@ -259,12 +313,13 @@ async function main(): Promise<void> {
     dir: mkdtempSync(join(tmpdir(), "sluice-loader-bench-")),
   };
   try {
-    // SLUICE_BENCH_ONLY=append|merge|replace runs one section (e.g. to repeat it on a busy machine).
+    // SLUICE_BENCH_ONLY=append|merge|replace|small runs one section (e.g. to repeat it on a busy machine).
     const only = process.env.SLUICE_BENCH_ONLY;
     const report: string[] = [];
     if (!only || only === "append") report.push(...(await appendBench(bench, appendRows, repeat)));
     if (!only || only === "merge") report.push(...(await mergeBench(bench, rows)));
     if (!only || only === "replace") report.push(...(await replaceBench(bench, rows)));
+    if (!only || only === "small") report.push(...(await smallRunsBench(bench, smallRuns, smallRows)));
     console.log(report.join("\n"));
   } finally {
     await bench.target.close();

@@ -1,4 +1,5 @@
 import type { SqlSession } from "@sluice/core";
+import { RUN_ID_SETTING } from "./lineage";
 import { ensureSchema, lockDdl } from "./schema";
 import { qualifiedName, type TableName } from "./sql";
 import type { LoadCounts } from "./strategies/strategy";
@@ -110,17 +111,39 @@ function ledgerDdl(ledger: TableName): string {
   )`;
 }
 
+/** Transaction-local settings a load sets in the same round trip as its ledger check. */
+export interface LoadSettings {
+  /** `lock_timeout` of the transaction: how long a statement may wait for a lock (a ledger row, a table). */
+  lockTimeoutMs: number;
+  /** The run being loaded, for the lineage run id column's default ({@link RUN_ID_SETTING}). */
+  runId?: string;
+}
+
 /**
  * Creates the ledger (and its schema) when missing, and adds the columns a ledger of an
- * earlier version lacks; a no-op catalogue read otherwise.
+ * earlier version lacks; a no-op catalogue read otherwise. `settings` are set for the rest of
+ * the transaction by that same statement, so a load's first round trip does all three.
  */
-export async function ensureLedger(session: SqlSession, ledger: TableName): Promise<void> {
+export async function ensureLedger(
+  session: SqlSession,
+  ledger: TableName,
+  settings?: LoadSettings,
+): Promise<void> {
   const names = LATER_COLUMNS.map(([name]) => name);
-  const found = await session.query<{ columns: string | number }>(
-    `SELECT count(*) AS columns FROM pg_attribute
-      WHERE attrelid = to_regclass($1) AND attname = ANY($2::text[]) AND NOT attisdropped`,
-    [qualifiedName(ledger), names],
-  );
+  const params: unknown[] = [qualifiedName(ledger), names];
+  const selected = [
+    `(SELECT count(*) FROM pg_attribute
+       WHERE attrelid = to_regclass($1) AND attname = ANY($2::text[]) AND NOT attisdropped) AS columns`,
+  ];
+  if (settings) {
+    params.push(`${settings.lockTimeoutMs}ms`);
+    selected.push(`set_config('lock_timeout', $${params.length}, true)`);
+  }
+  if (settings?.runId !== undefined) {
+    params.push(settings.runId);
+    selected.push(`set_config('${RUN_ID_SETTING}', $${params.length}, true)`);
+  }
+  const found = await session.query<{ columns: string | number }>(`SELECT ${selected.join(", ")}`, params);
   if (Number(found.rows[0]?.columns ?? 0) === names.length) return;
   await lockDdl(session);
   await ensureSchema(session, ledger.schema);
@@ -131,16 +154,20 @@ export async function ensureLedger(session: SqlSession, ledger: TableName): Prom
 }
 
 /**
- * Takes the run's ledger row lock until the transaction ends: inserts the row when it is the
- * run's first delivery, then locks it. A concurrent delivery of the same run waits here and then
- * sees the first one's outcome. `attempts` counts the deliveries that reached commit (the load, then each no-op redelivery).
+ * Takes the run's ledger row lock until the transaction ends, in one statement: inserts the row
+ * when it is the run's first delivery, else locks the existing one — `ON CONFLICT … DO UPDATE`
+ * locks it exactly as `SELECT … FOR UPDATE` would and, under READ COMMITTED, waits for a
+ * concurrent delivery of the run and then reads the row it committed. So a concurrent delivery of
+ * the same run waits here and then sees the first one's outcome; the existing row keeps its
+ * status, counts and contract. `attempts` counts the deliveries that reached commit (the load,
+ * then each no-op redelivery).
  */
 export async function lockRun(session: SqlSession, ledger: TableName, run: LedgerRun): Promise<LedgerEntry> {
-  const table = qualifiedName(ledger);
-  await session.query(
-    `INSERT INTO ${table} (run_id, dataset, object_bucket, object_key, object_version_id, object_etag, target_table, contract_version, contract_hash, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')
-     ON CONFLICT (run_id) DO NOTHING`,
+  const locked = await session.query<LedgerRow>(
+    `INSERT INTO ${qualifiedName(ledger)} AS ledger (run_id, dataset, object_bucket, object_key, object_version_id, object_etag, target_table, contract_version, contract_hash, status, attempts)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 1)
+     ON CONFLICT (run_id) DO UPDATE SET attempts = ledger.attempts + 1
+     RETURNING ${ENTRY_COLUMNS}`,
     [
       run.runId,
       run.dataset,
@@ -153,14 +180,8 @@ export async function lockRun(session: SqlSession, ledger: TableName, run: Ledge
       run.contractHash,
     ],
   );
-  // UPDATE locks the row exactly as SELECT … FOR UPDATE would (and, under READ COMMITTED,
-  // re-reads it after a concurrent delivery commits), and counts this delivery in one round trip.
-  const locked = await session.query<LedgerRow>(
-    `UPDATE ${table} SET attempts = attempts + 1 WHERE run_id = $1 RETURNING ${ENTRY_COLUMNS}`,
-    [run.runId],
-  );
   const row = locked.rows[0];
-  if (!row) throw new Error(`ledger row of run ${run.runId} vanished after insert`);
+  if (!row) throw new Error(`ledger row of run ${run.runId} was neither inserted nor locked`);
   return toEntry(row);
 }
 

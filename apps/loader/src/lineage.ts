@@ -1,11 +1,12 @@
-import { columnsOf, LINEAGE_RUN_ID_COLUMN, type SqlSession, STAGED_LINE_COLUMN } from "@sluice/core";
+import { columnsOf, LINEAGE_RUN_ID_COLUMN, STAGED_LINE_COLUMN } from "@sluice/core";
 import type { LoadContext } from "./load-context";
 import { quoteIdent } from "./sql";
 
 /**
- * The transaction-local setting a load puts its run id in (`set_config(…, true)`), read by the
- * default of the lineage run-id column: every row a load inserts, by COPY or by `INSERT`, is
- * stamped with the run without the staged bytes carrying it per row.
+ * The transaction-local setting a load puts its run id in (`set_config(…, true)`, in its first
+ * statement: `ensureLedger`), read by the default of the lineage run-id column: every row a load
+ * inserts, by COPY or by `INSERT`, is stamped with the run without the staged bytes carrying it
+ * per row.
  */
 export const RUN_ID_SETTING = "sluice.run_id";
 
@@ -18,11 +19,6 @@ export const LINEAGE_RUN_ID_DEFAULT = `nullif(current_setting('${RUN_ID_SETTING}
 
 /** The lineage column holding the row's line in the raw object (the staged `_sluice_line`). */
 export const LINEAGE_LINE_COLUMN = STAGED_LINE_COLUMN;
-
-/** Puts `runId` in {@link RUN_ID_SETTING} until the transaction ends. */
-export async function setLoadingRun(session: SqlSession, runId: string): Promise<void> {
-  await session.query("SELECT set_config($1, $2, true)", [RUN_ID_SETTING, runId]);
-}
 
 /**
  * The target columns a move fills from the stage table: the contract's fields, and the line

@@ -74,8 +74,9 @@ export async function loadSplitRun(
     });
     const ledgerRun = ledgerRunOf(data, contract, contract.version, contractFingerprint(contract));
     const prepared = await deps.target.transaction(async (session) => {
-      await session.query("SELECT set_config('lock_timeout', $1, true)", [`${config.lockTimeoutMs}ms`]);
-      await ensureLedger(session, ledgerTableOf(config.ledgerSchema));
+      await ensureLedger(session, ledgerTableOf(config.ledgerSchema), {
+        lockTimeoutMs: config.lockTimeoutMs,
+      });
       return ensureTargetTable(session, contract);
     });
     if (prepared.created)

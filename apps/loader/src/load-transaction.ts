@@ -9,7 +9,6 @@ import {
   lockRun,
   markLoaded,
 } from "./ledger";
-import { setLoadingRun } from "./lineage";
 import { createLoadContext } from "./load-context";
 import { loadByMode, NO_LINEAGE } from "./load-modes";
 import type { LoadResult } from "./load-outcome";
@@ -60,13 +59,11 @@ export function loadRunInTransaction(
   const { run, contract, ledgerRun, config, rejections } = load;
   const ledger = ledgerTableOf(config.ledgerSchema);
   return deps.target.transaction(async (session) => {
-    await session.query("SELECT set_config('lock_timeout', $1, true)", [`${config.lockTimeoutMs}ms`]);
-    await ensureLedger(session, ledger);
+    await ensureLedger(session, ledger, { lockTimeoutMs: config.lockTimeoutMs, runId: run.runId });
     const entry = await lockRun(session, ledger, ledgerRun);
     if (loadedUnderSameContract(entry, ledgerRun)) return { alreadyLoaded: true as const, entry };
     load.onLocked?.(entry);
     const reloaded = entry.status === "loaded";
-    await setLoadingRun(session, run.runId);
     const target = withPrepared(await ensureTargetTable(session, contract), load.prepared);
     ledgerRun.table = displayName(target.name);
     const context = createLoadContext({

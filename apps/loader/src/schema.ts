@@ -75,33 +75,64 @@ export async function readTableColumns(
   session: Pick<SqlSession, "query">,
   name: TableName,
 ): Promise<TableColumn[]> {
-  const result = await session.query<{ name: string; type: string; not_null: boolean; has_default: boolean }>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-            (a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') AS has_default
-       FROM pg_attribute a
-      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
-      ORDER BY a.attnum`,
-    [qualifiedName(name)],
-  );
-  return result.rows.map((row) => ({
-    name: row.name,
-    type: row.type,
-    notNull: row.not_null,
-    hasDefault: row.has_default,
-  }));
+  return (await readCatalogueTable(session, name)).columns;
 }
 
-async function readPrimaryKey(session: SqlSession, name: TableName): Promise<string[]> {
-  const result = await session.query<{ name: string }>(
-    `SELECT a.attname AS name
-       FROM pg_index i
-       JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) ON true
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-      WHERE i.indrelid = to_regclass($1) AND i.indisprimary
-      ORDER BY k.position`,
-    [qualifiedName(name)],
+/** A table as the catalogue describes it: its name resolved, its columns and its primary key. */
+interface CatalogueTable {
+  name: TableName;
+  /** In column order; none when the table does not exist. */
+  columns: TableColumn[];
+  /** The primary key's columns in key order; none without a primary key. */
+  primaryKey: string[];
+}
+
+/** A column of the table read, with its place in the primary key (`null`: not in it). */
+interface ColumnRow {
+  schema: string;
+  name: string;
+  type: string;
+  not_null: boolean;
+  has_default: boolean;
+  key_position: number | null;
+}
+
+type CatalogueRow = ColumnRow | (Pick<ColumnRow, "schema"> & { name: null; key_position: null });
+
+/**
+ * Reads a table's columns and primary key in one statement. A `name` without a schema is
+ * resolved against the session's `current_schema()` (`public` when it has none), as
+ * {@link splitTableName} would with it, by the same statement.
+ */
+async function readCatalogueTable(
+  session: Pick<SqlSession, "query">,
+  name: { schema: string | null; table: string },
+): Promise<CatalogueTable> {
+  const result = await session.query<CatalogueRow>(
+    `SELECT n.schema, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+            (a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') AS has_default,
+            array_position(i.indkey::int2[], a.attnum) AS key_position
+       FROM (SELECT coalesce($1::text, current_schema(), 'public') AS schema) n
+       LEFT JOIN pg_attribute a
+              ON a.attrelid = to_regclass(format('%I.%I', n.schema, $2::text)) AND a.attnum > 0 AND NOT a.attisdropped
+       LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+      ORDER BY a.attnum`,
+    [name.schema, name.table],
   );
-  return result.rows.map((row) => row.name);
+  // A missing table is one row of the resolved schema alone (the LEFT JOIN found no column).
+  const columns = result.rows.filter((row): row is ColumnRow => row.name !== null);
+  const key = columns.filter((row) => row.key_position !== null);
+  key.sort((a, b) => Number(a.key_position) - Number(b.key_position));
+  return {
+    name: { schema: result.rows[0]?.schema ?? "public", table: name.table },
+    columns: columns.map((row) => ({
+      name: row.name,
+      type: row.type,
+      notNull: row.not_null,
+      hasDefault: row.has_default,
+    })),
+    primaryKey: key.map((row) => row.name),
+  };
 }
 
 /**
@@ -117,25 +148,24 @@ export async function ensureTargetTable(
   session: SqlSession,
   contract: DatasetContract,
 ): Promise<TargetTable> {
-  const current = await session.query<{ schema: string }>("SELECT current_schema() AS schema");
-  const name = splitTableName(contract.table, current.rows[0]?.schema ?? "public");
+  let found = await readCatalogueTable(session, splitTableName(contract.table, null));
+  const { name } = found;
   const table = displayName(name);
-  let columns = await readTableColumns(session, name);
-  let changes = columns.length === 0 ? undefined : planSchemaChanges(contract, table, columns);
+  let changes = found.columns.length === 0 ? undefined : planSchemaChanges(contract, table, found.columns);
   if (!changes || changes.add.length + changes.widen.length + changes.setDefault.length > 0) {
     // Decide again under the lock: a concurrent load may have created or changed the table.
     await lockDdl(session);
-    columns = await readTableColumns(session, name);
-    if (columns.length === 0) {
+    found = await readCatalogueTable(session, name);
+    if (found.columns.length === 0) {
       await ensureSchema(session, name.schema);
       await session.query(createTableSql(contract, name));
       if (contract.load.lineage) await session.query(lineageIndexSql(name));
       return { name, addedColumns: [], widenedColumns: [], created: true };
     }
-    changes = planSchemaChanges(contract, table, columns);
+    changes = planSchemaChanges(contract, table, found.columns);
     await applyChanges(session, name, changes);
   }
-  await checkPrimaryKey(session, contract, name);
+  checkPrimaryKey(contract, table, found.primaryKey);
   return {
     name,
     addedColumns: changes.add.map((column) => column.name),
@@ -180,15 +210,10 @@ async function applyChanges(session: SqlSession, name: TableName, changes: Schem
   }
 }
 
-async function checkPrimaryKey(
-  session: SqlSession,
-  contract: DatasetContract,
-  name: TableName,
-): Promise<void> {
+/** Refuses a table whose primary key (`key`, from the catalogue) is not the contract's. */
+function checkPrimaryKey(contract: DatasetContract, table: string, key: readonly string[]): void {
   const wanted = contract.primaryKey ?? [];
   if (wanted.length === 0) return;
-  const table = displayName(name);
-  const key = await readPrimaryKey(session, name);
   if (key.length === 0) {
     throw new SchemaMismatchError(
       `table ${table} has no primary key; contract ${contract.name} keys rows on (${wanted.join(", ")})`,

@@ -26,9 +26,13 @@ export function displayName(name: TableName): string {
 
 /**
  * Splits a contract's `table` (`orders` or `sales.orders`) into schema and table; an
- * unqualified name takes `defaultSchema` (the session's `current_schema()`).
+ * unqualified name takes `defaultSchema` (the session's `current_schema()`; `null` leaves it
+ * to the statement that reads the table to resolve).
  */
-export function splitTableName(table: string, defaultSchema: string): TableName {
+export function splitTableName<Default extends string | null>(
+  table: string,
+  defaultSchema: Default,
+): { schema: string | Default; table: string } {
   const dot = table.indexOf(".");
   if (dot < 0) return { schema: defaultSchema, table };
   return { schema: table.slice(0, dot), table: table.slice(dot + 1) };

@@ -56,6 +56,20 @@ describe.each(targetKinds("load_append"))("loadStagedRun append against $name", 
     expect(await fx.ledgerEntry(event.data.runId)).toMatchObject({ status: "loaded", attempts: 3 });
   });
 
+  test("two deliveries of a run at the same time add its rows once: one loads, the other ends already loaded", async () => {
+    const table = fx.freshTable("events");
+    const contract = eventsContract(table);
+    const { store, deps } = fx.ports(contract);
+    const event = await stageRun(store, contract, [eventRow(1), eventRow(2)]);
+
+    const outcomes = await Promise.all([loadStagedRun(event, deps), loadStagedRun(event, deps)]);
+
+    expect(outcomes.map((outcome) => outcome.alreadyLoaded).sort()).toEqual([false, true]);
+    expect(outcomes.map((outcome) => outcome.inserted)).toEqual([2, 2]);
+    expect(await fx.valuesOf(table, ["kind"])).toHaveLength(2);
+    expect(await fx.ledgerEntry(event.data.runId)).toMatchObject({ status: "loaded", attempts: 2 });
+  });
+
   test("a second file appends to the rows already there, and each run's rows stay traceable to it", async () => {
     const table = fx.freshTable("events");
     const contract = eventsContract(table);
