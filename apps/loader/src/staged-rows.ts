@@ -81,6 +81,13 @@ export async function copyStagedRows(
   return copied;
 }
 
+/**
+ * Output buffer of the staged rows' inflate, 1 MiB: each buffer filled is a trip through the
+ * thread pool and back, and locally staged rows are stored, not deflated (gzip level 0), so
+ * inflate is about a copy and the trips were its cost.
+ */
+const INFLATE_CHUNK_BYTES = 1024 * 1024;
+
 /** COPYs one rows object with `copySql` and checks it against its manifest entry; returns its rows. */
 async function copyRowsObject(
   ctx: StagedRowsReader,
@@ -90,7 +97,7 @@ async function copyRowsObject(
 ): Promise<number> {
   const { bucket, key } = object;
   const digest = new DigestingStream();
-  const stages: Transform[] = [digest, createGunzip({ chunkSize: 64 * 1024 })];
+  const stages: Transform[] = [digest, createGunzip({ chunkSize: INFLATE_CHUNK_BYTES })];
   if (cutLines) stages.push(new FirstFieldRemover());
   const copied = await ctx.session.copyFrom(copySql, chain(await ctx.store.get(bucket, key), stages));
   const where = formatObjectRef({ bucket, key });
