@@ -59,19 +59,19 @@ export function csvSplitter(format: { delimiter: string; quote: string }): CsvSp
   const quoteCode = quote.charCodeAt(0);
 
   /**
-   * Reads the record at `start`, whose line holds a quote, field by field: the index after its
-   * line end, or {@link UNFINISHED} or {@link UNSUPPORTED}.
+   * Reads the rest of a record whose line holds a quote field by field, from `at`, the start of
+   * a field, after its first `fields`: the index after its line end, or {@link UNFINISHED} or
+   * {@link UNSUPPORTED}.
    */
   const splitCsvRecord = (
     text: string,
-    start: number,
+    fields: string[],
+    at: number,
     last: boolean,
     onRecord: (record: string[], breaks: number) => void,
   ): number => {
     const length = text.length;
-    const fields: string[] = [];
     let breaks = 0;
-    let at = start;
     for (;;) {
       let value: string;
       let after: number;
@@ -168,7 +168,18 @@ export function csvSplitter(format: { delimiter: string; quote: string }): CsvSp
         start = next;
         continue;
       }
-      const next = splitCsvRecord(text, start, last, onRecord);
+      // The fields before the first quote hold no quote and no line end: cut them as above.
+      const fields: string[] = [];
+      let from = start;
+      let at = text.indexOf(delimiter, start);
+      while (at >= 0 && at < quoteAt) {
+        fields.push(text.slice(from, at));
+        from = at + 1;
+        at = text.indexOf(delimiter, from);
+      }
+      // A quote inside an unquoted value.
+      if (from !== quoteAt) return { end: start, complete: false };
+      const next = splitCsvRecord(text, fields, quoteAt, last, onRecord);
       if (next === UNFINISHED) break;
       if (next === UNSUPPORTED) return { end: start, complete: false };
       start = next;
