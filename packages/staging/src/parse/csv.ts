@@ -121,8 +121,8 @@ class CsvRecordMapper {
   }
 }
 
-/** Options of the csv-parse reader, which takes the files the fast reader leaves to it. */
-function csvParseOptions(format: CsvFormat, config: StagingConfig): CsvParseOptions {
+/** Options of the csv-parse reader, which takes the files the fast readers leave to it. */
+export function csvParseOptions(format: CsvFormat, config: StagingConfig): CsvParseOptions {
   return {
     delimiter: format.delimiter,
     quote: format.quote,

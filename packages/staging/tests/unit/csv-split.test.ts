@@ -1,7 +1,7 @@
 import { CsvError } from "csv-parse";
 import { parse } from "csv-parse/sync";
 import { DEFAULT_STAGING_CONFIG } from "../../src/config";
-import { type CsvFormat, countLineBreaks, readCsv } from "../../src/parse/csv";
+import { type CsvFormat, countLineBreaks, csvParseOptions, readCsv } from "../../src/parse/csv";
 import { csvSplitter } from "../../src/parse/csv-split";
 import { seededRandom as random } from "../../src/testing/fixtures";
 
@@ -13,13 +13,8 @@ function reference(text: string, format: CsvFormat) {
   const records: [string[], number][] = [];
   try {
     parse(text, {
-      delimiter: format.delimiter,
-      quote: format.quote,
-      escape: format.quote,
+      ...csvParseOptions(format, DEFAULT_STAGING_CONFIG),
       bom: true,
-      record_delimiter: ["\r\n", "\n", "\r"],
-      relax_quotes: true,
-      relax_column_count: true,
       on_record: (record: string[]) => {
         records.push([record, countLineBreaks(record)]);
         return record;
