@@ -9,6 +9,7 @@ import { completeUtf8Length } from "../decode/utf8";
 import { QUARANTINE_REASONS } from "../reasons";
 import type { RecordSink } from "../staging-writer";
 import { countLineBreaks, handRecordsWithBreaks, singleLineEnding, spacedQuoteFinder } from "./csv-lines";
+import { csvSplitter } from "./csv-split";
 import { OBJECT_START, type RecordParser, type TextStart } from "./record-parser";
 
 export { countLineBreaks } from "./csv-lines";
@@ -120,8 +121,8 @@ class CsvRecordMapper {
   }
 }
 
-/** Options of the csv-parse reader, which takes the files the fast reader leaves to it. */
-function csvParseOptions(format: CsvFormat, config: StagingConfig): CsvParseOptions {
+/** Options of the csv-parse reader, which takes the files the fast readers leave to it. */
+export function csvParseOptions(format: CsvFormat, config: StagingConfig): CsvParseOptions {
   return {
     delimiter: format.delimiter,
     quote: format.quote,
@@ -144,10 +145,12 @@ const CR = 13;
 const UNSUPPORTED_DELIMITERS = new Set(["\r", "\n", '"', BOM]);
 
 /**
- * Reads CSV text with papaparse where that provably gives what csv-parse gives, and hands the
- * rest of the object to csv-parse otherwise. Text is parsed in chunks from a record boundary:
- * complete records go to `onRecord` with the line breaks inside their values (as
- * {@link countLineBreaks} counts them), the unfinished last one is carried into the next chunk.
+ * Reads CSV text with {@link csvSplitter} as far as it reads it, then with papaparse where that
+ * provably gives what csv-parse gives, and hands the rest of the object to csv-parse otherwise.
+ * Text is parsed in chunks from a record boundary: complete records go to `onRecord` with the
+ * line breaks inside their values (as {@link countLineBreaks} counts them), the unfinished last
+ * one is carried into the next chunk. The splitter reads plain records (and quoted fields) as
+ * csv-parse does; a record it leaves alone, and the rest of that chunk, go to papaparse.
  *
  * papaparse takes one line ending and forgives what csv-parse rejects, so a chunk is only
  * parsed by it when (1) it uses one line ending throughout ({@link singleLineEnding}), (2) no
@@ -185,6 +188,7 @@ export async function readCsv(
             newline: "\r\n",
           }),
           spacedQuote: spacedQuoteFinder(format),
+          split: csvSplitter(format),
         };
   let carry = "";
   /** The bytes of a character the last chunk cut, which start the next chunk's text. */
@@ -206,12 +210,20 @@ export async function readCsv(
       if (dropBom && text.startsWith(BOM)) text = text.slice(1);
       first = false;
     }
+    const short =
+      text.length * 3 <= config.maxRecordChars || Buffer.byteLength(text) <= config.maxRecordChars;
+    if (fast && short) {
+      const split = fast.split(text, last, onRecord);
+      if (split.complete) {
+        if (last) return;
+        carry = text.slice(split.end);
+        continue;
+      }
+      text = text.slice(split.end);
+    }
     const ending = fast && singleLineEnding(text, last);
     const parsed =
-      fast &&
-      ending &&
-      (text.length * 3 <= config.maxRecordChars || Buffer.byteLength(text) <= config.maxRecordChars) &&
-      !fast.spacedQuote(text)
+      fast && ending && short && !fast.spacedQuote(text)
         ? (ending === "\n" ? fast.lf : fast.crlf).parse(
             // A CR cut from its LF ends no record yet; left in, it would make a quote before it
             // look malformed.
