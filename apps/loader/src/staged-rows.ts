@@ -84,7 +84,8 @@ export async function copyStagedRows(
 /**
  * Output buffer of the staged rows' inflate, 1 MiB: each buffer filled is a trip through the
  * thread pool and back, and locally staged rows are stored, not deflated (gzip level 0), so
- * inflate is about a copy and the trips were its cost.
+ * inflate is about a copy and the trips are most of its cost. A 256 MB fan-out end to end:
+ * 20.7 s against 21.8 s with 64 KiB (2026-12-02, two runs each).
  */
 const INFLATE_CHUNK_BYTES = 1024 * 1024;
 

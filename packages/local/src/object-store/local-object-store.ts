@@ -38,9 +38,6 @@ export interface LocalObjectStoreOptions {
   fsync?: boolean;
 }
 
-/** Bytes a body's read stream reads at once: each chunk is a trip through the thread pool (and the loader's inflate another); Node's 64 KiB cost twice the CPU. */
-export const READ_CHUNK_BYTES = 1024 * 1024;
-
 /** The object (or version) asked for does not exist; the `not-found` code every store uses. */
 export class LocalObjectNotFoundError extends QuarantineError {
   constructor(bucket: string, key: string, versionId?: string) {
@@ -118,8 +115,7 @@ export class LocalObjectStore implements ObjectStore {
           await handle.close();
           return Readable.from([]);
         }
-        const chunk = { highWaterMark: READ_CHUNK_BYTES };
-        return handle.createReadStream(range ? { ...chunk, start: range.start, end: range.end } : chunk);
+        return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
       } catch (error) {
         // A concurrent put replaced the object between reading its metadata and opening its body.
         if (isFsError(error, "ENOENT") && attempt < READ_ATTEMPTS) continue;
