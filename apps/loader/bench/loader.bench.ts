@@ -111,6 +111,27 @@ async function rawCopy(
   return performance.now() - started;
 }
 
+/**
+ * The loader's dependencies over `store`, with the contract's table created first (like the raw
+ * COPY's), so the timing measures loading, not DDL.
+ */
+async function loaderWithTable(
+  bench: Bench,
+  store: MemoryObjectStore,
+  contract: DatasetContract,
+  config: Partial<LoaderConfig> = {},
+) {
+  await bench.target.query(createTableSql(contract, splitTableName(contract.table, "public")));
+  return {
+    store,
+    target: bench.target,
+    registry: new DatasetRegistry([contract]),
+    publisher: new MemoryEventPublisher(),
+    logger: createLogger("loader", { level: "ERROR" }),
+    config,
+  };
+}
+
 /** Stages the file as the run of `key` and times loadStagedRun of it (and of a redelivery). */
 async function timeLoad(
   bench: Bench,
@@ -123,16 +144,7 @@ async function timeLoad(
   store.chunkSize = 256 * 1024;
   const object = { bucket: "sluice-raw-bench", key, size: file.bytes, eTag: "bench" };
   const event = await stageCompressedRows(store, contract, object, file.gz, file.rows);
-  const deps = {
-    store,
-    target: bench.target,
-    registry: new DatasetRegistry([contract]),
-    publisher: new MemoryEventPublisher(),
-    logger: createLogger("loader", { level: "ERROR" }),
-    config,
-  };
-  // Create the table first (like the raw COPY's), so the timing measures loading, not DDL.
-  await bench.target.query(createTableSql(contract, splitTableName(contract.table, "public")));
+  const deps = await loaderWithTable(bench, store, contract, config);
   const started = performance.now();
   const outcome = await loadStagedRun(event, deps);
   const ms = performance.now() - started;
@@ -265,14 +277,7 @@ async function smallRunsBench(bench: Bench, runs: number, rowsPerRun: number): P
       return stageCompressedRows(store, contract, object, file.gz, file.rows);
     }),
   );
-  const deps = {
-    store,
-    target: bench.target,
-    registry: new DatasetRegistry([contract]),
-    publisher: new MemoryEventPublisher(),
-    logger: createLogger("loader", { level: "ERROR" }),
-  };
-  await bench.target.query(createTableSql(contract, splitTableName(contract.table, "public")));
+  const deps = await loaderWithTable(bench, store, contract);
   const started = performance.now();
   for (const event of events)
     expectCounts("small run", await loadStagedRun(event, deps), { inserted: rowsPerRun });
