@@ -4,13 +4,20 @@ export function countLineBreaks(record: readonly string[]): number {
   for (const value of record) {
     // Two native scans rule out almost every value; only values with a break are walked.
     if (value.indexOf("\n") < 0 && value.indexOf("\r") < 0) continue;
-    for (let i = 0; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      if (c === 10) breaks++;
-      else if (c === 13) {
-        breaks++;
-        if (value.charCodeAt(i + 1) === 10) i++;
-      }
+    breaks += lineBreaksIn(value, 0, value.length);
+  }
+  return breaks;
+}
+
+/** Line breaks (CRLF, LF or a lone CR) in `text[from, to)`. */
+export function lineBreaksIn(text: string, from: number, to: number): number {
+  let breaks = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) breaks++;
+    else if (c === 13) {
+      breaks++;
+      if (i + 1 < to && text.charCodeAt(i + 1) === 10) i++;
     }
   }
   return breaks;

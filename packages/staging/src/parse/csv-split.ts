@@ -1,3 +1,5 @@
+import { lineBreaksIn } from "./csv-lines";
+
 const LF = 10;
 const CR = 13;
 /** {@link splitCsvRecord}: the record goes on past the text; it is read again with the next chunk. */
@@ -27,20 +29,6 @@ export type CsvSplitter = (
   last: boolean,
   onRecord: (record: string[], breaks: number) => void,
 ) => CsvSplit;
-
-/** Line breaks in `text[from, to)` as `countLineBreaks` counts them: CRLF, LF or a lone CR. */
-function lineBreaksIn(text: string, from: number, to: number): number {
-  let breaks = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c === LF) breaks++;
-    else if (c === CR) {
-      breaks++;
-      if (i + 1 < to && text.charCodeAt(i + 1) === LF) i++;
-    }
-  }
-  return breaks;
-}
 
 /**
  * A CSV reader for the plain records most files are made of, reading them exactly as csv-parse
