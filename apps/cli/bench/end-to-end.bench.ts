@@ -8,7 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,7 +44,7 @@ async function throughPipeline(stateDir: string, databaseUrl: string, csv: strin
   const runtime = await startLocalRuntime({ stateDir, databaseUrl, settings: { pollIntervalMs: 20 } });
   try {
     const started = performance.now();
-    await runtime.ingest("orders/bench.csv", createReadStream(csv));
+    await runtime.ingestFile("orders/bench.csv", csv);
     if (!(await runtime.drain({ timeoutMs: 30 * 60_000, pollMs: 20 })))
       throw new Error("pipeline did not drain");
     const seconds = (performance.now() - started) / 1000;

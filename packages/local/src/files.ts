@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { appendFileSync, writeFileSync } from "node:fs";
-import { type FileHandle, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { copyFile, type FileHandle, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
 
 /**
@@ -74,6 +74,11 @@ export async function appendFileDurable(
   const created = !(await exists(path));
   await inDir(dirname(path), durability, () => writeSynced(path, content, "a"));
   if (created) await syncPath(dirname(path));
+}
+
+/** Copies the file `from` to `path` (creating its directory), as the kernel copies it (`copyFile`). */
+export function copyFileTo(from: string, path: string): Promise<void> {
+  return inDir(dirname(path), {}, () => copyFile(from, path));
 }
 
 /** Opens `path` for writing, created or emptied (creating its directory), as {@link makeDir} does. */

@@ -1,5 +1,11 @@
 import type { Readable } from "node:stream";
-import { type DatasetRegistry, type LoadTarget, type ObjectHead, runIdOf } from "@sluice/core";
+import {
+  type DatasetRegistry,
+  type LoadTarget,
+  type ObjectHead,
+  type PutResult,
+  runIdOf,
+} from "@sluice/core";
 import { type UnloadedRun, unloadRun } from "@sluice/loader";
 import type { JournalEntry, LocalQueue } from "@sluice/local";
 import {
@@ -59,6 +65,8 @@ export interface LocalRuntime {
    * and its notification are stored (a crash in between announces it at the next start).
    */
   ingest(key: string, body: Readable | Buffer | string): Promise<IngestedObject>;
+  /** {@link ingest} of the file at `path`, copied by the kernel while its MD5 is read (`LocalObjectStore.putFile`). */
+  ingestFile(key: string, path: string): Promise<IngestedObject>;
   /** The raw object `key` as {@link ingest} would describe it, when it is stored. */
   ingested(key: string): Promise<IngestedObject | undefined>;
   /** The objects in the raw bucket whose key starts with `prefix`. */
@@ -128,6 +136,15 @@ function runtimeOf(
   const { publisher, registry, loaderLogger } = wiring;
   const raw = settings.buckets.raw;
   let closing: Promise<void> | undefined;
+  const describeIngested = async (key: string, put: PutResult): Promise<IngestedObject> => {
+    const head = await store.head(raw, key);
+    return {
+      key,
+      eTag: put.eTag,
+      size: head?.size ?? 0,
+      runId: runIdOf({ bucket: raw, key, eTag: put.eTag, versionId: put.versionId }),
+    };
+  };
   const runtime: LocalRuntime = {
     stateDir: layout.root,
     settings,
@@ -135,16 +152,8 @@ function runtimeOf(
     registry,
     recovery,
     ingests: wiring.ingests,
-    async ingest(key, body) {
-      const put = await store.put(raw, key, body);
-      const head = await store.head(raw, key);
-      return {
-        key,
-        eTag: put.eTag,
-        size: head?.size ?? 0,
-        runId: runIdOf({ bucket: raw, key, eTag: put.eTag, versionId: put.versionId }),
-      };
-    },
+    ingest: async (key, body) => describeIngested(key, await store.put(raw, key, body)),
+    ingestFile: async (key, path) => describeIngested(key, await store.putFile(raw, key, path)),
     async ingested(key) {
       const head = await store.head(raw, key);
       return head && { key, eTag: head.eTag, size: head.size, runId: runIdOf(head) };

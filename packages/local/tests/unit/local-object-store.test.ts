@@ -1,10 +1,14 @@
 import { createHash } from "node:crypto";
-import { readdir } from "node:fs/promises";
+import { appendFile, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { hasCode, type ObjectHead, parseS3Notification } from "@sluice/core";
 import type { S3Event } from "aws-lambda";
 import { LocalObjectStore } from "../../src";
 import { readAll, tempDir } from "../helpers";
+
+/** The module object itself (a namespace import is a copy under Jest's CommonJS): spies on it reach the code under test. */
+const fsp: typeof import("node:fs/promises") = require("node:fs/promises");
 
 const TRICKY_KEYS = [
   "orders/2026/jan feb.csv",
@@ -33,7 +37,10 @@ describe("LocalObjectStore", () => {
     ({ dir, cleanup } = await tempDir());
     store = new LocalObjectStore({ rootDir: dir });
   });
-  afterEach(() => cleanup());
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await cleanup();
+  });
 
   it("round-trips bytes and metadata for keys with spaces, plus, percent, unicode and slashes", async () => {
     for (const key of TRICKY_KEYS) {
@@ -160,6 +167,49 @@ describe("LocalObjectStore", () => {
     await expect(store.put("raw", "broken.csv", failing)).rejects.toThrow("network dropped");
 
     expect(await store.head("raw", "broken.csv")).toBeUndefined();
+    expect(await readdir(`${dir}/raw/.tmp`)).toEqual([]);
+  });
+
+  it("stores a file as put stores its bytes (putFile): same bytes, eTag, notification, and a replaced object", async () => {
+    const sent: S3Event[] = [];
+    store.onObjectCreated("raw", async (notification) => {
+      sent.push(notification);
+    });
+    const bytes = Buffer.concat(Array.from({ length: 40 }, (_, i) => Buffer.alloc(64 * 1024 + i, i)));
+    const file = join(dir, "source.bin");
+    await writeFile(file, bytes);
+
+    await store.put("raw", "orders/f.bin", "an older object");
+    const put = await store.putFile("raw", "orders/f.bin", file, { contentType: "text/csv" });
+
+    expect(put.eTag).toBe(createHash("md5").update(bytes).digest("hex"));
+    expect((await readAll(await store.get("raw", "orders/f.bin"))).equals(bytes)).toBe(true);
+    expect(await store.head("raw", "orders/f.bin")).toMatchObject({
+      size: bytes.length,
+      eTag: put.eTag,
+      contentType: "text/csv",
+    });
+    expect(sent.map((n) => n.Records[0]!.s3.object.eTag)).toEqual([expect.any(String), put.eTag]);
+    expect(await readdir(`${dir}/raw/.tmp`)).toEqual([]);
+  });
+
+  it("refuses a file that changes while putFile stores it, and keeps the object it had", async () => {
+    const file = join(dir, "growing.csv");
+    await writeFile(file, "id\n1\n");
+    await store.put("raw", "orders/g.csv", "id\n0\n");
+    const realStat = fsp.stat;
+    let calls = 0;
+    jest.spyOn(fsp, "stat").mockImplementation(async (...args: Parameters<typeof fsp.stat>) => {
+      // The second look (after the copy) finds the file written to meanwhile.
+      if (++calls === 2) await appendFile(file, "2\n");
+      return realStat(...args);
+    });
+
+    await expect(store.putFile("raw", "orders/g.csv", file)).rejects.toThrow(
+      "changed while it was being stored",
+    );
+
+    expect((await readAll(await store.get("raw", "orders/g.csv"))).toString()).toBe("id\n0\n");
     expect(await readdir(`${dir}/raw/.tmp`)).toEqual([]);
   });
 

@@ -1,4 +1,3 @@
-import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { CliError } from "../../errors";
@@ -109,7 +108,7 @@ export async function ingestFiles(
 ): Promise<IngestedObject[]> {
   const ingested: IngestedObject[] = [];
   for (const file of files) {
-    const object = await runtime.ingest(file.key, createReadStream(file.path));
+    const object = await runtime.ingestFile(file.key, file.path);
     onStored(object);
     ingested.push(object);
   }
@@ -164,7 +163,7 @@ export async function ingestRecorded(
     const before = unchanged.get(file.key);
     const same = before?.path === file.path && before.size === file.size && before.mtimeMs === file.mtimeMs;
     const stored = same ? await runtime.ingested(file.key) : undefined;
-    const object = stored ?? (await runtime.ingest(file.key, createReadStream(file.path)));
+    const object = stored ?? (await runtime.ingestFile(file.key, file.path));
     onStored(object);
     ingested.push(object);
     await progress.stored(index + 1);
