@@ -20,6 +20,11 @@ export interface LegacyWrapperTasksProps {
   logKeyArn: string;
 }
 
+/** The name of the cluster the legacy-wrapper tasks run in (its stopped tasks are watched by name: `Messaging`). */
+export function clusterNameOf(config: SluiceConfig): string {
+  return resourceName(config, "cluster");
+}
+
 /**
  * Where the legacy program runs: an ECR repository (scanned on push), an ECS cluster and a Fargate
  * task definition the launcher function starts with RunTask, one task per object.
@@ -65,7 +70,7 @@ export class LegacyWrapperTasks extends Construct {
       }),
     });
     this.cluster = new EcsCluster(this, "cluster", {
-      name: resourceName(config, "cluster"),
+      name: clusterNameOf(config),
       setting: [{ name: "containerInsights", value: ecs.containerInsights ? "enabled" : "disabled" }],
     });
     this.logGroup = new CloudwatchLogGroup(this, "logs", {

@@ -1,3 +1,5 @@
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
@@ -7,7 +9,8 @@ import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-re
 import { ALERT_FILTER, CONSUMER_FILTERS, type EventFilter } from "@sluice/core";
 import { Construct } from "constructs";
 import { type FunctionName, resourceName, type SluiceConfig, visibilityTimeoutOf } from "./config";
-import { policyDocument, serviceMaySend } from "./iam";
+import { clusterNameOf } from "./ecs";
+import { type PolicyStatement, policyDocument, serviceMaySend } from "./iam";
 import { deliverRawObjects, type RawObjectDelivery } from "./raw-delivery";
 
 /** Props of {@link ConsumerQueue}. */
@@ -64,7 +67,9 @@ export interface MessagingProps {
 /**
  * The pipeline events topic and one queue per consumer: S3 → listener queue (directly or through
  * EventBridge, {@link deliverRawObjects}), and SNS → a queue per phase filtered on the message
- * attributes, plus the alerts queue for failed and quarantined objects.
+ * attributes, plus the alerts queue for failed and quarantined objects; and EventBridge → the
+ * launcher's queue for the legacy-wrapper tasks that stop (a task killed before it could report
+ * would otherwise leave its run `received` for ever, with no alert).
  */
 export class Messaging extends Construct {
   public readonly eventsTopic: SnsTopic;
@@ -73,6 +78,11 @@ export class Messaging extends Construct {
   public readonly alertsQueue: ConsumerQueue;
   /** How new raw objects reach the listener's queue (S3 notification or EventBridge). */
   public readonly rawDelivery: RawObjectDelivery;
+  /**
+   * The legacy-wrapper cluster's stopped tasks, sent to the launcher's queue: the launcher publishes
+   * `object.failed` for a task that stopped without reporting (`stoppedTaskFailure`, apps/legacy-wrapper).
+   */
+  public readonly stoppedTasks: CloudwatchEventRule;
 
   constructor(scope: Construct, id: string, props: MessagingProps) {
     super(scope, id);
@@ -105,19 +115,59 @@ export class Messaging extends Construct {
       rawBucket: props.rawBucket,
       listenerQueue: this.queues.listener.queue,
     });
+    this.stoppedTasks = new CloudwatchEventRule(this, "task-stopped", {
+      name: resourceName(config, "task-stopped"),
+      description: "Stopped legacy-wrapper tasks, for the launcher to report those that could not",
+      eventPattern: JSON.stringify({
+        source: ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        detail: {
+          clusterArn: [{ suffix: `:cluster/${clusterNameOf(config)}` }],
+          lastStatus: ["STOPPED"],
+        },
+      }),
+    });
+    const launcherQueue = this.queues.launcher.queue;
+    const fromRule = serviceMaySend(
+      launcherQueue.arn,
+      "events.amazonaws.com",
+      this.stoppedTasks.arn,
+      config.accountId,
+    );
+    const policies = new Map<string, SqsQueuePolicy>();
     for (const [fn, filter] of Object.entries(CONSUMER_FILTERS) as [FunctionName, EventFilter][])
-      this.subscribe(fn, this.queues[fn].queue, filter, config);
+      policies.set(
+        fn,
+        this.subscribe(fn, this.queues[fn].queue, filter, config, fn === "launcher" ? [fromRule] : []),
+      );
     this.subscribe("alerts", this.alertsQueue.queue, ALERT_FILTER, config);
+    new CloudwatchEventTarget(this, "task-stopped-launcher", {
+      rule: this.stoppedTasks.name,
+      targetId: "launcher-queue",
+      arn: launcherQueue.arn,
+      // Events matched before the queue lets the rule send would fail delivery; order them.
+      dependsOn: [policies.get("launcher")!],
+    });
   }
 
-  private subscribe(id: string, queue: SqsQueue, filter: EventFilter, config: SluiceConfig): void {
-    const policy = this.allowSender(
-      `${id}-from-events-topic`,
-      queue,
-      "sns.amazonaws.com",
-      this.eventsTopic.arn,
-      config,
-    );
+  /**
+   * Subscribes `queue` to the events topic with `filter`; its policy lets the topic send, and
+   * whoever `otherSenders` allow (a queue has one policy: every sender's statement is in it).
+   */
+  private subscribe(
+    id: string,
+    queue: SqsQueue,
+    filter: EventFilter,
+    config: SluiceConfig,
+    otherSenders: PolicyStatement[] = [],
+  ): SqsQueuePolicy {
+    const policy = new SqsQueuePolicy(this, `${id}-from-events-topic-policy`, {
+      queueUrl: queue.url,
+      policy: policyDocument([
+        serviceMaySend(queue.arn, "sns.amazonaws.com", this.eventsTopic.arn, config.accountId),
+        ...otherSenders,
+      ]),
+    });
     new SnsTopicSubscription(this, `${id}-subscription`, {
       topicArn: this.eventsTopic.arn,
       protocol: "sqs",
@@ -128,18 +178,6 @@ export class Messaging extends Construct {
       rawMessageDelivery: true,
       dependsOn: [policy],
     });
-  }
-
-  private allowSender(
-    id: string,
-    queue: SqsQueue,
-    service: string,
-    sourceArn: string,
-    config: SluiceConfig,
-  ): SqsQueuePolicy {
-    return new SqsQueuePolicy(this, `${id}-policy`, {
-      queueUrl: queue.url,
-      policy: policyDocument([serviceMaySend(queue.arn, service, sourceArn, config.accountId)]),
-    });
+    return policy;
   }
 }

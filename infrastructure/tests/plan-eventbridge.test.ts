@@ -34,14 +34,17 @@ describePlans("terraform plan of the dev stack with EventBridge delivery of raw 
   it("creates the rule, its queue target and the bucket's EventBridge notification, and nothing else changes kind", () => {
     for (const change of plan.resource_changes)
       expect(`${change.address}: ${change.change.actions}`).toMatch(/: create$/);
-    const [rule] = changesOf("aws_cloudwatch_event_rule");
-    expect(JSON.parse(rule!.change.after.event_pattern as string)).toMatchObject({
-      source: ["aws.s3"],
-      "detail-type": ["Object Created"],
-    });
-    expect(changesOf("aws_cloudwatch_event_target").map((t) => t.change.after.target_id)).toEqual([
-      "listener-queue",
-    ]);
+    const patterns = changesOf("aws_cloudwatch_event_rule").map(
+      (rule) => JSON.parse(rule.change.after.event_pattern as string) as { source: string[] },
+    );
+    // The raw objects' rule, beside the stopped tasks' one every stack has (messaging.ts).
+    expect(patterns.map((pattern) => pattern.source)).toEqual([["aws.s3"], ["aws.ecs"]]);
+    expect(patterns[0]).toMatchObject({ "detail-type": ["Object Created"] });
+    expect(
+      changesOf("aws_cloudwatch_event_target")
+        .map((t) => t.change.after.target_id)
+        .sort(),
+    ).toEqual(["launcher-queue", "listener-queue"]);
     expect(changesOf("aws_s3_bucket_notification").map((n) => n.change.after.eventbridge)).toEqual([true]);
     expect(changesOf("aws_s3_bucket_notification")[0]!.change.after.queue).toEqual([]);
   });

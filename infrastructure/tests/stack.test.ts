@@ -189,6 +189,33 @@ describe("messaging", () => {
     },
   );
 
+  it("sends the cluster's stopped tasks to the launcher's queue, whose one policy lets the topic and that rule send", () => {
+    const rule = resourceWhere(dev, "aws_cloudwatch_event_rule", "name", "sluice-dev-task-stopped");
+    expect(JSON.parse(rule.event_pattern as string)).toEqual({
+      source: ["aws.ecs"],
+      "detail-type": ["ECS Task State Change"],
+      detail: { clusterArn: [{ suffix: ":cluster/sluice-dev-cluster" }], lastStatus: ["STOPPED"] },
+    });
+    expect(resourceWhere(dev, "aws_ecs_cluster", "name", "sluice-dev-cluster")).toBeDefined();
+    const target = resourceWhere(dev, "aws_cloudwatch_event_target", "target_id", "launcher-queue");
+    expect(target.arn).toMatch(/messaging_launcher_queue/);
+    expect(target.rule).toMatch(/messaging_task-stopped/);
+
+    const launcherPolicies = resourcesOf(dev, "aws_sqs_queue_policy").filter((policy) =>
+      String(policy.queue_url).includes("messaging_launcher_queue"),
+    );
+    expect(launcherPolicies).toHaveLength(1);
+    const statements = JSON.parse(launcherPolicies[0]!.policy as string).Statement as PolicyStatement[];
+    expect(statements.map((statement) => [statement.Principal, statement.Condition?.ArnEquals])).toEqual([
+      [{ Service: "sns.amazonaws.com" }, { "aws:SourceArn": expect.stringMatching(/messaging_events/) }],
+      [
+        { Service: "events.amazonaws.com" },
+        { "aws:SourceArn": expect.stringMatching(/messaging_task-stopped/) },
+      ],
+    ]);
+    expect(target.depends_on).toEqual([expect.stringMatching(/launcher-from-events-topic-policy/)]);
+  });
+
   it("encrypts every queue with SSE-SQS", () => {
     expect(dev.json).toHaveResourceWithProperties(SqsQueue, { sqs_managed_sse_enabled: true });
     for (const queue of resourcesOf(dev, "aws_sqs_queue")) expect(queue.sqs_managed_sse_enabled).toBe(true);

@@ -1,6 +1,7 @@
 import {
   type BatchMode,
   createSqsBatchHandler,
+  type EventPublisher,
   type Logger,
   MalformedEventError,
   parseEvent,
@@ -10,6 +11,7 @@ import {
   unwrapSqsBody,
 } from "@sluice/core";
 import type { SQSRecord } from "aws-lambda";
+import { stoppedTaskFailure, taskStateChangeOf } from "./task-stopped";
 
 /**
  * The launcher starts the tasks of an SQS batch one after another. A launch looks for a task
@@ -23,6 +25,12 @@ export const LAUNCHER_BATCH_MODE: BatchMode = "sequential";
 export interface LauncherDeps {
   launcher: TaskLauncher;
   logger: Logger;
+  /**
+   * Where the failure of a task that stopped without reporting is published, with the name of
+   * the task definition's container. Only in AWS, where an EventBridge rule sends the cluster's
+   * stopped tasks to the launcher's queue; locally the runtime's own task watch does this.
+   */
+  stoppedTasks?: { publisher: EventPublisher; containerName: string };
 }
 
 /**
@@ -43,6 +51,9 @@ export function parseContainerEvent(record: SQSRecord): SluiceEvent<"sluice.obje
 /**
  * The launcher Lambda handler over injected ports (the local runtime passes its own): core's
  * {@link createSqsBatchHandler} in {@link LAUNCHER_BATCH_MODE}, one legacy-wrapper task per record.
+ * A record carrying an ECS task state change (the cluster's stopped tasks, through EventBridge)
+ * publishes the `object.failed` its run is owed when the task could not report
+ * (`stoppedTaskFailure`), and nothing when it did.
  * A record whose launch fails, for whatever reason, is a batch item failure: SQS redelivers it,
  * and after the queue's receive limit moves it to the DLQ.
  */
@@ -51,6 +62,21 @@ export function createLauncherHandler(deps: LauncherDeps): SqsBatchHandler {
     mode: LAUNCHER_BATCH_MODE,
     logger: deps.logger,
     handleRecord: async (record, logger) => {
+      const stopped = taskStateChangeOf(record.body);
+      if (stopped) {
+        if (!deps.stoppedTasks) throw new Error("a stopped task's event came with no publisher to report it");
+        const failed = stoppedTaskFailure(stopped.detail, deps.stoppedTasks.containerName);
+        if (!failed) return;
+        logger.appendKeys({ runId: failed.data.runId, dataset: failed.data.dataset });
+        await deps.stoppedTasks.publisher.publish(failed);
+        logger.warn("task stopped without reporting; its run is failed", {
+          key: failed.data.object.key,
+          taskArn: stopped.detail.taskArn,
+          reason: failed.data.reason,
+          retryable: failed.data.retryable,
+        });
+        return;
+      }
       const received = parseContainerEvent(record);
       const { runId, dataset, object } = received.data;
       logger.appendKeys({ runId, dataset });

@@ -1,0 +1,120 @@
+import { createEvent, ENV, parseEvent, type SluiceEvent } from "@sluice/core";
+import { EXIT_CODES } from "./exit-codes";
+
+/** The EventBridge `detail-type` of ECS task state changes. */
+export const TASK_STATE_CHANGE = "ECS Task State Change";
+
+/** What Sluice reads of an ECS "Task State Change" event's `detail` (the task as DescribeTasks shows it). */
+export interface StoppedTaskDetail {
+  taskArn: string;
+  lastStatus: string;
+  /** E.g. `EssentialContainerExited`, `TaskFailedToStart`, `SpotInterruption`, `UserInitiated`. */
+  stopCode?: string;
+  stoppedReason?: string;
+  containers?: { name: string; exitCode?: number; reason?: string }[];
+  overrides?: { containerOverrides?: { name: string; environment?: { name: string; value: string }[] }[] };
+}
+
+/** The EventBridge event of an ECS task state change, as the rule delivers it to the launcher's queue. */
+export interface TaskStateChangeEvent {
+  "detail-type": typeof TASK_STATE_CHANGE;
+  source: "aws.ecs";
+  detail: StoppedTaskDetail;
+}
+
+/** True when `body` (an SQS record's body) is an ECS task state change rather than a pipeline event. */
+export function taskStateChangeOf(body: string): TaskStateChangeEvent | undefined {
+  if (!body.includes(TASK_STATE_CHANGE)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const event = parsed as Partial<TaskStateChangeEvent>;
+  return event["detail-type"] === TASK_STATE_CHANGE && event.source === "aws.ecs" && event.detail
+    ? (event as TaskStateChangeEvent)
+    : undefined;
+}
+
+/**
+ * Exit codes with which the wrapper itself published the run's outcome (`staged`/`loaded`/
+ * `quarantined`, or `failed`): the watch has nothing to add.
+ */
+const REPORTED_EXITS: ReadonlySet<number> = new Set([
+  EXIT_CODES.done,
+  EXIT_CODES.failed,
+  EXIT_CODES.retryable,
+]);
+
+/** How the task ended, when the wrapper could not say so itself. */
+function whyStopped(
+  detail: StoppedTaskDetail,
+  container: { exitCode?: number; reason?: string } | undefined,
+): { reason: string; retryable: boolean; message: string } {
+  const said = [detail.stoppedReason, container?.reason].filter(Boolean).join("; ");
+  const because = said ? ` (${said})` : "";
+  if (container?.reason?.includes("OutOfMemory"))
+    return {
+      reason: "task-out-of-memory",
+      retryable: false,
+      message: `the legacy-wrapper task ran out of memory before it reported an outcome${because}; give the task definition more memory, then \`sluice replay\` the object`,
+    };
+  if (container?.exitCode === undefined)
+    return {
+      reason: "task-not-started",
+      retryable: true,
+      message: `the legacy-wrapper task stopped before its container ran${because}`,
+    };
+  const stoppedFromOutside =
+    container.exitCode === 137 ||
+    container.exitCode === 143 ||
+    ["SpotInterruption", "TerminationNotice", "ServiceSchedulerInitiated", "UserInitiated"].includes(
+      detail.stopCode ?? "",
+    );
+  if (stoppedFromOutside)
+    return {
+      reason: "task-killed",
+      retryable: true,
+      message: `the legacy-wrapper task was stopped (exit ${container.exitCode}) before it reported an outcome${because}`,
+    };
+  return {
+    reason: "task-exited",
+    retryable: false,
+    message: `the legacy-wrapper task exited with ${container.exitCode} without reporting an outcome${because}`,
+  };
+}
+
+/**
+ * The `sluice.object.failed` a stopped legacy-wrapper task owes its run when the wrapper could not
+ * publish it itself — the container killed (out of memory, Fargate Spot, a stop), never started
+ * (image pull, capacity, network), or ended by an exit code the wrapper does not end with after
+ * reporting (`64` bad input, `70` could not publish, a crash) — or `undefined` when the wrapper
+ * reported (exit 0, 65 or 75) or the task is not stopped yet. The run comes from the task's own
+ * `SLUICE_TASK_EVENT` (the launcher's container override); a task without one is not Sluice's
+ * to report, and a malformed one throws core's `MalformedEventError`.
+ */
+export function stoppedTaskFailure(
+  detail: StoppedTaskDetail,
+  containerName: string,
+): SluiceEvent<"sluice.object.failed"> | undefined {
+  if (detail.lastStatus !== "STOPPED") return undefined;
+  const container = detail.containers?.find((c) => c.name === containerName);
+  if (container?.exitCode !== undefined && REPORTED_EXITS.has(container.exitCode)) return undefined;
+  const override = detail.overrides?.containerOverrides?.find((o) => o.name === containerName);
+  const eventJson = override?.environment?.find((variable) => variable.name === ENV.taskEvent)?.value;
+  if (eventJson === undefined) return undefined;
+  const received = parseEvent(eventJson, "sluice.object.received");
+  const { runId, object, dataset } = received.data;
+  const { reason, retryable, message } = whyStopped(detail, container);
+  return createEvent("sluice.object.failed", "sluice/launcher", {
+    runId,
+    object,
+    dataset,
+    phase: "legacy-wrapper",
+    reason,
+    message: `${message} [${detail.taskArn}]`,
+    retryable,
+    ...(container?.exitCode !== undefined ? { exitCode: container.exitCode } : {}),
+  });
+}
