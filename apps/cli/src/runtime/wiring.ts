@@ -2,21 +2,18 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   CONSUMER_FILTERS,
-  ConfigError,
   createLogger,
   type DatasetRegistry,
   ENV,
   type EventFilter,
   type EventPublisher,
-  fanOutSettingsFor,
   type LoadTarget,
   type Logger,
   parseEvent,
 } from "@sluice/core";
 import { loadRegistry, resolveLocalContractsDir } from "@sluice/datasets";
-import { createLauncherHandler, LEGACY_ENV } from "@sluice/legacy-wrapper";
-import { createListenerHandler } from "@sluice/listener";
-import { createLoaderHandler, createLoadTarget, isServerUrl, maxReceiveCountFromEnv } from "@sluice/loader";
+import { LEGACY_ENV } from "@sluice/legacy-wrapper";
+import { createLoadTarget, isServerUrl } from "@sluice/loader";
 import {
   EventJournal,
   EventOutbox,
@@ -32,11 +29,11 @@ import {
   type SqsFunctionHandler,
 } from "@sluice/local";
 import { STAGING_GZIP_LEVEL_ENV } from "@sluice/staging";
-import { createTransformHandler } from "@sluice/transform";
 import { containerLoadsFor } from "./container-loads";
 import { EventFanout } from "./event-fanout";
 import { IngestJournal } from "./ingest-journal";
 import { OutboxRelay } from "./outbox-relay";
+import { phaseHandlers } from "./phase-handlers";
 import {
   FUNCTION_NAMES,
   type FunctionName,
@@ -302,56 +299,6 @@ async function createQueues(
     });
   }
   return queues;
-}
-
-/** Each phase's own handler factory, built from its function environment as on Lambda. */
-function phaseHandlers(ports: {
-  store: LocalObjectStore;
-  target: LoadTarget;
-  publisher: EventPublisher;
-  tasks: LocalTaskRunner;
-  taskWatch: TaskWatch;
-  logLevel: string;
-  transformWorkers: TransformWorkers;
-}): Record<FunctionName, (env: Readonly<Record<string, string>>) => SqsFunctionHandler> {
-  const { store, target, publisher, tasks, taskWatch, logLevel, transformWorkers } = ports;
-  const logger = (name: FunctionName) => createLogger(name, { level: logLevel });
-  return {
-    listener: (env) =>
-      createListenerHandler({
-        registry: loadRegistry(env[ENV.contractsDir]),
-        publisher,
-        logger: logger("listener"),
-      }),
-    transform: (env) =>
-      createTransformHandler({
-        store,
-        stagingBucket: requireSetting(env, ENV.stagingBucket),
-        publisher,
-        registry: loadRegistry(env[ENV.contractsDir]),
-        logger: logger("transform"),
-        fanOutFor: (contract) => fanOutSettingsFor(contract, env),
-        stagePart: transformWorkers.stage,
-        stageOnePass: transformWorkers.stageOnePass,
-      }),
-    launcher: () =>
-      taskWatch.timeLaunches(createLauncherHandler({ launcher: tasks, logger: logger("launcher") })),
-    loader: (env) =>
-      createLoaderHandler({
-        store,
-        target,
-        registry: loadRegistry(env[ENV.contractsDir]),
-        publisher,
-        logger: logger("loader"),
-        maxReceiveCount: maxReceiveCountFromEnv(env),
-      }),
-  };
-}
-
-function requireSetting(env: Readonly<Record<string, string>>, name: string): string {
-  const value = env[name];
-  if (!value) throw new ConfigError(`function environment variable ${name} is not set`, { name });
-  return value;
 }
 
 /**
