@@ -22,7 +22,7 @@ export interface TaskStateChangeEvent {
   detail: StoppedTaskDetail;
 }
 
-/** True when `body` (an SQS record's body) is an ECS task state change rather than a pipeline event. */
+/** The ECS task state change an SQS record's `body` carries, or `undefined` when it carries a pipeline event. */
 export function taskStateChangeOf(body: string): TaskStateChangeEvent | undefined {
   if (!body.includes(TASK_STATE_CHANGE)) return undefined;
   let parsed: unknown;
