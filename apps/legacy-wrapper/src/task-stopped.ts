@@ -47,22 +47,40 @@ const REPORTED_EXITS: ReadonlySet<number> = new Set([
   EXIT_CODES.retryable,
 ]);
 
+/**
+ * The `reason` of the `sluice.object.failed` a task that stopped without reporting gets: here
+ * from ECS's account of the stop, locally from the runtime's task watch (`apps/cli`).
+ */
+export const STOPPED_TASK_REASONS = {
+  /** Out of memory: it would run out again; not retryable. */
+  outOfMemory: "task-out-of-memory",
+  /** The container never ran (image pull, capacity, network); retryable. */
+  notStarted: "task-not-started",
+  /** Ended from outside (a signal, Fargate Spot, a stop): nothing was wrong with the object; retryable. */
+  killed: "task-killed",
+  /** Exited by itself without reporting (a crash, exit 64 or 70); not retryable. */
+  exited: "task-exited",
+} as const;
+
+/** One of {@link STOPPED_TASK_REASONS}. */
+export type StoppedTaskReason = (typeof STOPPED_TASK_REASONS)[keyof typeof STOPPED_TASK_REASONS];
+
 /** How the task ended, when the wrapper could not say so itself. */
 function whyStopped(
   detail: StoppedTaskDetail,
   container: { exitCode?: number; reason?: string } | undefined,
-): { reason: string; retryable: boolean; message: string } {
+): { reason: StoppedTaskReason; retryable: boolean; message: string } {
   const said = [detail.stoppedReason, container?.reason].filter(Boolean).join("; ");
   const because = said ? ` (${said})` : "";
   if (container?.reason?.includes("OutOfMemory"))
     return {
-      reason: "task-out-of-memory",
+      reason: STOPPED_TASK_REASONS.outOfMemory,
       retryable: false,
       message: `the legacy-wrapper task ran out of memory before it reported an outcome${because}; give the task definition more memory, then \`sluice replay\` the object`,
     };
   if (container?.exitCode === undefined)
     return {
-      reason: "task-not-started",
+      reason: STOPPED_TASK_REASONS.notStarted,
       retryable: true,
       message: `the legacy-wrapper task stopped before its container ran${because}`,
     };
@@ -74,12 +92,12 @@ function whyStopped(
     );
   if (stoppedFromOutside)
     return {
-      reason: "task-killed",
+      reason: STOPPED_TASK_REASONS.killed,
       retryable: true,
       message: `the legacy-wrapper task was stopped (exit ${container.exitCode}) before it reported an outcome${because}`,
     };
   return {
-    reason: "task-exited",
+    reason: STOPPED_TASK_REASONS.exited,
     retryable: false,
     message: `the legacy-wrapper task exited with ${container.exitCode} without reporting an outcome${because}`,
   };

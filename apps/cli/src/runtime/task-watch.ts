@@ -1,4 +1,5 @@
 import { createEvent, type EventPublisher, parseEvent, unwrapSqsBody } from "@sluice/core";
+import { STOPPED_TASK_REASONS } from "@sluice/legacy-wrapper";
 import type { EventJournal, SqsFunctionHandler, TaskExit } from "@sluice/local";
 
 /** What {@link TaskWatch} reads and publishes through. */
@@ -85,7 +86,7 @@ export class TaskWatch {
         object: data.object,
         dataset: data.dataset,
         phase: "legacy-wrapper",
-        reason: killed ? "task-killed" : "task-exited",
+        reason: killed ? STOPPED_TASK_REASONS.killed : STOPPED_TASK_REASONS.exited,
         message: killed
           ? `the legacy-wrapper task was killed by ${exit.signal} before it reported an outcome (its legacy program was stopped with it); \`sluice replay --state failed\` runs it again`
           : `the legacy-wrapper task exited with ${exit.exitCode ?? "no exit code"} without reporting an outcome`,
