@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { DEFAULT_TASK_MAX_ATTEMPTS } from "@sluice/core";
 import {
   DEV_FAN_OUT,
   DEV_LAMBDA_ROUTE,
@@ -121,6 +122,11 @@ export interface SluiceConfig {
     containerInsights: boolean;
     /** Untagged images kept in the repository. */
     untaggedImagesKept: number;
+    /**
+     * Tasks a run gets: after a retryable stop (killed, Fargate Spot, never started, exit 75)
+     * the launcher starts the run's task again until this many have run (`SLUICE_TASK_MAX_ATTEMPTS`).
+     */
+    maxAttempts: number;
   };
   logs: { retentionDays: number };
   /**
@@ -244,6 +250,7 @@ const DEV: SluiceConfig = {
     cpuArchitecture: "ARM64",
     containerInsights: false,
     untaggedImagesKept: 5,
+    maxAttempts: DEFAULT_TASK_MAX_ATTEMPTS,
   },
   logs: { retentionDays: 14 },
   eventsArchive: {
@@ -349,6 +356,8 @@ export function validateConfig(config: SluiceConfig): void {
     fail(
       "eventsArchive.errorPrefix must not overlap eventsArchive.prefix (status reads every object under prefix)",
     );
+  if (!Number.isInteger(config.ecs.maxAttempts) || config.ecs.maxAttempts < 1 || config.ecs.maxAttempts > 10)
+    fail("ecs.maxAttempts must be 1..10 (1: a stopped task's run is never started again)");
   for (const problem of throughputProblems(config)) fail(problem);
   for (const name of FUNCTION_NAMES) {
     const fn = config.functions[name];

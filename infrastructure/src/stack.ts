@@ -151,6 +151,7 @@ export class SluiceStack extends TerraformStack {
           [ENV.ecsClusterArn]: tasks.cluster.arn,
           [ENV.ecsTaskDefinitionArn]: tasks.taskDefinition.arn,
           [ENV.ecsContainerName]: config.ecs.containerName,
+          [ENV.taskMaxAttempts]: String(config.ecs.maxAttempts),
           [ENV.ecsSubnets]: this.network.privateSubnets.map((subnet) => subnet.id).join(","),
           [ENV.ecsSecurityGroups]: this.network.taskSecurityGroup.id,
         },

@@ -34,6 +34,7 @@ describe("configFor", () => {
     ],
     [{ eventsArchive: { ...configFor("dev").eventsArchive, prefix: "events" } }, /end with \//],
     [{ eventsArchive: { ...configFor("dev").eventsArchive, errorPrefix: "events/errors/" } }, /overlap/],
+    [{ ecs: { ...configFor("dev").ecs, maxAttempts: 0 } }, /ecs\.maxAttempts/],
   ])("rejects a config AWS would refuse or that would lose messages (%j)", (overrides, message) => {
     expect(() => configFor("dev", overrides)).toThrow(InvalidConfigError);
     expect(() => configFor("dev", overrides)).toThrow(message);

@@ -105,11 +105,13 @@ describe("functions", () => {
     expect(dev.json).not.toContain(ENV.databaseUrl);
   });
 
-  it("gives the launcher the ECS cluster, task definition, container, subnets and security group", () => {
+  it("gives the launcher the ECS cluster, task definition, container, subnets, security group and tasks per run", () => {
     const env = envOf(dev, "launcher");
     expect(env[ENV.ecsClusterArn]).toMatch(/aws_ecs_cluster\./);
     expect(env[ENV.ecsTaskDefinitionArn]).toMatch(/aws_ecs_task_definition\..*\.arn/);
     expect(env[ENV.ecsContainerName]).toBe("legacy-wrapper");
+    // A retryable stop starts the run's task again, up to the configured attempts.
+    expect(env[ENV.taskMaxAttempts]).toBe(String(configFor("dev").ecs.maxAttempts));
     expect(env[ENV.ecsSubnets]?.split(",")).toHaveLength(configFor("dev").availabilityZones.length);
     expect(env[ENV.ecsSecurityGroups]).toMatch(/aws_security_group\.network_tasks/);
   });

@@ -3,6 +3,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { EcsTaskLauncher, ecsTaskLauncherConfigFromEnv, SnsEventPublisher } from "@sluice/aws";
 import { createLogger, ENV, requireEnv } from "@sluice/core";
 import { createLauncherHandler } from "./launcher";
+import { taskMaxAttemptsFromEnv } from "./task-stopped";
 
 const config = ecsTaskLauncherConfigFromEnv();
 
@@ -13,5 +14,6 @@ export const handler = createLauncherHandler({
   stoppedTasks: {
     publisher: new SnsEventPublisher(new SNSClient({}), { topicArn: requireEnv(ENV.eventsTopicArn) }),
     containerName: config.containerName,
+    maxAttempts: taskMaxAttemptsFromEnv(),
   },
 });

@@ -11,7 +11,7 @@ import {
   unwrapSqsBody,
 } from "@sluice/core";
 import type { SQSRecord } from "aws-lambda";
-import { stoppedTaskFailure, taskStateChangeOf } from "./task-stopped";
+import { stoppedTaskFailure, stoppedTaskRetry, taskStateChangeOf } from "./task-stopped";
 
 /**
  * The launcher starts the tasks of an SQS batch one after another. A launch looks for a task
@@ -27,10 +27,11 @@ export interface LauncherDeps {
   logger: Logger;
   /**
    * Where the failure of a task that stopped without reporting is published, with the name of
-   * the task definition's container. Only in AWS, where an EventBridge rule sends the cluster's
-   * stopped tasks to the launcher's queue; locally the runtime's own task watch does this.
+   * the task definition's container, and how many tasks a run gets before a retryable stop is
+   * left failed (`ENV.taskMaxAttempts`). Only in AWS, where an EventBridge rule sends the
+   * cluster's stopped tasks to the launcher's queue; locally the runtime's own task watch does this.
    */
-  stoppedTasks?: { publisher: EventPublisher; containerName: string };
+  stoppedTasks?: { publisher: EventPublisher; containerName: string; maxAttempts: number };
 }
 
 /**
@@ -53,7 +54,8 @@ export function parseContainerEvent(record: SQSRecord): SluiceEvent<"sluice.obje
  * {@link createSqsBatchHandler} in {@link LAUNCHER_BATCH_MODE}, one legacy-wrapper task per record.
  * A record carrying an ECS task state change (the cluster's stopped tasks, through EventBridge)
  * publishes the `object.failed` its run is owed when the task could not report
- * (`stoppedTaskFailure`), and nothing when it did.
+ * (`stoppedTaskFailure`), and nothing when it did; a retryable stop with attempts left starts
+ * the run's task again, one attempt later (`stoppedTaskRetry`).
  * A record whose launch fails, for whatever reason, is a batch item failure: SQS redelivers it,
  * and after the queue's receive limit moves it to the DLQ.
  */
@@ -65,16 +67,33 @@ export function createLauncherHandler(deps: LauncherDeps): SqsBatchHandler {
       const stopped = taskStateChangeOf(record.body);
       if (stopped) {
         if (!deps.stoppedTasks) throw new Error("a stopped task's event came with no publisher to report it");
-        const failed = stoppedTaskFailure(stopped.detail, deps.stoppedTasks.containerName);
-        if (!failed) return;
-        logger.appendKeys({ runId: failed.data.runId, dataset: failed.data.dataset });
-        await deps.stoppedTasks.publisher.publish(failed);
-        logger.warn("task stopped without reporting; its run is failed", {
-          key: failed.data.object.key,
-          taskArn: stopped.detail.taskArn,
-          reason: failed.data.reason,
-          retryable: failed.data.retryable,
-        });
+        const { publisher, containerName, maxAttempts } = deps.stoppedTasks;
+        const retry = stoppedTaskRetry(stopped.detail, containerName, maxAttempts);
+        const failed = stoppedTaskFailure(
+          stopped.detail,
+          containerName,
+          retry && { attempt: retry.attempt, maxAttempts },
+        );
+        if (failed) {
+          logger.appendKeys({ runId: failed.data.runId, dataset: failed.data.dataset });
+          await publisher.publish(failed);
+          logger.warn("task stopped without reporting; its run is failed", {
+            key: failed.data.object.key,
+            taskArn: stopped.detail.taskArn,
+            reason: failed.data.reason,
+            retryable: failed.data.retryable,
+          });
+        }
+        if (retry) {
+          // Published first: the failure names why, and the new attempt's outcome comes after it.
+          const result = await deps.launcher.launch(retry);
+          logger.info(result.alreadyRunning ? "task already running for run" : "task started again", {
+            key: retry.event.data.object.key,
+            attempt: retry.attempt,
+            maxAttempts,
+            taskId: result.taskId,
+          });
+        }
         return;
       }
       const received = parseContainerEvent(record);

@@ -1,4 +1,12 @@
-import { createEvent, ENV, parseEvent, type SluiceEvent } from "@sluice/core";
+import {
+  createEvent,
+  DEFAULT_TASK_MAX_ATTEMPTS,
+  ENV,
+  intFromEnv,
+  parseEvent,
+  type SluiceEvent,
+  type TaskLaunchRequest,
+} from "@sluice/core";
 import { EXIT_CODES } from "./exit-codes";
 
 /** The EventBridge `detail-type` of ECS task state changes. */
@@ -103,6 +111,32 @@ function whyStopped(
   };
 }
 
+/** What a stopped task of Sluice's was started for: its container, its run's event and its attempt. */
+interface StoppedTask {
+  container: { exitCode?: number; reason?: string } | undefined;
+  received: SluiceEvent<"sluice.object.received">;
+  attempt: number;
+}
+
+/**
+ * Reads a stopped task: `undefined` when it is not stopped yet or not Sluice's (no
+ * `SLUICE_TASK_EVENT` override); a malformed event throws core's `MalformedEventError`.
+ */
+function stoppedTaskOf(detail: StoppedTaskDetail, containerName: string): StoppedTask | undefined {
+  if (detail.lastStatus !== "STOPPED") return undefined;
+  const container = detail.containers?.find((c) => c.name === containerName);
+  const override = detail.overrides?.containerOverrides?.find((o) => o.name === containerName);
+  const variable = (name: string) => override?.environment?.find((v) => v.name === name)?.value;
+  const eventJson = variable(ENV.taskEvent);
+  if (eventJson === undefined) return undefined;
+  const attempt = Number(variable(ENV.taskAttempt) ?? 1);
+  return {
+    container,
+    received: parseEvent(eventJson, "sluice.object.received"),
+    attempt: Number.isSafeInteger(attempt) && attempt > 0 ? attempt : 1,
+  };
+}
+
 /**
  * The `sluice.object.failed` a stopped legacy-wrapper task owes its run when the wrapper could not
  * publish it itself — the container killed (out of memory, Fargate Spot, a stop), never started
@@ -110,19 +144,18 @@ function whyStopped(
  * reporting (`64` bad input, `70` could not publish, a crash) — or `undefined` when the wrapper
  * reported (exit 0, 65 or 75) or the task is not stopped yet. The run comes from the task's own
  * `SLUICE_TASK_EVENT` (the launcher's container override); a task without one is not Sluice's
- * to report, and a malformed one throws core's `MalformedEventError`.
+ * to report, and a malformed one throws core's `MalformedEventError`. `retry`, when the run is
+ * started again ({@link stoppedTaskRetry}), is named in the message.
  */
 export function stoppedTaskFailure(
   detail: StoppedTaskDetail,
   containerName: string,
+  retry?: { attempt: number; maxAttempts: number },
 ): SluiceEvent<"sluice.object.failed"> | undefined {
-  if (detail.lastStatus !== "STOPPED") return undefined;
-  const container = detail.containers?.find((c) => c.name === containerName);
+  const stopped = stoppedTaskOf(detail, containerName);
+  if (!stopped) return undefined;
+  const { container, received } = stopped;
   if (container?.exitCode !== undefined && REPORTED_EXITS.has(container.exitCode)) return undefined;
-  const override = detail.overrides?.containerOverrides?.find((o) => o.name === containerName);
-  const eventJson = override?.environment?.find((variable) => variable.name === ENV.taskEvent)?.value;
-  if (eventJson === undefined) return undefined;
-  const received = parseEvent(eventJson, "sluice.object.received");
   const { runId, object, dataset } = received.data;
   const { reason, retryable, message } = whyStopped(detail, container);
   return createEvent("sluice.object.failed", "sluice/launcher", {
@@ -131,8 +164,40 @@ export function stoppedTaskFailure(
     dataset,
     phase: "legacy-wrapper",
     reason,
-    message: `${message} [${detail.taskArn}]`,
+    message: `${message} [${detail.taskArn}]${retry ? retryNote(retry.attempt, retry.maxAttempts) : ""}`,
     retryable,
     ...(container?.exitCode !== undefined ? { exitCode: container.exitCode } : {}),
   });
+}
+
+/**
+ * The launch a stopped task's run is owed, as SQS would redeliver a Lambda phase's retryable
+ * failure: the same event, one attempt later, when the stop was retryable — the wrapper's own
+ * exit 75, or a stop it could not report that {@link stoppedTaskFailure} calls retryable
+ * (killed, Fargate Spot, never started) — and the run has had fewer than `maxAttempts` tasks.
+ * Otherwise `undefined`: the run stays failed until `sluice replay`.
+ */
+export function stoppedTaskRetry(
+  detail: StoppedTaskDetail,
+  containerName: string,
+  maxAttempts: number,
+): Required<TaskLaunchRequest> | undefined {
+  const stopped = stoppedTaskOf(detail, containerName);
+  if (!stopped || stopped.attempt >= maxAttempts) return undefined;
+  const exitCode = stopped.container?.exitCode;
+  const retryable =
+    exitCode === EXIT_CODES.retryable ||
+    ((exitCode === undefined || !REPORTED_EXITS.has(exitCode)) &&
+      whyStopped(detail, stopped.container).retryable);
+  return retryable ? { event: stopped.received, attempt: stopped.attempt + 1 } : undefined;
+}
+
+/** What a failure's message says when its run is started again: which attempt, of how many. */
+export function retryNote(attempt: number, maxAttempts: number): string {
+  return `; started again automatically (attempt ${attempt} of ${maxAttempts})`;
+}
+
+/** The launcher's {@link ENV.taskMaxAttempts}, or core's default; a bad value is a `ConfigError`. */
+export function taskMaxAttemptsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return intFromEnv(ENV.taskMaxAttempts, DEFAULT_TASK_MAX_ATTEMPTS, env);
 }

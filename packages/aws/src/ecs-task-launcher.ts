@@ -72,12 +72,14 @@ export function startedByOf(runId: RunId): string {
 }
 
 /**
- * The RunTask client token of one emission of a run's `object.received` event. Redeliveries of
- * the same message carry the same event id, so ECS returns the first task instead of starting a
- * second one; a deliberate replay is a new emission (new event id) and does start a new task.
+ * The RunTask client token of one attempt at one emission of a run's `object.received` event.
+ * Redeliveries of the same message carry the same event id, so ECS returns the first task
+ * instead of starting a second one; a deliberate replay is a new emission (new event id), and an
+ * automatic retry a new attempt (after the first), and each does start a new task.
  */
-export function clientTokenOf(runId: RunId, eventId: string): string {
-  return createHash("sha256").update(`${runId}\u0000${eventId}`).digest("hex").slice(0, 64);
+export function clientTokenOf(runId: RunId, eventId: string, attempt = 1): string {
+  const of = attempt > 1 ? `${runId}\u0000${eventId}\u0000${attempt}` : `${runId}\u0000${eventId}`;
+  return createHash("sha256").update(of).digest("hex").slice(0, 64);
 }
 
 /** RunTask exceptions (by SDK error name) that a later retry can get past besides throttling and 5xx. */
@@ -124,13 +126,18 @@ export class EcsTaskLauncher implements TaskLauncher {
   /** The RunTask request for `request` (exposed for tests and dry runs). */
   runTaskInput(request: TaskLaunchRequest): RunTaskCommandInput {
     const { event } = request;
+    const attempt = request.attempt ?? 1;
+    const environment: { name: string; value: string }[] = [
+      { name: ENV.taskEvent, value: JSON.stringify(event) },
+    ];
+    if (attempt > 1) environment.push({ name: ENV.taskAttempt, value: String(attempt) });
     const input: RunTaskCommandInput = {
       cluster: this.config.cluster,
       taskDefinition: this.config.taskDefinition,
       launchType: "FARGATE",
       count: 1,
       startedBy: startedByOf(event.data.runId),
-      clientToken: clientTokenOf(event.data.runId, event.id),
+      clientToken: clientTokenOf(event.data.runId, event.id, attempt),
       networkConfiguration: {
         awsvpcConfiguration: {
           subnets: this.config.subnets,
@@ -142,7 +149,7 @@ export class EcsTaskLauncher implements TaskLauncher {
         containerOverrides: [
           {
             name: this.config.containerName,
-            environment: [{ name: ENV.taskEvent, value: JSON.stringify(event) }],
+            environment,
           },
         ],
       },

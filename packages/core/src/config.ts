@@ -49,7 +49,17 @@ export const ENV = {
   lambdaRouteMaxBytes: "SLUICE_LAMBDA_ROUTE_MAX_BYTES",
   /** The `sluice.object.received` event (JSON) a legacy-wrapper task processes. */
   taskEvent: "SLUICE_TASK_EVENT",
+  /** Which attempt at its run a legacy-wrapper task is (1 when unset): the launcher's container override. */
+  taskAttempt: "SLUICE_TASK_ATTEMPT",
+  /**
+   * How many times a run's container task is started before a retryable stop (killed, Fargate
+   * Spot, never started, exit 75) is left failed; default {@link DEFAULT_TASK_MAX_ATTEMPTS}.
+   */
+  taskMaxAttempts: "SLUICE_TASK_MAX_ATTEMPTS",
 } as const;
+
+/** Attempts of a run's container task when {@link ENV.taskMaxAttempts} is unset. */
+export const DEFAULT_TASK_MAX_ATTEMPTS = 3;
 
 /** The value of a required environment variable, or a {@link ConfigError} naming it. */
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -63,6 +63,11 @@ export interface EventPublisher {
 export interface TaskLaunchRequest {
   /** The `sluice.object.received` event the task processes. */
   event: SluiceEvent<"sluice.object.received">;
+  /**
+   * Which attempt at the run this task is: 1 (the default) for the launch the event asked for,
+   * then one more for each automatic retry of a retryable stop. Given to the task as `ENV.taskAttempt`.
+   */
+  attempt?: number;
 }
 
 /** What a launcher did. */

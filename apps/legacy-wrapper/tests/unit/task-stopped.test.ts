@@ -25,7 +25,12 @@ const received = createEvent("sluice.object.received", "sluice/listener", {
 function stoppedTask(
   container: { exitCode?: number; reason?: string },
   stop: Partial<StoppedTaskDetail> = {},
+  attempt?: number,
 ) {
+  const environment: { name: string; value: string }[] = [
+    { name: ENV.taskEvent, value: JSON.stringify(received) },
+  ];
+  if (attempt !== undefined) environment.push({ name: ENV.taskAttempt, value: String(attempt) });
   return {
     clusterArn: "arn:aws:ecs:eu-west-1:111111111111:cluster/sluice-dev-cluster",
     taskArn: TASK_ARN,
@@ -47,9 +52,7 @@ function stoppedTask(
       },
     ],
     overrides: {
-      containerOverrides: [
-        { name: CONTAINER, environment: [{ name: ENV.taskEvent, value: JSON.stringify(received) }] },
-      ],
+      containerOverrides: [{ name: CONTAINER, environment }],
     },
     ...stop,
   } as StoppedTaskDetail;
@@ -143,23 +146,60 @@ describe("stoppedTaskFailure: the failure a stopped legacy-wrapper task owes its
 });
 
 describe("launcher handler with stopped tasks", () => {
-  function setUp() {
+  function setUp(maxAttempts = 1) {
     const published: SluiceEvent[] = [];
     const publisher: EventPublisher = { publish: async (event) => void published.push(event) };
     const launched: string[] = [];
+    const attempts: (number | undefined)[] = [];
     const launcher: TaskLauncher = {
-      launch: async ({ event }) => {
+      launch: async ({ event, attempt }) => {
         launched.push(event.data.runId);
+        attempts.push(attempt);
         return { taskId: "task/1", alreadyRunning: false };
       },
     };
     const handler = createLauncherHandler({
       launcher,
       logger: silentLogger(),
-      stoppedTasks: { publisher, containerName: CONTAINER },
+      stoppedTasks: { publisher, containerName: CONTAINER, maxAttempts },
     });
-    return { handler, published, launched };
+    return { handler, published, launched, attempts };
   }
+
+  it("starts a run's task again after a retryable stop while it has attempts left, naming the attempt in the failure", async () => {
+    const { handler, published, launched, attempts } = setUp(3);
+
+    const response = await handler({
+      Records: [
+        stateChangeRecord("m-1", stoppedTask({ exitCode: 137 }, { stopCode: "SpotInterruption" })),
+        stateChangeRecord("m-2", stoppedTask({ exitCode: 75 }, {}, 2)),
+        stateChangeRecord("m-3", stoppedTask({}, { stopCode: "TaskFailedToStart" }, 2)),
+        // The last attempt, and stops a retry would not mend: failed, not started again.
+        stateChangeRecord("m-4", stoppedTask({ exitCode: 143 }, {}, 3)),
+        stateChangeRecord(
+          "m-5",
+          stoppedTask({ exitCode: 137, reason: "OutOfMemoryError: Container killed" }),
+        ),
+        stateChangeRecord("m-6", stoppedTask({ exitCode: 65 })),
+        stateChangeRecord("m-7", stoppedTask({ exitCode: 70 })),
+      ],
+    });
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(attempts).toEqual([2, 3, 3]);
+    expect(launched).toEqual([received.data.runId, received.data.runId, received.data.runId]);
+    const failures = published.map((event) => event.data as { reason: string; message: string });
+    expect(failures.map((failed) => failed.reason)).toEqual([
+      "task-killed",
+      "task-not-started",
+      "task-killed",
+      "task-out-of-memory",
+      "task-exited",
+    ]);
+    expect(failures[0]!.message).toMatch(/started again automatically \(attempt 2 of 3\)$/);
+    expect(failures[1]!.message).toMatch(/started again automatically \(attempt 3 of 3\)$/);
+    for (const failed of failures.slice(2)) expect(failed.message).not.toMatch(/started again/);
+  });
 
   it("publishes the failure of a task killed before it reported, and launches the received events of the same batch", async () => {
     const { handler, published, launched } = setUp();
@@ -198,6 +238,7 @@ describe("launcher handler with stopped tasks", () => {
       stoppedTasks: {
         publisher: { publish: async () => Promise.reject(new Error("SNS unavailable")) },
         containerName: CONTAINER,
+        maxAttempts: 1,
       },
     });
 

@@ -119,6 +119,24 @@ describe("EcsTaskLauncher", () => {
     expect(tokens[0]).toBe(clientTokenOf(RUN_ID, "evt-1"));
   });
 
+  it("tells a retry which attempt it is, under a client token of its own", async () => {
+    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK_ARN }] });
+
+    await launcher.launch({ event: received, attempt: 2 });
+    await launcher.launch({ event: received, attempt: 2 });
+    await launcher.launch({ event: received, attempt: 3 });
+
+    const inputs = ecs.commandCalls(RunTaskCommand).map((call) => call.args[0].input);
+    const tokens = inputs.map((input) => input.clientToken);
+    expect(new Set(tokens).size).toBe(2);
+    expect(tokens[0]).toBe(tokens[1]);
+    expect(tokens).not.toContain(clientTokenOf(RUN_ID, "evt-1"));
+    const environment = inputs[2]!.overrides!.containerOverrides![0]!.environment!;
+    expect(environment.map(({ name }) => name)).toEqual([ENV.taskEvent, ENV.taskAttempt]);
+    expect(environment[1]!.value).toBe("3");
+    expect(parseEvent(environment[0]!.value!, "sluice.object.received")).toEqual(received);
+  });
+
   it("raises a retryable error when Fargate has no capacity", async () => {
     ecs.on(RunTaskCommand).resolves({
       tasks: [],
