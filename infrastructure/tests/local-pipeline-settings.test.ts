@@ -17,10 +17,11 @@ describe("the local pipeline's default settings", () => {
     }
   });
 
-  it("are the dev stack's queue policy", () => {
+  it("are the dev stack's queue policy and container task attempts", () => {
     expect(DEFAULT_PIPELINE_SETTINGS.queues).toMatchObject({
       maxReceiveCount: dev.queues.maxReceiveCount,
       visibilityTimeoutMultiplier: dev.queues.visibilityTimeoutMultiplier,
     });
+    expect(DEFAULT_PIPELINE_SETTINGS.taskMaxAttempts).toBe(dev.ecs.maxAttempts);
   });
 });

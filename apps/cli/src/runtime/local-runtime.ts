@@ -193,9 +193,17 @@ function runtimeOf(
 }
 
 /** Stops polling, stops tasks (they resume on the next start), relays the outbox a last time. */
-async function stopWiring({ host, tasks, relay, taskLog, transformWorkers }: Wiring): Promise<void> {
+async function stopWiring({
+  host,
+  tasks,
+  taskWatch,
+  relay,
+  taskLog,
+  transformWorkers,
+}: Wiring): Promise<void> {
   await host.stop();
   await transformWorkers.close();
+  taskWatch.stop();
   await tasks.stop();
   await relay.stop();
   await taskLog.close();

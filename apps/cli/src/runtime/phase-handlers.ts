@@ -13,7 +13,6 @@ import { createLoaderHandler, maxReceiveCountFromEnv } from "@sluice/loader";
 import type { LocalObjectStore, LocalTaskRunner, SqsFunctionHandler } from "@sluice/local";
 import { createTransformHandler } from "@sluice/transform";
 import type { FunctionName } from "./settings";
-import type { TaskWatch } from "./task-watch";
 import type { TransformWorkers } from "./transform-workers";
 
 /** Each phase's own handler factory, built from its function environment as on Lambda. */
@@ -22,11 +21,10 @@ export function phaseHandlers(ports: {
   target: LoadTarget;
   publisher: EventPublisher;
   tasks: LocalTaskRunner;
-  taskWatch: TaskWatch;
   logLevel: string;
   transformWorkers: TransformWorkers;
 }): Record<FunctionName, (env: Readonly<Record<string, string>>) => SqsFunctionHandler> {
-  const { store, target, publisher, tasks, taskWatch, logLevel, transformWorkers } = ports;
+  const { store, target, publisher, tasks, logLevel, transformWorkers } = ports;
   const logger = (name: FunctionName) => createLogger(name, { level: logLevel });
   return {
     listener: (env) =>
@@ -46,8 +44,7 @@ export function phaseHandlers(ports: {
         stagePart: transformWorkers.stage,
         stageOnePass: transformWorkers.stageOnePass,
       }),
-    launcher: () =>
-      taskWatch.timeLaunches(createLauncherHandler({ launcher: tasks, logger: logger("launcher") })),
+    launcher: () => createLauncherHandler({ launcher: tasks, logger: logger("launcher") }),
     loader: (env) =>
       createLoaderHandler({
         store,

@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { ENV, intFromEnv } from "@sluice/core";
+import { DEFAULT_TASK_MAX_ATTEMPTS, ENV, intFromEnv } from "@sluice/core";
 import type { FunctionSettings } from "@sluice/local";
 import { gzipLevelFromEnv } from "@sluice/staging";
 
@@ -35,6 +35,11 @@ export interface LocalPipelineSettings {
   outboxPollMs: number;
   /** Grace between SIGTERM and SIGKILL when the runtime stops a task (ECS `stopTimeout`). */
   taskStopTimeoutMs: number;
+  /**
+   * Tasks a run gets: a task killed from outside, or ending with exit 75, is started again (after
+   * the launcher's retry backoff) until this many have run (`SLUICE_TASK_MAX_ATTEMPTS`, default 3).
+   */
+  taskMaxAttempts: number;
   /**
    * Fan-out of the transform: objects of at least `minBytes` are cut into parts of about
    * `partBytes`, staged by `workers` worker threads (`TransformWorkers`). From the environment
@@ -107,6 +112,7 @@ export const DEFAULT_PIPELINE_SETTINGS: Readonly<LocalPipelineSettings> = {
   pollIntervalMs: 200,
   outboxPollMs: 100,
   taskStopTimeoutMs: 30 * SECOND,
+  taskMaxAttempts: DEFAULT_TASK_MAX_ATTEMPTS,
   fanOut: { ...DEFAULT_FAN_OUT, workers: availableParallelism() },
   stagingGzipLevel: 0,
 };
@@ -151,6 +157,7 @@ export type PipelineSettingsOverrides = {
   pollIntervalMs?: number;
   outboxPollMs?: number;
   taskStopTimeoutMs?: number;
+  taskMaxAttempts?: number;
   fanOut?: Partial<LocalPipelineSettings["fanOut"]>;
   stagingGzipLevel?: number;
 };
@@ -169,6 +176,7 @@ export function resolvePipelineSettings(overrides: PipelineSettingsOverrides = {
     pollIntervalMs: overrides.pollIntervalMs ?? d.pollIntervalMs,
     outboxPollMs: overrides.outboxPollMs ?? d.outboxPollMs,
     taskStopTimeoutMs: overrides.taskStopTimeoutMs ?? d.taskStopTimeoutMs,
+    taskMaxAttempts: overrides.taskMaxAttempts ?? intFromEnv(ENV.taskMaxAttempts, d.taskMaxAttempts),
     fanOut: { ...fanOutSettingsFromEnv(), ...overrides.fanOut },
     stagingGzipLevel: overrides.stagingGzipLevel ?? gzipLevelFromEnv(d.stagingGzipLevel),
   };

@@ -1,6 +1,7 @@
-import { createEvent, type EventPublisher, parseEvent, unwrapSqsBody } from "@sluice/core";
-import { STOPPED_TASK_REASONS } from "@sluice/legacy-wrapper";
-import type { EventJournal, SqsFunctionHandler, TaskExit } from "@sluice/local";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createEvent, type EventPublisher, type TaskLaunchRequest } from "@sluice/core";
+import { EXIT_CODES, retryNote, STOPPED_TASK_REASONS } from "@sluice/legacy-wrapper";
+import type { EventJournal, TaskExit } from "@sluice/local";
 
 /** What {@link TaskWatch} reads and publishes through. */
 export interface TaskWatchPorts {
@@ -16,41 +17,38 @@ export interface TaskWatchPorts {
    * staged and did not load has no outcome yet. Else staging is the task's outcome (the loader loads).
    */
   tasksLoad?: boolean;
+  /** Starts a run's task again (the task runner's launch). */
+  relaunch: (request: Required<TaskLaunchRequest>) => Promise<unknown>;
+  /** Tasks a run gets before a retryable exit is left failed (`SLUICE_TASK_MAX_ATTEMPTS`). */
+  maxAttempts: number;
+  /** How long to wait before starting attempt `attempt` (2, 3, …): the launcher's retry backoff. */
+  retryDelayMs: (attempt: number) => number;
 }
 
 /**
  * The dead-task scan. A container task that exits non-zero normally publishes
  * `sluice.object.failed` itself; one that died before it could would leave its run "received"
- * forever. On such an exit the watch looks at the run's events since the launch and, when the
+ * forever. On such an exit the watch looks at the run's events since the task started and, when the
  * latest is still `received` (or `staged`, when tasks load), publishes `sluice.object.failed` for it: `task-killed`
  * (retryable: nothing was wrong with the object) when a signal from outside ended the task
  * (`kill -9`, the OOM killer), `task-exited` (not retryable) when it exited by itself (a crash
  * on start). A task the runtime stopped itself (shutdown) is started again instead.
+ *
+ * A retryable exit — killed from outside, or the wrapper's own exit 75 (a transient failure it
+ * reported) — starts the run's task again after the launcher's retry backoff, one attempt later,
+ * until the run has had `maxAttempts` tasks: as the launcher does in AWS for the cluster's
+ * stopped tasks, and as SQS redelivers a Lambda phase's retryable failure. The failure the
+ * watch publishes then says which attempt comes next. A retry still waiting when the runtime
+ * stops is dropped: the run stays failed (retryable) for `sluice replay`.
  */
 export class TaskWatch {
   readonly #ports: TaskWatchPorts;
-  /** When each run's task was first launched (ISO time): older events are another attempt's. */
-  readonly #launchedAt = new Map<string, string>();
   readonly #checking = new Set<Promise<void>>();
+  /** Aborts the retries still waiting for their backoff when the runtime stops. */
+  readonly #stopping = new AbortController();
 
   constructor(ports: TaskWatchPorts) {
     this.#ports = ports;
-  }
-
-  /** Wraps the launcher's handler so the watch knows when each run's task was launched. */
-  timeLaunches(launch: SqsFunctionHandler): SqsFunctionHandler {
-    return async (event, context) => {
-      for (const record of event.Records) {
-        try {
-          const received = parseEvent(unwrapSqsBody(record.body), "sluice.object.received");
-          if (!this.#launchedAt.has(received.data.runId))
-            this.#launchedAt.set(received.data.runId, new Date().toISOString());
-        } catch {
-          // The launcher itself reports a malformed record; this only times the launch.
-        }
-      }
-      return launch(event, context);
-    };
   }
 
   /** The task runner's `onExit`: checks a failed exit in the background. */
@@ -63,23 +61,51 @@ export class TaskWatch {
     this.#checking.add(checking);
   }
 
-  /** Exits still being checked: the pipeline is not drained while one may still publish. */
+  /** Exits still being checked (or waiting to start their retry): the pipeline is not drained while one is. */
   pending(): number {
     return this.#checking.size;
+  }
+
+  /** Drops the retries waiting for their backoff (the runtime is stopping). */
+  stop(): void {
+    this.#stopping.abort();
   }
 
   async #reportSilentFailure(exit: TaskExit): Promise<void> {
     if (exit.interrupted || exit.exitCode === 0) return;
     await this.#ports.relayOutbox();
-    const since = this.#launchedAt.get(exit.runId) ?? "";
+    const reported = await this.#reported(exit);
+    const killed = exit.signal !== null;
+    const retryable = (killed && !reported) || exit.exitCode === EXIT_CODES.retryable;
+    const retry = retryable && exit.attempt < this.#ports.maxAttempts ? exit.attempt + 1 : undefined;
+    if (!reported) await this.#publishFailure(exit, retry);
+    if (retry === undefined) return;
+    try {
+      await sleep(this.#ports.retryDelayMs(retry), undefined, { signal: this.#stopping.signal });
+    } catch {
+      return;
+    }
+    await this.#ports.relaunch({ event: exit.event, attempt: retry });
+  }
+
+  /**
+   * True when the run's events since the task started hold its outcome (the task reported);
+   * earlier ones (an earlier attempt's failure) are not this task's.
+   */
+  async #reported(exit: TaskExit): Promise<boolean> {
     for await (const entry of this.#ports.journal.entries()) {
-      if (entry.event.data.runId !== exit.runId || entry.publishedAt < since) continue;
+      if (entry.event.data.runId !== exit.runId || entry.publishedAt < exit.startedAt) continue;
       const type = entry.event.type;
       if (type !== "sluice.object.received" && !(this.#ports.tasksLoad && type === "sluice.object.staged"))
-        return;
+        return true;
     }
+    return false;
+  }
+
+  async #publishFailure(exit: TaskExit, retry: number | undefined): Promise<void> {
     const { data } = exit.event;
     const killed = exit.signal !== null;
+    const next = retry !== undefined ? retryNote(retry, this.#ports.maxAttempts) : "";
     await this.#ports.publisher.publish(
       createEvent("sluice.object.failed", "sluice/local-task-runner", {
         runId: data.runId,
@@ -88,7 +114,7 @@ export class TaskWatch {
         phase: "legacy-wrapper",
         reason: killed ? STOPPED_TASK_REASONS.killed : STOPPED_TASK_REASONS.exited,
         message: killed
-          ? `the legacy-wrapper task was killed by ${exit.signal} before it reported an outcome (its legacy program was stopped with it); \`sluice replay --state failed\` runs it again`
+          ? `the legacy-wrapper task was killed by ${exit.signal} before it reported an outcome (its legacy program was stopped with it)${next || "; `sluice replay --state failed` runs it again"}`
           : `the legacy-wrapper task exited with ${exit.exitCode ?? "no exit code"} without reporting an outcome`,
         retryable: killed,
         ...(exit.exitCode !== null ? { exitCode: exit.exitCode } : {}),

@@ -26,6 +26,7 @@ import {
   type LocalStateLayout,
   LocalTaskRunner,
   localStateLayout,
+  retryDelayOf,
   type SqsFunctionHandler,
 } from "@sluice/local";
 import { STAGING_GZIP_LEVEL_ENV } from "@sluice/staging";
@@ -175,6 +176,15 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     relayOutbox: () => relay.relayNow(),
     onProblem: (line) => taskLog.write(line),
     tasksLoad: containerLoads.loadedBy === "task",
+    relaunch: (request) => tasks.launch(request),
+    maxAttempts: settings.taskMaxAttempts,
+    // The launcher's backoff, as after its failed receives: 1 s before attempt 2, then 2 s, 4 s…
+    retryDelayMs: (attempt) =>
+      retryDelayOf(
+        settings.functions.launcher,
+        { settings: queues.launcher.settings, deadLetterQueue: undefined },
+        attempt - 1,
+      ) ?? 0,
   });
   const tasks = new LocalTaskRunner({
     args: [options.legacyEntrypoint ?? findLegacyEntrypoint()],
@@ -203,7 +213,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     logLevel,
     gzipLevel: settings.stagingGzipLevel,
   });
-  const handlers = phaseHandlers({ store, target, publisher, tasks, taskWatch, logLevel, transformWorkers });
+  const handlers = phaseHandlers({ store, target, publisher, tasks, logLevel, transformWorkers });
   const host = new FunctionHost({
     pollIntervalMs: settings.pollIntervalMs,
     ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),

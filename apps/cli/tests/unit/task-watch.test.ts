@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEvent, runIdOf, type SluiceEvent, stagingKeysOf } from "@sluice/core";
+import { createEvent, runIdOf, type SluiceEvent, stagingKeysOf, type TaskLaunchRequest } from "@sluice/core";
 import { EventJournal, MemoryEventPublisher, type TaskExit } from "@sluice/local";
 import { TaskWatch } from "../../src/runtime/task-watch";
 
@@ -24,6 +24,8 @@ const killed: TaskExit = {
   runId,
   taskId: "t-1",
   event: received,
+  attempt: 1,
+  startedAt: new Date(Date.now() - 60_000).toISOString(),
   exitCode: null,
   signal: "SIGKILL",
   interrupted: false,
@@ -43,18 +45,22 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  async function watchExit(tasksLoad: boolean): Promise<MemoryEventPublisher> {
+  async function watchExit(tasksLoad: boolean, exit = killed, maxAttempts = 1) {
     const publisher = new MemoryEventPublisher();
+    const relaunched: Required<TaskLaunchRequest>[] = [];
     const watch = new TaskWatch({
       journal,
       publisher,
       relayOutbox: async () => undefined,
       onProblem: () => undefined,
       tasksLoad,
+      relaunch: async (request) => relaunched.push(request),
+      maxAttempts,
+      retryDelayMs: () => 1,
     });
-    watch.onExit(killed);
+    watch.onExit(exit);
     while (watch.pending() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    return publisher;
+    return Object.assign(publisher, { relaunched });
   }
 
   it("fails the run (task-killed, retryable) when tasks load what they stage: staged is no outcome", async () => {
@@ -66,8 +72,74 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
   });
 
   it("leaves the run to the loader when tasks only stage", async () => {
-    const publisher = await watchExit(false);
+    const publisher = await watchExit(false, killed, 3);
 
     expect(publisher.events).toEqual([]);
+    expect(publisher.relaunched).toEqual([]);
+  });
+
+  it("starts the run's task again while it has attempts left, and says so in the failure", async () => {
+    const publisher = await watchExit(true, killed, 3);
+
+    expect(publisher.relaunched).toEqual([{ event: received, attempt: 2 }]);
+    expect(publisher.events).toMatchObject([
+      { type: "sluice.object.failed", data: { reason: "task-killed", retryable: true } },
+    ]);
+    expect((publisher.events[0]!.data as { message: string }).message).toMatch(
+      /started again automatically \(attempt 2 of 3\)$/,
+    );
+  });
+
+  it("counts only the events since the task started: an earlier attempt's failure is not this one's outcome", async () => {
+    const earlier = createEvent("sluice.object.failed", "sluice/local-task-runner", {
+      runId,
+      object,
+      dataset: "parcels",
+      phase: "legacy-wrapper",
+      reason: "task-killed",
+      message: "the first attempt was killed",
+      retryable: true,
+    });
+    const firstAttemptEnded = Date.now() - 30_000;
+    await journal.append({
+      publishedAt: new Date(firstAttemptEnded).toISOString(),
+      messageId: earlier.id,
+      event: earlier,
+    });
+    const second = { ...killed, attempt: 2, startedAt: new Date(firstAttemptEnded + 1000).toISOString() };
+
+    const publisher = await watchExit(true, second, 3);
+
+    expect(publisher.events).toMatchObject([
+      { type: "sluice.object.failed", data: { reason: "task-killed" } },
+    ]);
+    expect(publisher.relaunched).toEqual([{ event: received, attempt: 3 }]);
+  });
+
+  it("leaves the run failed when its last attempt is killed", async () => {
+    const publisher = await watchExit(true, { ...killed, attempt: 3 }, 3);
+
+    expect(publisher.relaunched).toEqual([]);
+    expect((publisher.events[0]!.data as { message: string }).message).toMatch(/sluice replay/);
+  });
+
+  it("starts a task that reported a transient failure (exit 75) again, publishing nothing more", async () => {
+    const failed = createEvent("sluice.object.failed", "sluice/legacy-wrapper", {
+      runId,
+      object,
+      dataset: "parcels",
+      phase: "legacy-wrapper",
+      reason: "database-unavailable",
+      message: "the database went away",
+      retryable: true,
+    });
+    await journal.append({ publishedAt: new Date().toISOString(), messageId: failed.id, event: failed });
+
+    const transient = await watchExit(true, { ...killed, signal: null, exitCode: 75 }, 2);
+    const crashed = await watchExit(true, { ...killed, signal: null, exitCode: 70 }, 2);
+
+    expect(transient.events).toEqual([]);
+    expect(transient.relaunched).toEqual([{ event: received, attempt: 2 }]);
+    expect(crashed.relaunched).toEqual([]);
   });
 });

@@ -29,6 +29,10 @@ export interface TaskExit {
   runId: string;
   taskId: string;
   event: SluiceEvent<"sluice.object.received">;
+  /** Which attempt at its run the task was (`TaskLaunchRequest.attempt`). */
+  attempt: number;
+  /** When this task was started (ISO time): events its run got before are not this task's. */
+  startedAt: string;
   /** Exit code, or `null` when a signal ended it (or it could not start). */
   exitCode: number | null;
   /** The signal that ended it: the runner's own when `interrupted`, else one from outside (killed). */
@@ -79,6 +83,8 @@ interface TaskRecord {
   taskId: string;
   startedAt: string;
   event: SluiceEvent<"sluice.object.received">;
+  /** Which attempt at its run the task is; absent in records of earlier versions (1). */
+  attempt?: number;
   /** The task process (the leader of its process group); absent in records of earlier versions. */
   pid?: number;
   /** Wall-clock epoch ms of the spawn: a pid recorded before the machine booted is someone else's now. */
@@ -96,8 +102,8 @@ interface RunningTask {
 /**
  * The {@link TaskLauncher} port over child processes: the local stand-in for ECS RunTask.
  * Each launch spawns the legacy wrapper's entrypoint with the environment ECS would give the
- * container (the task definition's variables plus `ENV.taskEvent` = the event JSON, as the
- * RunTask container override does), streams its output line by line, and is idempotent per
+ * container (the task definition's variables plus `ENV.taskEvent` = the event JSON, and
+ * `ENV.taskAttempt` for a retry, as the RunTask container override does), streams its output line by line, and is idempotent per
  * run id: launching a run that is still running starts nothing and says `alreadyRunning`.
  *
  * A task is recorded in `tasksDir` when started and the record removed when it exits; a task
@@ -128,13 +134,15 @@ export class LocalTaskRunner implements TaskLauncher {
     const runId = event.data.runId;
     const existing = this.#running.get(runId);
     if (existing) return { taskId: existing.record.taskId, alreadyRunning: true };
+    const attempt = request.attempt ?? 1;
     const record: TaskRecord = {
       runId,
       taskId: "",
       startedAt: new Date(this.#clock.now()).toISOString(),
       event,
+      attempt,
     };
-    const child = this.#spawn(event);
+    const child = this.#spawn(event, attempt);
     record.taskId = `local-task/${runId}/${child.pid ?? "unknown"}`;
     if (child.pid !== undefined) {
       record.pid = child.pid;
@@ -171,7 +179,10 @@ export class LocalTaskRunner implements TaskLauncher {
       if (this.#running.has(record.runId)) continue;
       if (record.pid !== undefined)
         await endOrphanedTask(this.#groupsOf(record.runId, record.pid), record.spawnedAt);
-      const result = await this.launch({ event: parseEvent(record.event, "sluice.object.received") });
+      const result = await this.launch({
+        event: parseEvent(record.event, "sluice.object.received"),
+        attempt: record.attempt ?? 1,
+      });
       if (!result.alreadyRunning) resumed++;
     }
     return resumed;
@@ -213,7 +224,7 @@ export class LocalTaskRunner implements TaskLauncher {
     return join(this.#options.tasksDir, `${encodeKeySegment(runId)}.groups`);
   }
 
-  #spawn(event: SluiceEvent<"sluice.object.received">): ChildProcess {
+  #spawn(event: SluiceEvent<"sluice.object.received">, attempt: number): ChildProcess {
     const inherit = this.#options.inheritEnv ?? DEFAULT_TASK_RUNNER_SETTINGS.inheritEnv;
     const env: Record<string, string> = {};
     for (const name of inherit) {
@@ -224,6 +235,7 @@ export class LocalTaskRunner implements TaskLauncher {
       [ENV.taskEvent]: JSON.stringify(event),
       [LOCAL_ENV.taskGroupsDir]: this.#groupsDirOf(event.data.runId),
     });
+    if (attempt > 1) env[ENV.taskAttempt] = String(attempt);
     return spawn(this.#options.command ?? process.execPath, [...this.#options.args], {
       env,
       cwd: this.#options.cwd,
@@ -267,6 +279,8 @@ export class LocalTaskRunner implements TaskLauncher {
         runId: record.runId,
         taskId: record.taskId,
         event: record.event,
+        attempt: record.attempt ?? 1,
+        startedAt: record.startedAt,
         exitCode,
         signal,
         interrupted,

@@ -70,7 +70,7 @@ describe("LocalTaskRunner", () => {
       runId: RUN_A,
       line: "stderr line 1",
     });
-    expect(exits).toMatchObject([{ runId: RUN_A, exitCode: 0, interrupted: false }]);
+    expect(exits).toMatchObject([{ runId: RUN_A, attempt: 1, exitCode: 0, interrupted: false }]);
   });
 
   it("starts one task per run id while it runs: a second launch says alreadyRunning", async () => {
@@ -111,6 +111,24 @@ describe("LocalTaskRunner", () => {
     await restarted.idle();
     expect(await readFile(join(dir, `${RUN_A}.starts`), "utf8")).toBe("xx");
     expect(await restarted.resumeInterrupted()).toBe(0);
+  });
+
+  it("tells a retry which attempt it is, and starts an interrupted retry again as the same attempt", async () => {
+    const tasks = runner("hang");
+    await tasks.launch({ event: received(RUN_A), attempt: 2 });
+    await waitFor(taskStarted(RUN_A), undefined, "task started");
+
+    await tasks.stop();
+    const restarted = runner("ok");
+    await restarted.resumeInterrupted();
+    await restarted.idle();
+
+    const reports = output.filter((line) => line.stream === "stdout").map((line) => JSON.parse(line.line));
+    expect(reports.map((report) => report.attempt)).toEqual(["2", "2"]);
+    expect(exits).toMatchObject([
+      { attempt: 2, interrupted: true },
+      { attempt: 2, exitCode: 0, interrupted: false },
+    ]);
   });
 
   it("kills a task that ignores SIGTERM once the stop timeout has passed on the clock", async () => {
