@@ -203,7 +203,7 @@ async function stopWiring({
 }: Wiring): Promise<void> {
   await host.stop();
   await transformWorkers.close();
-  taskWatch.stop();
+  await taskWatch.stop();
   await tasks.stop();
   await relay.stop();
   await taskLog.close();

@@ -19,6 +19,8 @@ export interface TaskWatchPorts {
   tasksLoad?: boolean;
   /** Starts a run's task again (the task runner's launch). */
   relaunch: (request: Required<TaskLaunchRequest>) => Promise<unknown>;
+  /** Records a retry for the next start instead (the task runner's `deferLaunch`): the runtime is stopping. */
+  deferRelaunch: (request: Required<TaskLaunchRequest>) => Promise<void>;
   /** Tasks a run gets before a retryable exit is left failed (`SLUICE_TASK_MAX_ATTEMPTS`). */
   maxAttempts: number;
   /** How long to wait before starting attempt `attempt` (2, 3, …): the launcher's retry backoff. */
@@ -38,8 +40,8 @@ export interface TaskWatchPorts {
  * reported) — starts the run's task again after the launcher's retry backoff, one attempt later,
  * until the run has had `maxAttempts` tasks: as the launcher does in AWS for the cluster's
  * stopped tasks, and as SQS redelivers a Lambda phase's retryable failure. The failure the
- * watch publishes then says which attempt comes next. A retry still waiting when the runtime
- * stops is dropped: the run stays failed (retryable) for `sluice replay`.
+ * watch publishes then says which attempt comes next. A retry still waiting for its backoff
+ * when the runtime stops is recorded with the tasks, so the next start starts it.
  */
 export class TaskWatch {
   readonly #ports: TaskWatchPorts;
@@ -66,9 +68,10 @@ export class TaskWatch {
     return this.#checking.size;
   }
 
-  /** Drops the retries waiting for their backoff (the runtime is stopping). */
-  stop(): void {
+  /** Records the retries still waiting for their backoff for the next start (the runtime is stopping). */
+  async stop(): Promise<void> {
     this.#stopping.abort();
+    while (this.#checking.size > 0) await Promise.allSettled([...this.#checking]);
   }
 
   async #reportSilentFailure(exit: TaskExit): Promise<void> {
@@ -80,12 +83,14 @@ export class TaskWatch {
     const retry = retryable && exit.attempt < this.#ports.maxAttempts ? exit.attempt + 1 : undefined;
     if (!reported) await this.#publishFailure(exit, retry);
     if (retry === undefined) return;
+    const request = { event: exit.event, attempt: retry };
     try {
       await sleep(this.#ports.retryDelayMs(retry), undefined, { signal: this.#stopping.signal });
     } catch {
+      await this.#ports.deferRelaunch(request);
       return;
     }
-    await this.#ports.relaunch({ event: exit.event, attempt: retry });
+    await this.#ports.relaunch(request);
   }
 
   /**

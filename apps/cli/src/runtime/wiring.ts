@@ -177,6 +177,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     onProblem: (line) => taskLog.write(line),
     tasksLoad: containerLoads.loadedBy === "task",
     relaunch: (request) => tasks.launch(request),
+    deferRelaunch: (request) => tasks.deferLaunch(request),
     maxAttempts: settings.taskMaxAttempts,
     // The launcher's backoff, as after its failed receives: 1 s before attempt 2, then 2 s, 4 s…
     retryDelayMs: (attempt) =>

@@ -45,9 +45,10 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  async function watchExit(tasksLoad: boolean, exit = killed, maxAttempts = 1) {
+  function watching(tasksLoad: boolean, maxAttempts: number, retryDelayMs = 1) {
     const publisher = new MemoryEventPublisher();
     const relaunched: Required<TaskLaunchRequest>[] = [];
+    const deferred: Required<TaskLaunchRequest>[] = [];
     const watch = new TaskWatch({
       journal,
       publisher,
@@ -55,9 +56,15 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
       onProblem: () => undefined,
       tasksLoad,
       relaunch: async (request) => relaunched.push(request),
+      deferRelaunch: async (request) => void deferred.push(request),
       maxAttempts,
-      retryDelayMs: () => 1,
+      retryDelayMs: () => retryDelayMs,
     });
+    return { watch, publisher, relaunched, deferred };
+  }
+
+  async function watchExit(tasksLoad: boolean, exit = killed, maxAttempts = 1) {
+    const { watch, publisher, relaunched } = watching(tasksLoad, maxAttempts);
     watch.onExit(exit);
     while (watch.pending() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
     return Object.assign(publisher, { relaunched });
@@ -114,6 +121,18 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
       { type: "sluice.object.failed", data: { reason: "task-killed" } },
     ]);
     expect(publisher.relaunched).toEqual([{ event: received, attempt: 3 }]);
+  });
+
+  it("records a retry still waiting for its backoff for the next start when the runtime stops", async () => {
+    const { watch, relaunched, deferred } = watching(true, 3, 60_000);
+
+    watch.onExit(killed);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await watch.stop();
+
+    expect(watch.pending()).toBe(0);
+    expect(relaunched).toEqual([]);
+    expect(deferred).toEqual([{ event: received, attempt: 2 }]);
   });
 
   it("leaves the run failed when its last attempt is killed", async () => {

@@ -108,8 +108,8 @@ interface RunningTask {
  *
  * A task is recorded in `tasksDir` when started and the record removed when it exits; a task
  * stopped by {@link stop} (Ctrl-C) keeps its record and is started again by
- * {@link resumeInterrupted}, as is one whose runtime was killed, so no received object is
- * forgotten. A task killed by a signal from outside is reported (`signal`, not `interrupted`)
+ * {@link resumeInterrupted}, as is one whose runtime was killed or whose launch was deferred
+ * ({@link deferLaunch}), so no received object is forgotten. A task killed by a signal from outside is reported (`signal`, not `interrupted`)
  * and forgotten: what it was doing failed. Tasks get their own process group (and session), so
  * a terminal's Ctrl-C reaches the runtime, which then stops them with SIGTERM as Fargate would.
  * Whatever a task leaves running when it ends — its own group, and the groups it recorded in
@@ -161,6 +161,27 @@ export class LocalTaskRunner implements TaskLauncher {
     this.#running.set(runId, task);
     await recorded;
     return { taskId: record.taskId, alreadyRunning: false };
+  }
+
+  /**
+   * Records a launch without starting it, for {@link resumeInterrupted} to start at the next
+   * start: a retry that was still waiting for its backoff when the runtime stopped.
+   */
+  async deferLaunch(request: TaskLaunchRequest): Promise<void> {
+    const { event } = request;
+    const record: TaskRecord = {
+      runId: event.data.runId,
+      taskId: "",
+      startedAt: new Date(this.#clock.now()).toISOString(),
+      event,
+      attempt: request.attempt ?? 1,
+    };
+    await writeFileAtomic(
+      this.#recordPath(record.runId),
+      JSON.stringify(record),
+      join(this.#options.tasksDir, ".tmp"),
+      this.#durability,
+    );
   }
 
   /** Run ids of the tasks running now. */

@@ -131,6 +131,20 @@ describe("LocalTaskRunner", () => {
     ]);
   });
 
+  it("starts a deferred launch at the next start, as the attempt it was deferred as", async () => {
+    const stopping = runner("ok");
+    await stopping.deferLaunch({ event: received(RUN_A), attempt: 3 });
+
+    expect(stopping.running()).toEqual([]);
+    const restarted = runner("ok");
+    expect(await restarted.resumeInterrupted()).toBe(1);
+    await restarted.idle();
+
+    expect(exits).toMatchObject([{ runId: RUN_A, attempt: 3, exitCode: 0, interrupted: false }]);
+    expect(await readdir(join(dir, "tasks"))).not.toContain(`${RUN_A}.json`);
+    expect(await runner("ok").resumeInterrupted()).toBe(0);
+  });
+
   it("kills a task that ignores SIGTERM once the stop timeout has passed on the clock", async () => {
     const clock = new ManualClock();
     const tasks = runner("ignore-sigterm", clock);
