@@ -101,7 +101,8 @@ export class SluiceStack extends TerraformStack {
     this.tasks = new LegacyWrapperTasks(this, "legacy-wrapper", {
       config,
       logKeyArn: this.key.key.arn,
-      environment: { ...common, ...database },
+      // The task knows whether its retryable failure is retried (announced, not alerted).
+      environment: { ...common, ...database, [ENV.taskMaxAttempts]: String(config.ecs.maxAttempts) },
       taskStatements: [...readRaw, ...writeStaging, publish, readDatabaseSecret],
     });
 

@@ -154,7 +154,11 @@ describe("messaging", () => {
     ["launcher", { type: ["sluice.object.received"], route: ["container"] }],
     // Container-route runs are loaded by the task that staged them.
     ["loader", { type: ["sluice.object.staged", "sluice.object.split"], route: ["lambda"] }],
-    ["alerts", { type: ["sluice.object.failed", "sluice.object.quarantined"] }],
+    // A failure whose run was started again automatically alerts no one.
+    [
+      "alerts",
+      { type: ["sluice.object.failed", "sluice.object.quarantined"], retrying: [{ exists: false }] },
+    ],
   ])("subscribes the %s queue with its filter policy", (queue, filter) => {
     const subscription = resourcesOf(dev, "aws_sns_topic_subscription").find((candidate) =>
       String(candidate.endpoint).includes(`messaging_${queue}_queue`),
@@ -398,6 +402,11 @@ describe("database and containers", () => {
     const [container] = JSON.parse(task.container_definitions as string);
     expect(container.name).toBe(configFor("dev").ecs.containerName);
     expect(container.image).toMatch(/aws_ecr_repository\..*\.repository_url\}:latest$/);
+    // As the launcher's: the task marks a failure its exit 75 gets retried for (no alert).
+    expect(container.environment).toContainEqual({
+      name: ENV.taskMaxAttempts,
+      value: String(configFor("dev").ecs.maxAttempts),
+    });
   });
 });
 

@@ -10,7 +10,7 @@ import { isLocalTask, localTaskPorts } from "@sluice/local";
 import { stageStream } from "@sluice/staging";
 import { legacyWrapperConfigFromEnv } from "./config";
 import { EXIT_CODES } from "./exit-codes";
-import { runLegacyTask, taskEventFromEnv } from "./task";
+import { announcingRetries, runLegacyTask, taskAttemptsFromEnv, taskEventFromEnv } from "./task";
 import { type TaskLoading, taskLoadsFromEnv } from "./task-load";
 
 /**
@@ -30,7 +30,10 @@ async function main(): Promise<number> {
     const event = taskEventFromEnv();
     const config = legacyWrapperConfigFromEnv(process.env, join(bundleDir, "legacy"));
     const registry = loadRegistry();
-    const { store, publisher, trackProcessGroup } = portsFromEnv();
+    const ports = portsFromEnv();
+    const { store, trackProcessGroup } = ports;
+    // A retryable failure of an attempt the launcher starts again says so, and alerts no one.
+    const publisher = announcingRetries(ports.publisher, taskAttemptsFromEnv());
     const loading: TaskLoading | undefined = taskLoadsFromEnv()
       ? {
           load: loadStagedRun,

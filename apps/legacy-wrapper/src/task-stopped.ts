@@ -166,6 +166,7 @@ export function stoppedTaskFailure(
     reason,
     message: `${message} [${detail.taskArn}]${retry ? retryNote(retry.attempt, retry.maxAttempts) : ""}`,
     retryable,
+    ...(retry ? { nextAttempt: retry.attempt } : {}),
     ...(container?.exitCode !== undefined ? { exitCode: container.exitCode } : {}),
   });
 }

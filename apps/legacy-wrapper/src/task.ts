@@ -1,7 +1,8 @@
-import { ENV, parseEvent, requireEnv, type SluiceEvent } from "@sluice/core";
+import { ENV, type EventPublisher, intFromEnv, parseEvent, requireEnv, type SluiceEvent } from "@sluice/core";
 import { EXIT_CODES, exitCodeOf } from "./exit-codes";
 import { type LegacyJobDeps, runLegacyJob } from "./legacy-job";
 import { loadStagedOutput, type TaskLoading } from "./task-load";
+import { retryNote, taskMaxAttemptsFromEnv } from "./task-stopped";
 
 /** Everything one task process needs, built by the entrypoint (AWS or local ports). */
 export interface LegacyTaskDeps extends LegacyJobDeps {
@@ -35,4 +36,41 @@ export async function runLegacyTask(
     deps.logger.error("legacy job could not record its outcome", { error: error as Error });
     return EXIT_CODES.internalError;
   }
+}
+
+/** Which attempt at its run this task is (`SLUICE_TASK_ATTEMPT`, 1 when unset), of how many (`SLUICE_TASK_MAX_ATTEMPTS`). */
+export function taskAttemptsFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  attempt: number;
+  maxAttempts: number;
+} {
+  return { attempt: intFromEnv(ENV.taskAttempt, 1, env), maxAttempts: taskMaxAttemptsFromEnv(env) };
+}
+
+/**
+ * `publisher`, with each retryable `sluice.object.failed` the task publishes marked with the
+ * attempt that its exit (75) starts again, while the run has attempts left: `nextAttempt`, also
+ * said in the message. The launcher (locally the task watch) starts that attempt, so the failure
+ * alerts no one; the last attempt's failure is published as it is.
+ */
+export function announcingRetries(
+  publisher: EventPublisher,
+  { attempt, maxAttempts }: { attempt: number; maxAttempts: number },
+): EventPublisher {
+  if (attempt >= maxAttempts) return publisher;
+  return {
+    publish: (event) => {
+      if (event.type !== "sluice.object.failed") return publisher.publish(event);
+      const failed = event as SluiceEvent<"sluice.object.failed">;
+      if (!failed.data.retryable) return publisher.publish(event);
+      const nextAttempt = attempt + 1;
+      return publisher.publish({
+        ...failed,
+        data: {
+          ...failed.data,
+          nextAttempt,
+          message: failed.data.message + retryNote(nextAttempt, maxAttempts),
+        },
+      });
+    },
+  };
 }

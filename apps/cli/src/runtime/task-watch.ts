@@ -122,6 +122,7 @@ export class TaskWatch {
           ? `the legacy-wrapper task was killed by ${exit.signal} before it reported an outcome (its legacy program was stopped with it)${next || "; `sluice replay --state failed` runs it again"}`
           : `the legacy-wrapper task exited with ${exit.exitCode ?? "no exit code"} without reporting an outcome`,
         retryable: killed,
+        ...(retry !== undefined ? { nextAttempt: retry } : {}),
         ...(exit.exitCode !== null ? { exitCode: exit.exitCode } : {}),
         ...(exit.stderrTail ? { stderrTail: exit.stderrTail.slice(-2000) } : {}),
       }),

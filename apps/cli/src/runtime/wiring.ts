@@ -194,6 +194,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
       ...legacySettingsOf(process.env),
       ...containerLoads.taskEnvironment,
       [STAGING_GZIP_LEVEL_ENV]: String(settings.stagingGzipLevel),
+      [ENV.taskMaxAttempts]: String(settings.taskMaxAttempts),
       [LOCAL_ENV.stateDir]: stateDir,
       ...(fsync ? { [LOCAL_ENV.fsync]: "1" } : {}),
       POWERTOOLS_LOG_LEVEL: logLevel === "SILENT" ? "INFO" : logLevel,

@@ -133,7 +133,12 @@ describe(`a killed container task (${TRIALS} trials)`, () => {
         expect({ code, out: run.stdout }).toMatchObject({ code: EXIT.ok });
         const [failed, ...more] = await failures();
         expect(more).toEqual([]);
-        expect(failed).toMatchObject({ reason: "task-killed", retryable: true, phase: "legacy-wrapper" });
+        expect(failed).toMatchObject({
+          reason: "task-killed",
+          retryable: true,
+          phase: "legacy-wrapper",
+          nextAttempt: 2,
+        });
         expect(failed!.message).toMatch(/started again automatically \(attempt 2 of 3\)$/);
         await loadedOnce();
         return;
@@ -148,9 +153,9 @@ describe(`a killed container task (${TRIALS} trials)`, () => {
         out: expect.stringMatching(/failed: task-killed/),
       });
       const attempts = await failures();
-      expect(attempts.map((failed) => [failed.reason, failed.retryable])).toEqual([
-        ["task-killed", true],
-        ["task-killed", true],
+      expect(attempts.map((failed) => [failed.reason, failed.retryable, failed.nextAttempt])).toEqual([
+        ["task-killed", true, 2],
+        ["task-killed", true, undefined],
       ]);
       expect(attempts[0]!.message).toMatch(/attempt 2 of 2/);
       expect(attempts[1]!.message).toMatch(/sluice replay --state failed/);

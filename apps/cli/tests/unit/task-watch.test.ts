@@ -90,7 +90,7 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
 
     expect(publisher.relaunched).toEqual([{ event: received, attempt: 2 }]);
     expect(publisher.events).toMatchObject([
-      { type: "sluice.object.failed", data: { reason: "task-killed", retryable: true } },
+      { type: "sluice.object.failed", data: { reason: "task-killed", retryable: true, nextAttempt: 2 } },
     ]);
     expect((publisher.events[0]!.data as { message: string }).message).toMatch(
       /started again automatically \(attempt 2 of 3\)$/,
@@ -139,6 +139,7 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
     const publisher = await watchExit(true, { ...killed, attempt: 3 }, 3);
 
     expect(publisher.relaunched).toEqual([]);
+    expect(publisher.events[0]!.data).not.toHaveProperty("nextAttempt");
     expect((publisher.events[0]!.data as { message: string }).message).toMatch(/sluice replay/);
   });
 

@@ -197,6 +197,13 @@ describe("launcher handler with stopped tasks", () => {
       "task-exited",
     ]);
     expect(failures[0]!.message).toMatch(/started again automatically \(attempt 2 of 3\)$/);
+    expect(published.map((event) => (event.data as { nextAttempt?: number }).nextAttempt)).toEqual([
+      2,
+      3,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(failures[1]!.message).toMatch(/started again automatically \(attempt 3 of 3\)$/);
     for (const failed of failures.slice(2)) expect(failed.message).not.toMatch(/started again/);
   });

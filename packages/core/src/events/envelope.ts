@@ -152,6 +152,11 @@ export const eventDataSchemas = {
     reason: nonEmpty(),
     message: z.string(),
     retryable: z.boolean(),
+    /**
+     * The attempt that was started again automatically after this failure (a container task's
+     * retry), so the run is not left failed; absent when nothing retries it on its own.
+     */
+    nextAttempt: z.optional(z.int().check(z.minimum(2))),
     exitCode: z.optional(z.int()),
     stderrTail: z.optional(z.string()),
   }),
@@ -315,12 +320,15 @@ export interface EventAttributes {
   type: SluiceEventType;
   dataset: string;
   route?: Route;
+  /** `"true"` on a failure whose run was started again automatically (`nextAttempt`): no alert. */
+  retrying?: "true";
 }
 
 /** The message attributes published with `event` (SNS filter policies match on these). */
 export function attributesOf(event: SluiceEvent): EventAttributes {
-  const data = event.data as { dataset?: string; route?: Route };
+  const data = event.data as { dataset?: string; route?: Route; nextAttempt?: number };
   const attributes: EventAttributes = { type: event.type, dataset: data.dataset ?? "unknown" };
   if (data.route) attributes.route = data.route;
+  if (event.type === "sluice.object.failed" && data.nextAttempt !== undefined) attributes.retrying = "true";
   return attributes;
 }

@@ -1,12 +1,15 @@
 import type { Route, SluiceEventType } from "./envelope";
 
 /**
- * An SNS subscription filter policy on the `type` and `route` message attributes (a type alias,
- * not an interface, so it is assignable to the generic filter-policy record of the local bus).
+ * An SNS subscription filter policy on the `type`, `route` and `retrying` message attributes (a
+ * type alias, not an interface, so it is assignable to the generic filter-policy record of the
+ * local bus).
  */
 export type EventFilter = {
   type: SluiceEventType[];
   route?: Route[];
+  /** `[{ exists: false }]`: only events without the attribute (failures nothing retries). */
+  retrying?: [{ exists: false }];
 };
 
 /** The consumers the events topic feeds (the listener is fed by the raw bucket instead). */
@@ -25,7 +28,12 @@ export const CONSUMER_FILTERS: Readonly<Record<TopicConsumer, EventFilter>> = {
   loader: { type: ["sluice.object.staged", "sluice.object.split"], route: ["lambda"] },
 };
 
-/** Events that need a human: they land in the alerts queue, whose depth raises an alarm. */
+/**
+ * Events that need a human: they land in the alerts queue, whose depth raises an alarm. A
+ * failure whose run was started again automatically (`retrying`) does not, as a Lambda phase's
+ * failed receive that SQS retries does not; if the retries fail too, the last one alerts.
+ */
 export const ALERT_FILTER: Readonly<EventFilter> = {
   type: ["sluice.object.failed", "sluice.object.quarantined"],
+  retrying: [{ exists: false }],
 };

@@ -1,4 +1,5 @@
 import {
+  ALERT_FILTER,
   attributesOf,
   CONSUMER_FILTERS,
   createEvent,
@@ -10,14 +11,18 @@ import {
 } from "../../src";
 
 /**
- * SNS's rule for filters of exact strings: every key of the filter must be a message attribute
- * whose value the filter lists (an attribute the message lacks matches nothing).
+ * SNS's rule for filters of exact strings and `exists`: every key of the filter must be a message
+ * attribute whose value the filter lists (an attribute the message lacks matches nothing), or,
+ * under `{ exists: false }`, an attribute the message lacks.
  */
 function matches(filter: EventFilter, event: SluiceEvent): boolean {
   const attributes = attributesOf(event) as unknown as Record<string, string | undefined>;
   return Object.entries(filter).every(([name, allowed]) => {
     const value = attributes[name];
-    return value !== undefined && (allowed as string[]).includes(value);
+    const conditions = allowed as (string | { exists: boolean })[];
+    if (conditions.some((condition) => typeof condition === "object" && !condition.exists))
+      return value === undefined;
+    return value !== undefined && conditions.includes(value);
   });
 }
 
@@ -70,5 +75,28 @@ describe("the consumers' subscription filters", () => {
 
     expect(consumersOf(lambda)).toEqual(["transform"]);
     expect(consumersOf(container)).toEqual(["launcher"]);
+  });
+});
+
+describe("the alerts subscription's filter", () => {
+  function failed(nextAttempt?: number): SluiceEvent<"sluice.object.failed"> {
+    const { runId, object, dataset } = received("container");
+    return createEvent("sluice.object.failed", "sluice/launcher", {
+      runId,
+      object,
+      dataset,
+      phase: "legacy-wrapper",
+      reason: "task-killed",
+      message: "the task was stopped",
+      retryable: true,
+      ...(nextAttempt !== undefined ? { nextAttempt } : {}),
+    });
+  }
+
+  it("alerts on a failure nothing retries, and not on one whose run was started again", () => {
+    expect(matches(ALERT_FILTER, failed())).toBe(true);
+    expect(attributesOf(failed(2))).toMatchObject({ retrying: "true" });
+    expect(matches(ALERT_FILTER, failed(2))).toBe(false);
+    expect(matches(ALERT_FILTER, staged("lambda"))).toBe(false);
   });
 });

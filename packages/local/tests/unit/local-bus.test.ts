@@ -1,7 +1,9 @@
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  ALERT_FILTER,
   createEvent,
+  type EventData,
   MessageTooLargeError,
   parseEvent,
   type SluiceEvent,
@@ -213,6 +215,31 @@ describe("LocalBus", () => {
       expect(rejected).toEqual([join(dir, "outbox", "000-bad.json")]);
       expect(await outbox.pending()).toBe(0);
     });
+  });
+
+  it("feeds the alerts queue (core's ALERT_FILTER) a failure nothing retries, not one whose run was started again", async () => {
+    await bus.createQueue("alerts", {
+      subscription: { filterPolicy: ALERT_FILTER, rawMessageDelivery: true },
+    });
+    const failed = (nextAttempt?: number) =>
+      createEvent("sluice.object.failed", "sluice/launcher", {
+        runId: "r-0123456789abcdef0123456789abcdef",
+        object: { bucket: "raw", key: "ledger/a.dat", size: 10 },
+        dataset: "ledger",
+        phase: "legacy-wrapper",
+        reason: "task-killed",
+        message: "stopped",
+        retryable: true,
+        ...(nextAttempt !== undefined ? { nextAttempt } : {}),
+      });
+
+    await bus.publisher().publish(failed(2));
+    await bus.publisher().publish(failed());
+
+    const alerted = (await bus.queue("alerts").receive(10)).map(
+      (message) => parseEvent(unwrapSqsBody(message.body)).data as EventData<"sluice.object.failed">,
+    );
+    expect(alerted.map((data) => data.nextAttempt)).toEqual([undefined]);
   });
 
   describe("message size limit (SNS's 262,144 bytes)", () => {
