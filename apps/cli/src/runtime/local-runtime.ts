@@ -192,19 +192,12 @@ function runtimeOf(
   return runtime;
 }
 
-/** Stops polling, stops tasks (they resume on the next start), relays the outbox a last time. */
-async function stopWiring({
-  host,
-  tasks,
-  taskWatch,
-  relay,
-  taskLog,
-  transformWorkers,
-}: Wiring): Promise<void> {
-  await host.stop();
-  await transformWorkers.close();
-  await taskWatch.stop();
-  await tasks.stop();
-  await relay.stop();
-  await taskLog.close();
+/** Stops polling, records the task retries still waiting, stops tasks (they resume on the next start), relays the outbox a last time. */
+async function stopWiring(wiring: Wiring): Promise<void> {
+  await wiring.host.stop();
+  await wiring.transformWorkers.close();
+  await wiring.taskWatch.stop();
+  await wiring.tasks.stop();
+  await wiring.relay.stop();
+  await wiring.taskLog.close();
 }

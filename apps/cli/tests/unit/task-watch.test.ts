@@ -19,6 +19,19 @@ const staged = createEvent("sluice.object.staged", "sluice/legacy-wrapper", {
   staged: { bucket: "staging", ...stagingKeysOf("parcels", runId) },
   counts: { rows: 3, staged: 3, rejected: 0 },
 });
+/** A retryable failure of the run, published by `source`. */
+function failedEvent(source: string, reason: string): SluiceEvent<"sluice.object.failed"> {
+  return createEvent("sluice.object.failed", source, {
+    runId,
+    object,
+    dataset: "parcels",
+    phase: "legacy-wrapper",
+    reason,
+    message: `an earlier attempt failed: ${reason}`,
+    retryable: true,
+  });
+}
+
 /** The task killed by a signal from outside after it staged (e.g. while loading). */
 const killed: TaskExit = {
   runId,
@@ -98,15 +111,7 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
   });
 
   it("counts only the events since the task started: an earlier attempt's failure is not this one's outcome", async () => {
-    const earlier = createEvent("sluice.object.failed", "sluice/local-task-runner", {
-      runId,
-      object,
-      dataset: "parcels",
-      phase: "legacy-wrapper",
-      reason: "task-killed",
-      message: "the first attempt was killed",
-      retryable: true,
-    });
+    const earlier = failedEvent("sluice/local-task-runner", "task-killed");
     const firstAttemptEnded = Date.now() - 30_000;
     await journal.append({
       publishedAt: new Date(firstAttemptEnded).toISOString(),
@@ -144,15 +149,7 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
   });
 
   it("starts a task that reported a transient failure (exit 75) again, publishing nothing more", async () => {
-    const failed = createEvent("sluice.object.failed", "sluice/legacy-wrapper", {
-      runId,
-      object,
-      dataset: "parcels",
-      phase: "legacy-wrapper",
-      reason: "database-unavailable",
-      message: "the database went away",
-      retryable: true,
-    });
+    const failed = failedEvent("sluice/legacy-wrapper", "database-unavailable");
     await journal.append({ publishedAt: new Date().toISOString(), messageId: failed.id, event: failed });
 
     const transient = await watchExit(true, { ...killed, signal: null, exitCode: 75 }, 2);
