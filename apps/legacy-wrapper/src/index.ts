@@ -8,4 +8,4 @@ export * from "./program-files";
 export * from "./staging";
 export * from "./task";
 export * from "./task-load";
-export { retryNote, STOPPED_TASK_REASONS } from "./task-stopped";
+export { nextAttemptOf, retryNote, STOPPED_TASK_REASONS } from "./task-stopped";

@@ -184,13 +184,23 @@ export function stoppedTaskRetry(
   maxAttempts: number,
 ): Required<TaskLaunchRequest> | undefined {
   const stopped = stoppedTaskOf(detail, containerName);
-  if (!stopped || stopped.attempt >= maxAttempts) return undefined;
+  const attempt = stopped && nextAttemptOf(stopped.attempt, maxAttempts);
+  if (!stopped || attempt === undefined) return undefined;
   const exitCode = stopped.container?.exitCode;
   const retryable =
     exitCode === EXIT_CODES.retryable ||
     ((exitCode === undefined || !REPORTED_EXITS.has(exitCode)) &&
       whyStopped(detail, stopped.container).retryable);
-  return retryable ? { event: stopped.received, attempt: stopped.attempt + 1 } : undefined;
+  return retryable ? { event: stopped.received, attempt } : undefined;
+}
+
+/**
+ * The attempt a retryable failure of attempt `attempt` starts, while the run has had fewer than
+ * `maxAttempts` tasks; else `undefined`. The one rule of the launcher, the local task watch and
+ * the task itself (which announces the retry its exit 75 gets).
+ */
+export function nextAttemptOf(attempt: number, maxAttempts: number): number | undefined {
+  return attempt < maxAttempts ? attempt + 1 : undefined;
 }
 
 /** What a failure's message says when its run is started again: which attempt, of how many. */

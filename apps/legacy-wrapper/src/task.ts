@@ -2,7 +2,7 @@ import { ENV, type EventPublisher, intFromEnv, parseEvent, requireEnv, type Slui
 import { EXIT_CODES, exitCodeOf } from "./exit-codes";
 import { type LegacyJobDeps, runLegacyJob } from "./legacy-job";
 import { loadStagedOutput, type TaskLoading } from "./task-load";
-import { retryNote, taskMaxAttemptsFromEnv } from "./task-stopped";
+import { nextAttemptOf, retryNote, taskMaxAttemptsFromEnv } from "./task-stopped";
 
 /** Everything one task process needs, built by the entrypoint (AWS or local ports). */
 export interface LegacyTaskDeps extends LegacyJobDeps {
@@ -56,13 +56,13 @@ export function announcingRetries(
   publisher: EventPublisher,
   { attempt, maxAttempts }: { attempt: number; maxAttempts: number },
 ): EventPublisher {
-  if (attempt >= maxAttempts) return publisher;
+  const nextAttempt = nextAttemptOf(attempt, maxAttempts);
+  if (nextAttempt === undefined) return publisher;
   return {
     publish: (event) => {
       if (event.type !== "sluice.object.failed") return publisher.publish(event);
       const failed = event as SluiceEvent<"sluice.object.failed">;
       if (!failed.data.retryable) return publisher.publish(event);
-      const nextAttempt = attempt + 1;
       return publisher.publish({
         ...failed,
         data: {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createEvent, type EventPublisher, type TaskLaunchRequest } from "@sluice/core";
-import { EXIT_CODES, retryNote, STOPPED_TASK_REASONS } from "@sluice/legacy-wrapper";
+import { EXIT_CODES, nextAttemptOf, retryNote, STOPPED_TASK_REASONS } from "@sluice/legacy-wrapper";
 import type { EventJournal, TaskExit } from "@sluice/local";
 
 /** What {@link TaskWatch} reads and publishes through. */
@@ -80,7 +80,7 @@ export class TaskWatch {
     const reported = await this.#reported(exit);
     const killed = exit.signal !== null;
     const retryable = (killed && !reported) || exit.exitCode === EXIT_CODES.retryable;
-    const retry = retryable && exit.attempt < this.#ports.maxAttempts ? exit.attempt + 1 : undefined;
+    const retry = retryable ? nextAttemptOf(exit.attempt, this.#ports.maxAttempts) : undefined;
     if (!reported) await this.#publishFailure(exit, retry);
     if (retry === undefined) return;
     const request = { event: exit.event, attempt: retry };
