@@ -26,8 +26,13 @@ export interface ReplayOptions {
   timeoutMs: number;
 }
 
+/**
+ * The run states each `--state` replays. `failed` takes `retrying` runs too: one whose automatic
+ * retry was lost (the runtime killed before it started it) has no other way out, and one whose
+ * retry is still to come is loaded once between the retry and the replay (the ledger).
+ */
 const STATES_OF: Record<ReplayState, ReadonlySet<RunState> | undefined> = {
-  failed: new Set<RunState>(["failed", "dead-lettered"]),
+  failed: new Set<RunState>(["failed", "retrying", "dead-lettered"]),
   quarantined: new Set<RunState>(["quarantined"]),
   all: undefined,
 };

@@ -1,4 +1,4 @@
-import type { SluiceEvent } from "@sluice/core";
+import type { EventData, SluiceEvent } from "@sluice/core";
 import { formatMs } from "./table";
 
 /** Where an object is, as the progress block counts it: `stored` until the listener announces it. */
@@ -9,10 +9,32 @@ export type ProgressState =
   | "loaded"
   | "quarantined"
   | "failed"
+  | "retrying"
   | "unloaded";
 
+/**
+ * The state an object event moves its run to: its step (`loaded` for `sluice.object.loaded`), or
+ * `retrying` for a failure whose run is started again automatically (it names its `nextAttempt`).
+ */
+export function progressStateOf(event: SluiceEvent): ProgressState {
+  if (
+    event.type === "sluice.object.failed" &&
+    (event.data as EventData<"sluice.object.failed">).nextAttempt !== undefined
+  )
+    return "retrying";
+  return event.type.slice("sluice.object.".length) as ProgressState;
+}
+
 /** The order the block lists states in. */
-const STATES: readonly ProgressState[] = ["stored", "received", "staged", "loaded", "quarantined", "failed"];
+const STATES: readonly ProgressState[] = [
+  "stored",
+  "received",
+  "staged",
+  "loaded",
+  "quarantined",
+  "failed",
+  "retrying",
+];
 
 /** States an object's run ends in (for this command: a replay or redelivery can start it again). */
 const DONE: ReadonlySet<ProgressState> = new Set(["loaded", "quarantined", "failed", "unloaded"]);
@@ -37,7 +59,7 @@ export class ProgressTally {
 
   /** An event of the pipeline: its run moves to the event's step. */
   apply(event: SluiceEvent): void {
-    const state = event.type.slice("sluice.object.".length) as ProgressState;
+    const state = progressStateOf(event);
     const run = this.runs.get(event.data.runId);
     if (run) run.state = state;
     else this.runs.set(event.data.runId, { state, size: event.data.object.size });
@@ -54,7 +76,16 @@ export class ProgressTally {
 
   /** How many objects are in each state now. */
   counts(): Record<ProgressState, number> {
-    const counts = { stored: 0, received: 0, staged: 0, loaded: 0, quarantined: 0, failed: 0, unloaded: 0 };
+    const counts = {
+      stored: 0,
+      received: 0,
+      staged: 0,
+      loaded: 0,
+      quarantined: 0,
+      failed: 0,
+      retrying: 0,
+      unloaded: 0,
+    };
     for (const run of this.runs.values()) counts[run.state] += 1;
     return counts;
   }

@@ -1,7 +1,7 @@
 import type { SluiceEvent } from "@sluice/core";
 import type { JournalEntry } from "@sluice/local";
 import type { CliIo } from "../io";
-import { ProgressTally } from "./progress-tally";
+import { ProgressTally, progressStateOf } from "./progress-tally";
 
 /** How often the progress block is redrawn on a terminal. */
 export interface ProgressSettings {
@@ -22,11 +22,6 @@ export interface Progress {
   stored(object: { runId: string; key: string; size: number }): void;
   /** Ends the view (a terminal gets the block's final state). */
   end(): void;
-}
-
-/** The step an event reports, e.g. `received`, `loaded`. */
-export function stepOf(event: SluiceEvent): string {
-  return event.type.slice("sluice.object.".length);
 }
 
 /** ANSI: cursor up `n` lines, to column 1, and clear from there to the end of the screen. */
@@ -72,7 +67,8 @@ export function createProgress(
     onEvent({ event }) {
       tally.apply(event);
       if (live) redrawSoon();
-      else if (!quiet) io.out(`${stepOf(event).padEnd(11)} ${event.data.object.key}${detailOf(event)}`);
+      else if (!quiet)
+        io.out(`${progressStateOf(event).padEnd(11)} ${event.data.object.key}${detailOf(event)}`);
     },
     stored({ runId, key, size }) {
       tally.stored(runId, size);

@@ -15,17 +15,22 @@ export type RunState =
   | "loaded"
   | "quarantined"
   | "failed"
+  | "retrying"
   | "dead-lettered"
   | "unloaded";
 
 /** The name of the loader's rejects file beside a run's staged files (`apps/loader` load-rejects.ts). */
 export const LOAD_REJECTS_FILE = "load-rejects.ndjson";
 
-/** States that need a person (or a replay / redrive). */
+/**
+ * States that need a person (or a replay / redrive). Not `retrying`: a failed attempt the runtime
+ * starts again by itself (its failure event says `nextAttempt`: a container task killed, stopped or
+ * reporting a transient failure) needs no one until its last attempt fails.
+ */
 export const BAD_STATES: ReadonlySet<RunState> = new Set(["quarantined", "failed", "dead-lettered"]);
 
 /** The steps whose events status reads, one per event type. */
-type Step = Exclude<RunState, "dead-lettered">;
+type Step = Exclude<RunState, "dead-lettered" | "retrying">;
 
 /** One run's lifecycle: one version of one object, from received to loaded (or parked). */
 export interface RunStatus {
@@ -36,7 +41,7 @@ export interface RunStatus {
   route?: Route;
   /** The outcome of the run's latest attempt (a replay or redelivery is a new attempt). */
   state: RunState;
-  /** Why it is quarantined, failed or dead-lettered. */
+  /** Why it is quarantined, failed, retrying or dead-lettered. */
   reason?: string;
   message?: string;
   /**
@@ -301,6 +306,7 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
     }
     case "sluice.object.failed": {
       const failed = event.data as EventData<"sluice.object.failed">;
+      if (failed.nextAttempt !== undefined) run.state = "retrying";
       run.reason = failed.reason;
       run.message = failed.message;
       break;

@@ -52,7 +52,7 @@ describe("sluice run on a terminal", () => {
       const screen = screenOf(stdout.replaceAll("\r\n", "\n"));
       const blocks = screen.filter((line) => line.startsWith("objects "));
       expect(blocks).toEqual([
-        "objects 7: 0 stored · 0 received · 0 staged · 6 loaded · 1 quarantined · 0 failed",
+        "objects 7: 0 stored · 0 received · 0 staged · 6 loaded · 1 quarantined · 0 failed · 0 retrying",
       ]);
       expect(screen.filter((line) => line.startsWith("rows "))).toHaveLength(1);
       expect(screen.some((line) => line.includes("Spring sale+promo 100% café ☕.csv"))).toBe(true);

@@ -91,25 +91,36 @@ describe(`a killed container task (${TRIALS} trials)`, () => {
       .map(({ event }) => event.data as Record<string, unknown>);
   }
 
-  it("starts a retry that was waiting for its backoff when sluice stopped at the next run, and loads the rows once", async () => {
-    const marker = join(trial.dataDir, "..", "run-the-program");
-    const legacy = { SLUICE_LEGACY_COMMAND: programOnceMarked(marker), SLUICE_RETRY_DELAY_MS: "600000" };
-    const run = startSluice([...trial.globals, "run", trial.dataDir], legacy);
-    await waitFor(async () => (await runningTask(trial.stateDir)) !== undefined, "the first task");
-    await writeFile(marker, "");
-    await killTask(trial.stateDir, false);
-    await waitFor(async () => (await failures()).length === 1, "the killed task's failure");
+  it.each([
+    { resume: "run", args: ["run"], says: "" },
+    // The run shows `retrying`, which `replay --state failed` takes too: the retry and the replay load once between them.
+    {
+      resume: "replay",
+      args: ["replay", "--state", "failed", "--prefix", ""],
+      says: "re-emitted 1 object(s)",
+    },
+  ])(
+    "starts a retry that was waiting for its backoff when sluice stopped, at the next $resume, and loads the rows once",
+    async ({ args, says }) => {
+      const marker = join(trial.dataDir, "..", "run-the-program");
+      const legacy = { SLUICE_LEGACY_COMMAND: programOnceMarked(marker), SLUICE_RETRY_DELAY_MS: "600000" };
+      const run = startSluice([...trial.globals, "run", trial.dataDir], legacy);
+      await waitFor(async () => (await runningTask(trial.stateDir)) !== undefined, "the first task");
+      await writeFile(marker, "");
+      await killTask(trial.stateDir, false);
+      await waitFor(async () => (await failures()).length === 1, "the killed task's failure");
 
-    // Ctrl-C while the retry waits its ten minutes.
-    run.child.kill("SIGINT");
-    await run.exited;
-    expect(Object.values(await trial.rawObjectStates())).toEqual(["failed"]);
-    const resumed = await runSluice([...trial.globals, "run"], legacy);
+      // Ctrl-C while the retry waits its ten minutes.
+      run.child.kill("SIGINT");
+      await run.exited;
+      expect(Object.values(await trial.rawObjectStates())).toEqual(["retrying"]);
+      const resumed = await runSluice([...trial.globals, ...args], legacy);
 
-    expect(resumed.code).toBe(EXIT.ok);
-    expect((await failures()).map((failed) => failed.reason)).toEqual(["task-killed"]);
-    await loadedOnce();
-  });
+      expect(resumed).toMatchObject({ code: EXIT.ok, out: expect.stringContaining(says) });
+      expect((await failures()).map((failed) => failed.reason)).toEqual(["task-killed"]);
+      await loadedOnce();
+    },
+  );
 
   it.each(Array.from({ length: TRIALS }, (_, index) => ({ index, alsoProgram: index % 4 >= 2 })))(
     "trial $index: fails task-killed, takes its program along, and the run loads once (program killed too: $alsoProgram)",

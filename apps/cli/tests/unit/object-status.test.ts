@@ -248,6 +248,48 @@ describe("collectRunStatuses: a run's state is its latest attempt's outcome, by 
     ]);
   });
 
+  it("a container task killed and started again shows retrying (no attention needed) until an attempt loads or the last one fails", async () => {
+    const run = objectVersion(JAN, "v1");
+    const failed = run.data["sluice.object.failed"];
+    const killed = (nextAttempt?: number) => ({
+      ...run,
+      data: {
+        ...run.data,
+        "sluice.object.failed": {
+          ...failed,
+          phase: "legacy-wrapper" as const,
+          reason: "task-killed",
+          retryable: true,
+          message: nextAttempt
+            ? `killed; started again automatically (attempt ${nextAttempt} of 2)`
+            : "killed",
+          ...(nextAttempt ? { nextAttempt } : {}),
+        },
+      },
+    });
+    const line = new Timeline();
+    line.add(run, "sluice.object.received");
+    line.add(killed(2), "sluice.object.failed");
+
+    const retrying = await collectRunStatuses({ events: line.entries });
+
+    expect(retrying[0]).toMatchObject({ state: "retrying", reason: "task-killed" });
+    expect(retrying[0]!.message).toMatch(/attempt 2 of 2/);
+    expect(stateText(retrying[0]!)).toBe("retrying: task-killed");
+    expect(problemLines(retrying)).toEqual([]);
+    expect(exitCodeOfRuns(retrying)).toBe(EXIT.ok);
+
+    const lastFailed = new Timeline();
+    lastFailed.entries.push(...line.entries);
+    lastFailed.add(killed(), "sluice.object.failed");
+    const failedRuns = await collectRunStatuses({ events: lastFailed.entries });
+    expect(failedRuns[0]).toMatchObject({ state: "failed", reason: "task-killed" });
+    expect(exitCodeOfRuns(failedRuns)).toBe(EXIT.attention);
+
+    line.add(run, "sluice.object.staged", "sluice.object.loaded");
+    expect((await collectRunStatuses({ events: line.entries }))[0]).toMatchObject({ state: "loaded" });
+  });
+
   it("a failed load redriven after a fix shows loaded, without the failure's reason", async () => {
     const run = objectVersion(JAN, "v1");
     const line = new Timeline();

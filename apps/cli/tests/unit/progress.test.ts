@@ -36,6 +36,19 @@ function loaded(runId: string, inserted: number): SluiceEvent {
   } as never);
 }
 
+function failed(runId: string, nextAttempt?: number): SluiceEvent {
+  return createEvent("sluice.object.failed", "test", {
+    runId,
+    object: object(runId),
+    dataset: "orders",
+    phase: "legacy-wrapper",
+    reason: "task-killed",
+    message: "killed",
+    retryable: true,
+    ...(nextAttempt ? { nextAttempt } : {}),
+  });
+}
+
 const entry = (event: SluiceEvent): JournalEntry => ({ publishedAt: event.time, messageId: event.id, event });
 
 describe("the progress tally", () => {
@@ -48,9 +61,23 @@ describe("the progress tally", () => {
 
     expect(tally.counts()).toMatchObject({ stored: 4, received: 0, loaded: 1 });
     expect(tally.lines(2000)).toEqual([
-      "objects 5: 4 stored · 0 received · 0 staged · 1 loaded · 0 quarantined · 0 failed",
+      "objects 5: 4 stored · 0 received · 0 staged · 1 loaded · 0 quarantined · 0 failed · 0 retrying",
       "rows 20 loaded · 10 rows/s · 0.5 objects/s · elapsed 2.0 s · ETA 8.0 s",
     ]);
+  });
+
+  it("counts a failure that is started again as retrying, not failed or done, until the last attempt fails", () => {
+    const tally = new ProgressTally(0);
+
+    tally.stored("a", 100);
+    tally.apply(received("a"));
+    tally.apply(failed("a", 2));
+
+    expect(tally.counts()).toMatchObject({ failed: 0, retrying: 1 });
+    expect(tally.lines(1000)[1]).toContain("0.0 objects/s");
+
+    tally.apply(failed("a"));
+    expect(tally.counts()).toMatchObject({ failed: 1, retrying: 0 });
   });
 
   it("gives no ETA when a size is unknown or nothing is through yet", () => {
@@ -79,7 +106,7 @@ describe("the progress view", () => {
     expect(output).toContain("\u001b[2A\r\u001b[0J");
     const screen = screenOf(output);
     expect(screen.filter((line) => line.startsWith("objects "))).toEqual([
-      "objects 1: 0 stored · 0 received · 0 staged · 1 loaded · 0 quarantined · 0 failed",
+      "objects 1: 0 stored · 0 received · 0 staged · 1 loaded · 0 quarantined · 0 failed · 0 retrying",
     ]);
   });
 
@@ -89,11 +116,13 @@ describe("the progress view", () => {
 
     progress.stored({ runId: "a", key: "orders/a.csv", size: 100 });
     progress.onEvent(entry(received("a")));
+    progress.onEvent(entry(failed("a", 2)));
     progress.end();
 
     expect(io.stdout).toEqual([
       "stored      orders/a.csv (100 bytes)",
       "received    orders/a.csv (orders, route lambda)",
+      "retrying    orders/a.csv: task-killed",
     ]);
   });
 });

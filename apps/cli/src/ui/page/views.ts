@@ -14,6 +14,7 @@ const STATES = [
   "loaded",
   "quarantined",
   "failed",
+  "retrying",
   "dead-lettered",
   "unloaded",
 ] as const;
