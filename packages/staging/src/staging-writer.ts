@@ -74,7 +74,9 @@ function drained(stream: Writable): Promise<void> {
  * Validates records and streams the run's two data outputs into the store as they are produced:
  * valid rows as gzip CSV (Postgres COPY form, each row led by its line: `STAGED_LINE_COLUMN`)
  * with their SHA-256 computed on the way, rejections
- * as NDJSON. Output is batched into {@link StagingConfig.writeChunkChars} writes; callers poll
+ * as NDJSON. The rejects object is started by the first rejection: a run without any writes none
+ * (one request less per clean object; readers go by the run's `counts.rejected`). Output is
+ * batched into {@link StagingConfig.writeChunkChars} writes; callers poll
  * {@link saturated} and wait on {@link drained} so memory stays bounded by the stream buffers.
  */
 export class StagingWriter implements RecordSink {
@@ -88,7 +90,16 @@ export class StagingWriter implements RecordSink {
   readonly #config: StagingConfig;
   readonly #gzip;
   readonly #digest = new DigestStream();
-  readonly #rejects: PassThrough;
+  /** The rejects object's body, from the first rejection on. */
+  #rejects: PassThrough | undefined;
+  /** Where {@link upload} writes, for the rejects object started later. */
+  #target: { store: ObjectStore; bucket: string; keys: StagingKeys } | undefined;
+  /** Settles {@link #rejectsWritten}: with the rejects object's failure, or done. */
+  #settleRejects: (error?: unknown) => void = () => {};
+  /** Settles when the rejects object is written, or at {@link end} or {@link abort} without one. */
+  readonly #rejectsWritten = new Promise<void>((resolve, reject) => {
+    this.#settleRejects = (error) => (error === undefined ? resolve() : reject(error));
+  });
   #rows = "";
   #rejected = "";
 
@@ -102,21 +113,21 @@ export class StagingWriter implements RecordSink {
       chunkSize: config.gzipChunkBytes,
       highWaterMark: config.streamHighWaterMark,
     } as ZlibOptions);
-    this.#rejects = new PassThrough({ highWaterMark: config.streamHighWaterMark });
     // Failures of the outputs surface through upload() and the pipeline's abort; a store may
     // also destroy a body it gives up on, which must not become an unhandled 'error' event.
     pipeline(this.#gzip, this.#digest, () => {});
-    this.#rejects.on("error", () => {});
   }
 
   /**
-   * Starts streaming both outputs into `bucket` at `keys`; resolves with the rows digest once
-   * both objects are complete (after {@link end}), rejects with the store's error.
+   * Starts streaming the rows into `bucket` at `keys` (the rejections follow from the first);
+   * resolves with the rows digest once the outputs are complete (after {@link end}), rejects with
+   * the store's error. Called before the first record.
    */
   async upload(store: ObjectStore, bucket: string, keys: StagingKeys): Promise<StagedRowsDigest> {
+    this.#target = { store, bucket, keys };
     await Promise.all([
       store.put(bucket, keys.rowsKey, this.#digest, { contentType: "text/csv", contentEncoding: "gzip" }),
-      store.put(bucket, keys.rejectsKey, this.#rejects, { contentType: "application/x-ndjson" }),
+      this.#rejectsWritten,
     ]);
     return this.#digest.digest();
   }
@@ -142,12 +153,12 @@ export class StagingWriter implements RecordSink {
 
   /** True when an output buffer is full: stop feeding records until {@link drained} resolves. */
   get saturated(): boolean {
-    return this.#gzip.writableNeedDrain || this.#rejects.writableNeedDrain;
+    return this.#gzip.writableNeedDrain || this.#rejects?.writableNeedDrain === true;
   }
 
   /** Resolves when both outputs can take more. */
   async drained(): Promise<void> {
-    await Promise.all([drained(this.#gzip), drained(this.#rejects)]);
+    await Promise.all([drained(this.#gzip), this.#rejects && drained(this.#rejects)]);
   }
 
   /** Flushes what is batched and ends both outputs; {@link upload} then completes. */
@@ -155,14 +166,16 @@ export class StagingWriter implements RecordSink {
     this.#flushRows();
     this.#flushRejects();
     this.#gzip.end();
-    this.#rejects.end();
+    if (this.#rejects) this.#rejects.end();
+    else this.#settleRejects();
   }
 
   /** Fails both outputs with `error`, so the store abandons them instead of completing them. */
   abort(error: Error): void {
     this.#gzip.destroy(error);
     this.#digest.destroy(error);
-    this.#rejects.destroy(error);
+    if (this.#rejects) this.#rejects.destroy(error);
+    else this.#settleRejects();
   }
 
   #flushRows(): void {
@@ -173,7 +186,24 @@ export class StagingWriter implements RecordSink {
 
   #flushRejects(): void {
     if (this.#rejected === "") return;
-    this.#rejects.write(this.#rejected);
+    this.#rejectsBody().write(this.#rejected);
     this.#rejected = "";
+  }
+
+  /** The rejects object's body, its upload started on first use. */
+  #rejectsBody(): PassThrough {
+    if (this.#rejects) return this.#rejects;
+    const target = this.#target;
+    if (!target) throw new Error("StagingWriter: upload() must be called before the first record");
+    const body = new PassThrough({ highWaterMark: this.#config.streamHighWaterMark });
+    body.on("error", () => {});
+    this.#rejects = body;
+    target.store
+      .put(target.bucket, target.keys.rejectsKey, body, { contentType: "application/x-ndjson" })
+      .then(
+        () => this.#settleRejects(),
+        (error: unknown) => this.#settleRejects(error ?? new Error("rejects upload failed")),
+      );
+    return body;
   }
 }

@@ -27,7 +27,8 @@ export interface RunRejects {
 
 /**
  * The rejected rows of `run`'s latest attempt: the transform's `rejects.ndjson` (core staging
- * layout, always written when a run is staged or quarantined for its rows) and, when the loader
+ * layout, written when a run staged or quarantined for its rows rejected any: one left by an
+ * earlier attempt that did is not read when the latest rejected none) and, when the loader
  * rejected rows, its `load-rejects.ndjson`. Files are streamed line by line; every line is
  * counted, the first `limit` (0: all) are kept.
  */
@@ -47,7 +48,10 @@ export async function readRunRejects(
     files: [],
   };
   const sources: [RejectionSource, string | undefined][] = [
-    ["transform", run.dataset ? stagingKeysOf(run.dataset, run.runId).rejectsKey : undefined],
+    [
+      "transform",
+      run.dataset && run.rows?.rejected !== 0 ? stagingKeysOf(run.dataset, run.runId).rejectsKey : undefined,
+    ],
     ["loader", run.loadRejectsKey],
   ];
   for (const [source, key] of sources) {

@@ -95,7 +95,7 @@ async function runContainerRoute(body: Buffer | string) {
     publisher,
     staged: () => ({
       rows: gunzipSync(store.bytes("staging", keys.rowsKey)!).toString(),
-      rejects: store.bytes("staging", keys.rejectsKey)!.toString(),
+      rejects: store.bytes("staging", keys.rejectsKey)?.toString() ?? "",
     }),
   };
 }
@@ -110,7 +110,7 @@ async function lambdaRoute(event: SluiceEvent<"sluice.object.received">, body: s
   const keys = stagingKeysOf("menu", event.data.runId);
   return {
     rows: gunzipSync(store.bytes("staging", keys.rowsKey)!).toString(),
-    rejects: store.bytes("staging", keys.rejectsKey)!.toString(),
+    rejects: store.bytes("staging", keys.rejectsKey)?.toString() ?? "",
   };
 }
 

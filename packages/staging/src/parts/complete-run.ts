@@ -77,7 +77,8 @@ export async function quarantineParts(
 
 /**
  * The parts' rejections joined in part order into the run's rejects object (where `sluice
- * rejects` and the dashboard read them), and the first `keep` of them for the events.
+ * rejects` and the dashboard read them), and the first `keep` of them for the events. Only parts
+ * with rejections have a rejects object.
  */
 async function joinRejects(
   parts: readonly PartManifest[],
@@ -157,7 +158,11 @@ export async function completeRun(
     { rows: 0, staged: 0, rejected: 0 },
   );
   const config = resolveStagingConfig(deps.config);
-  const firstRejections = await joinRejects(parts, run, contract, deps, keys, config.firstRejectionsInEvent);
+  // Like a single pass, a run without rejections writes no rejects object.
+  const firstRejections =
+    counts.rejected > 0
+      ? await joinRejects(parts, run, contract, deps, keys, config.firstRejectionsInEvent)
+      : [];
   const received = createEvent("sluice.object.received", "sluice/transform", run);
   if (exceedsBadRowRatio(counts, contract.quarantine.maxBadRowRatio)) {
     await quarantineParts(received, attempt, deps, {

@@ -108,9 +108,10 @@ export async function stage(
       const bytes = deps.store.bytes(STAGING_BUCKET, keys.rowsKey);
       return bytes ? gunzipSync(bytes).toString("utf8") : undefined;
     },
+    /** The run's rejections: none when no rejects object was written (a run without any). */
     rejects: () => {
       const bytes = deps.store.bytes(STAGING_BUCKET, keys.rejectsKey);
-      if (!bytes) return undefined;
+      if (!bytes) return [];
       return bytes
         .toString("utf8")
         .split("\n")

@@ -76,7 +76,12 @@ export class PartStager {
           const rows = this.#deps.store.bytes(STAGING_BUCKET, outcome.keys.rowsKey);
           staged = {
             rows: rows ? gunzipSync(rows).toString("utf8") : "",
-            rejects: rejectsOf(this.#deps.store.bytes(STAGING_BUCKET, outcome.keys.rejectsKey)),
+            // A part without rejections writes no rejects object: one left by another plan's part
+            // of the same index would be stale.
+            rejects:
+              outcome.manifest.counts.rejected > 0
+                ? rejectsOf(this.#deps.store.bytes(STAGING_BUCKET, outcome.keys.rejectsKey))
+                : [],
           };
         }
         this.#cache.set(id, staged);

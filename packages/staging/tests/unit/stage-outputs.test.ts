@@ -72,6 +72,17 @@ describe("stageStream outputs", () => {
     expect(events[0]!.data.counts).toEqual({ rows: 3, staged: 2, rejected: 1 });
   });
 
+  it("writes no rejects object for a run without rejections, only rows and manifest", async () => {
+    // act
+    const clean = await stage(contract, lines("\n", HEADER, "1,10,paid,1.00,EUR,2026-11-27T10:00:00Z,"));
+
+    // assert
+    const { rowsKey, manifestKey } = clean.keys;
+    expect(clean.deps.store.keys(STAGING_BUCKET)).toEqual([manifestKey, rowsKey].sort());
+    expect(clean.deps.store.puts).toHaveLength(2);
+    expect(clean.manifest()).toMatchObject({ counts: { rows: 1, staged: 1, rejected: 0 } });
+  });
+
   it("overwrites the same keys with identical bytes when the same run is staged again", async () => {
     // prepare
     const first = await stage(contract, CSV);

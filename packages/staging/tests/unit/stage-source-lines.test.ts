@@ -45,7 +45,7 @@ async function stageWithLines(csv: string, lineColumn: string | undefined) {
     deps,
   );
   const keys = stagingKeysOf(contract.name, event.data.runId);
-  const rejects = deps.store.bytes(STAGING_BUCKET, keys.rejectsKey)!.toString().trim();
+  const rejects = deps.store.bytes(STAGING_BUCKET, keys.rejectsKey)?.toString().trim() ?? "";
   return {
     outcome,
     rows: gunzipSync(deps.store.bytes(STAGING_BUCKET, keys.rowsKey) ?? Buffer.alloc(0)).toString(),
