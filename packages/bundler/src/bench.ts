@@ -89,9 +89,18 @@ export function placeholderEnv(): Record<string, string> {
     [ENV.ecsTaskDefinitionArn]: "arn:aws:ecs:us-east-1:000000000000:task-definition/bench:1",
     [ENV.ecsSubnets]: "subnet-00000000",
     [ENV.ecsSecurityGroups]: "sg-00000000",
+    // Numbers, as the stack gives them: a handler that reads one at module scope refuses a word.
+    [ENV.maxReceiveCount]: "5",
+    [ENV.fanOutMinBytes]: String(256 * 1024 * 1024),
+    [ENV.partBytes]: String(128 * 1024 * 1024),
+    [ENV.lambdaRouteMaxBytes]: String(2 * 1024 * 1024 * 1024),
+    [ENV.taskMaxAttempts]: "3",
   });
-  // The handler must find the contracts the zip carries, not a configured folder.
+  // The handler must find the contracts the zip carries, not a configured folder; a task's own
+  // variables (its event, its attempt) are the container's, never a function's.
   delete env[ENV.contractsDir];
+  delete env[ENV.taskEvent];
+  delete env[ENV.taskAttempt];
   return env;
 }
 
