@@ -19,7 +19,10 @@ export interface TaskWatchPorts {
   tasksLoad?: boolean;
   /** Starts a run's task again (the task runner's launch). */
   relaunch: (request: Required<TaskLaunchRequest>) => Promise<unknown>;
-  /** Records a retry for the next start instead (the task runner's `deferLaunch`): the runtime is stopping. */
+  /**
+   * Records a retry with the tasks (the task runner's `deferLaunch`), for the next start to start
+   * should the runtime stop or die before the backoff ends; the relaunch replaces the record.
+   */
   deferRelaunch: (request: Required<TaskLaunchRequest>) => Promise<void>;
   /** Tasks a run gets before a retryable exit is left failed (`SLUICE_TASK_MAX_ATTEMPTS`). */
   maxAttempts: number;
@@ -40,8 +43,9 @@ export interface TaskWatchPorts {
  * reported) — starts the run's task again after the launcher's retry backoff, one attempt later,
  * until the run has had `maxAttempts` tasks: as the launcher does in AWS for the cluster's
  * stopped tasks, and as SQS redelivers a Lambda phase's retryable failure. The failure the
- * watch publishes then says which attempt comes next. A retry still waiting for its backoff
- * when the runtime stops is recorded with the tasks, so the next start starts it.
+ * watch publishes then says which attempt comes next. The retry is recorded with the tasks
+ * before its failure is published, so a runtime stopped (Ctrl-C) or killed (`kill -9`) during
+ * the backoff starts it at its next start.
  */
 export class TaskWatch {
   readonly #ports: TaskWatchPorts;
@@ -68,7 +72,7 @@ export class TaskWatch {
     return this.#checking.size;
   }
 
-  /** Records the retries still waiting for their backoff for the next start (the runtime is stopping). */
+  /** Ends the retries' backoffs (the runtime is stopping): their records start them at the next start. */
   async stop(): Promise<void> {
     this.#stopping.abort();
     while (this.#checking.size > 0) await Promise.allSettled([...this.#checking]);
@@ -81,13 +85,15 @@ export class TaskWatch {
     const killed = exit.signal !== null;
     const retryable = (killed && !reported) || exit.exitCode === EXIT_CODES.retryable;
     const retry = retryable ? nextAttemptOf(exit.attempt, this.#ports.maxAttempts) : undefined;
+    const request = retry === undefined ? undefined : { event: exit.event, attempt: retry };
+    // The retry is recorded with the tasks before anything says it is coming, and stays there
+    // through the backoff: a runtime stopped or killed meanwhile starts it at its next start.
+    if (request) await this.#ports.deferRelaunch(request);
     if (!reported) await this.#publishFailure(exit, retry);
-    if (retry === undefined) return;
-    const request = { event: exit.event, attempt: retry };
+    if (!request) return;
     try {
-      await sleep(this.#ports.retryDelayMs(retry), undefined, { signal: this.#stopping.signal });
+      await sleep(this.#ports.retryDelayMs(request.attempt), undefined, { signal: this.#stopping.signal });
     } catch {
-      await this.#ports.deferRelaunch(request);
       return;
     }
     await this.#ports.relaunch(request);

@@ -92,16 +92,19 @@ describe(`a killed container task (${TRIALS} trials)`, () => {
   }
 
   it.each([
-    { resume: "run", args: ["run"], says: "" },
+    { stop: "SIGINT", resume: "run", args: ["run"], says: "" },
+    // Killed, not stopped: the retry was recorded with the tasks before its failure was published.
+    { stop: "SIGKILL", resume: "run", args: ["run"], says: "" },
     // The run shows `retrying`, which `replay --state failed` takes too: the retry and the replay load once between them.
     {
+      stop: "SIGINT",
       resume: "replay",
       args: ["replay", "--state", "failed", "--prefix", ""],
       says: "re-emitted 1 object(s)",
     },
-  ])(
-    "starts a retry that was waiting for its backoff when sluice stopped, at the next $resume, and loads the rows once",
-    async ({ args, says }) => {
+  ] as const)(
+    "starts a retry that was waiting for its backoff when sluice got $stop, at the next $resume, and loads the rows once",
+    async ({ stop, args, says }) => {
       const marker = join(trial.dataDir, "..", "run-the-program");
       const legacy = { SLUICE_LEGACY_COMMAND: programOnceMarked(marker), SLUICE_RETRY_DELAY_MS: "600000" };
       const run = startSluice([...trial.globals, "run", trial.dataDir], legacy);
@@ -110,11 +113,11 @@ describe(`a killed container task (${TRIALS} trials)`, () => {
       await killTask(trial.stateDir, false);
       await waitFor(async () => (await failures()).length === 1, "the killed task's failure");
 
-      // Ctrl-C while the retry waits its ten minutes.
-      run.child.kill("SIGINT");
+      // Ctrl-C (or kill -9) while the retry waits its ten minutes.
+      run.child.kill(stop);
       await run.exited;
       expect(Object.values(await trial.rawObjectStates())).toEqual(["retrying"]);
-      const resumed = await runSluice([...trial.globals, ...args], legacy);
+      const resumed = await runSluice([...trial.globals, ...(args as readonly string[])], legacy);
 
       expect(resumed).toMatchObject({ code: EXIT.ok, out: expect.stringContaining(says) });
       expect((await failures()).map((failed) => failed.reason)).toEqual(["task-killed"]);

@@ -62,25 +62,38 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
     const publisher = new MemoryEventPublisher();
     const relaunched: Required<TaskLaunchRequest>[] = [];
     const deferred: Required<TaskLaunchRequest>[] = [];
+    /** What the watch did, in order: `defer` (the retry recorded), `publish`, `relaunch`. */
+    const steps: string[] = [];
     const watch = new TaskWatch({
       journal,
-      publisher,
+      publisher: {
+        publish: async (event) => {
+          steps.push("publish");
+          await publisher.publish(event);
+        },
+      },
       relayOutbox: async () => undefined,
       onProblem: () => undefined,
       tasksLoad,
-      relaunch: async (request) => relaunched.push(request),
-      deferRelaunch: async (request) => void deferred.push(request),
+      relaunch: async (request) => {
+        steps.push("relaunch");
+        relaunched.push(request);
+      },
+      deferRelaunch: async (request) => {
+        steps.push("defer");
+        deferred.push(request);
+      },
       maxAttempts,
       retryDelayMs: () => retryDelayMs,
     });
-    return { watch, publisher, relaunched, deferred };
+    return { watch, publisher, relaunched, deferred, steps };
   }
 
   async function watchExit(tasksLoad: boolean, exit = killed, maxAttempts = 1) {
-    const { watch, publisher, relaunched } = watching(tasksLoad, maxAttempts);
+    const { watch, publisher, relaunched, steps } = watching(tasksLoad, maxAttempts);
     watch.onExit(exit);
     while (watch.pending() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    return Object.assign(publisher, { relaunched });
+    return Object.assign(publisher, { relaunched, steps });
   }
 
   it("fails the run (task-killed, retryable) when tasks load what they stage: staged is no outcome", async () => {
@@ -102,6 +115,8 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
     const publisher = await watchExit(true, killed, 3);
 
     expect(publisher.relaunched).toEqual([{ event: received, attempt: 2 }]);
+    // Recorded with the tasks first: a runtime killed during the backoff starts it at its next start.
+    expect(publisher.steps).toEqual(["defer", "publish", "relaunch"]);
     expect(publisher.events).toMatchObject([
       { type: "sluice.object.failed", data: { reason: "task-killed", retryable: true, nextAttempt: 2 } },
     ]);
@@ -144,6 +159,7 @@ describe("TaskWatch, on a task killed after it staged its run", () => {
     const publisher = await watchExit(true, { ...killed, attempt: 3 }, 3);
 
     expect(publisher.relaunched).toEqual([]);
+    expect(publisher.steps).toEqual(["publish"]);
     expect(publisher.events[0]!.data).not.toHaveProperty("nextAttempt");
     expect((publisher.events[0]!.data as { message: string }).message).toMatch(/sluice replay/);
   });
