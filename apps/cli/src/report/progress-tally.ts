@@ -1,16 +1,9 @@
 import type { EventData, SluiceEvent } from "@sluice/core";
+import { RUN_STATES, type RunState } from "../status/run-states";
 import { formatMs } from "./table";
 
 /** Where an object is, as the progress block counts it: `stored` until the listener announces it. */
-export type ProgressState =
-  | "stored"
-  | "received"
-  | "staged"
-  | "loaded"
-  | "quarantined"
-  | "failed"
-  | "retrying"
-  | "unloaded";
+export type ProgressState = "stored" | Exclude<RunState, "dead-lettered">;
 
 /**
  * The state an object event moves its run to: its step (`loaded` for `sluice.object.loaded`), or
@@ -25,16 +18,13 @@ export function progressStateOf(event: SluiceEvent): ProgressState {
   return event.type.slice("sluice.object.".length) as ProgressState;
 }
 
-/** The order the block lists states in. */
-const STATES: readonly ProgressState[] = [
-  "stored",
-  "received",
-  "staged",
-  "loaded",
-  "quarantined",
-  "failed",
-  "retrying",
-];
+/** A run state the block lists: every one an event moves a run to but an unload. */
+function listed(state: RunState): state is Exclude<RunState, "dead-lettered" | "unloaded"> {
+  return state !== "dead-lettered" && state !== "unloaded";
+}
+
+/** The order the block lists states in: `stored`, then a run's, as status orders them. */
+const STATES: readonly ProgressState[] = ["stored", ...RUN_STATES.filter(listed)];
 
 /** States an object's run ends in (for this command: a replay or redelivery can start it again). */
 const DONE: ReadonlySet<ProgressState> = new Set(["loaded", "quarantined", "failed", "unloaded"]);

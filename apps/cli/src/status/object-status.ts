@@ -6,18 +6,10 @@ import {
   type SluiceEvent,
 } from "@sluice/core";
 import type { JournalEntry } from "@sluice/local";
+import type { RunState } from "./run-states";
 import { type LedgerView, readLedgerViews, runsInMessage } from "./status-inputs";
 
-/** Where a run is in its lifecycle. */
-export type RunState =
-  | "received"
-  | "staged"
-  | "loaded"
-  | "quarantined"
-  | "failed"
-  | "retrying"
-  | "dead-lettered"
-  | "unloaded";
+export type { RunState } from "./run-states";
 
 /** The name of the loader's rejects file beside a run's staged files (`apps/loader` load-rejects.ts). */
 export const LOAD_REJECTS_FILE = "load-rejects.ndjson";

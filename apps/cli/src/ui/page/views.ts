@@ -1,3 +1,4 @@
+import { RUN_STATES } from "../../status/run-states";
 import type { DashboardSnapshot, ObjectDetail } from "../dashboard-types";
 import { throughputChart } from "./chart";
 import { formatCount, formatMs, h, stateBadge, table, timeOf } from "./dom";
@@ -7,17 +8,6 @@ export interface ViewActions {
   redrive(queue: string, messages: number): void;
   replay(runId: string, key: string): void;
 }
-
-const STATES = [
-  "received",
-  "staged",
-  "loaded",
-  "quarantined",
-  "failed",
-  "retrying",
-  "dead-lettered",
-  "unloaded",
-] as const;
 
 /** A button that runs an action, disabled (and saying why) when actions are off. */
 function actionButton(
@@ -63,7 +53,7 @@ export function overviewView(snapshot: DashboardSnapshot): HTMLElement {
       h(
         "span",
         { class: "states" },
-        STATES.filter((s) => d.objects[s]).map((s) => stateBadge(s, `${d.objects[s]} ${s}`)),
+        RUN_STATES.filter((s) => d.objects[s]).map((s) => stateBadge(s, `${d.objects[s]} ${s}`)),
       ),
       formatCount(d.rowsLoaded),
       formatCount(d.rowsRejected),
