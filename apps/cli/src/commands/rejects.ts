@@ -4,6 +4,7 @@ import { LocalObjectStore, localStateLayout } from "@sluice/local";
 import type { CommandHandler } from "../context";
 import { CliError } from "../errors";
 import { EXIT } from "../exit-codes";
+import { rejectedRows } from "../report/runs-text";
 import { formatTable } from "../report/table";
 import { DEFAULT_PIPELINE_SETTINGS } from "../runtime/settings";
 import {
@@ -127,6 +128,11 @@ export function rejectsText(run: RunStatus, rejects: RunRejects): string[] {
   const lines = [
     `${run.key}  run ${run.runId}: ${transform} row(s) rejected by the transform, ${loader + rejects.loaderUnlisted} by the loader`,
   ];
+  // A staged run that rejected no row writes no rejects file.
+  if (rejects.files.length === 0 && run.rows !== undefined && rejectedRows(run) === 0) {
+    lines.push("  no rejected rows");
+    return lines;
+  }
   if (rejects.files.length === 0) {
     lines.push(
       `  no rejects file: the run was not staged (${run.state}${run.reason ? `: ${run.reason}` : ""})`,

@@ -1,5 +1,6 @@
 import { stagingKeysOf } from "@sluice/core";
 import { MemoryObjectStore } from "@sluice/local";
+import { rejectsText } from "../../src/commands/rejects";
 import type { RunStatus } from "../../src/status/object-status";
 import { readRunRejects } from "../../src/status/run-rejects";
 
@@ -45,5 +46,24 @@ describe("readRunRejects", () => {
 
       expect(rejects.rejections).toEqual([{ source: "transform", ...rejection }]);
     }
+  });
+
+  it("says a staged run without rejections has no rejected rows, and a run not staged why it has no file", async () => {
+    const clean = runWith(0);
+    const notStaged = { ...runWith(undefined), state: "failed" as const, reason: "no-dataset" };
+
+    const cleanText = rejectsText(
+      clean,
+      await readRunRejects(new MemoryObjectStore(), "sluice-staging", clean, 0),
+    );
+    const notStagedText = rejectsText(
+      notStaged,
+      await readRunRejects(new MemoryObjectStore(), "sluice-staging", notStaged, 0),
+    );
+
+    expect(cleanText.slice(1)).toEqual(["  no rejected rows"]);
+    expect(notStagedText.slice(1)).toEqual([
+      "  no rejects file: the run was not staged (failed: no-dataset)",
+    ]);
   });
 });
