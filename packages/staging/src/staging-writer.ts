@@ -74,8 +74,9 @@ function drained(stream: Writable): Promise<void> {
  * Validates records and streams the run's two data outputs into the store as they are produced:
  * valid rows as gzip CSV (Postgres COPY form, each row led by its line: `STAGED_LINE_COLUMN`)
  * with their SHA-256 computed on the way, rejections
- * as NDJSON. The rejects object is started by the first rejection: a run without any writes none
- * (one request less per clean object; readers go by the run's `counts.rejected`). Output is
+ * as NDJSON. The rejects object is started when the first rejections are written out: a run
+ * without any writes none (one request less per clean object; readers go by the run's
+ * `counts.rejected`). Output is
  * batched into {@link StagingConfig.writeChunkChars} writes; callers poll
  * {@link saturated} and wait on {@link drained} so memory stays bounded by the stream buffers.
  */

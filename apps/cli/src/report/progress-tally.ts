@@ -1,4 +1,4 @@
-import type { EventData, SluiceEvent } from "@sluice/core";
+import { isRetryingFailure, type SluiceEvent } from "@sluice/core";
 import { RUN_STATES, type RunState } from "../status/run-states";
 import { formatMs } from "./table";
 
@@ -10,11 +10,7 @@ export type ProgressState = "stored" | Exclude<RunState, "dead-lettered">;
  * `retrying` for a failure whose run is started again automatically (it names its `nextAttempt`).
  */
 export function progressStateOf(event: SluiceEvent): ProgressState {
-  if (
-    event.type === "sluice.object.failed" &&
-    (event.data as EventData<"sluice.object.failed">).nextAttempt !== undefined
-  )
-    return "retrying";
+  if (isRetryingFailure(event)) return "retrying";
   return event.type.slice("sluice.object.".length) as ProgressState;
 }
 

@@ -1,6 +1,7 @@
 import {
   DatabaseUnavailableError,
   type EventData,
+  isRetryingFailure,
   type LoadTarget,
   type Route,
   type SluiceEvent,
@@ -298,7 +299,7 @@ function apply(runs: Map<string, RunStatus>, event: SluiceEvent): void {
     }
     case "sluice.object.failed": {
       const failed = event.data as EventData<"sluice.object.failed">;
-      if (failed.nextAttempt !== undefined) run.state = "retrying";
+      if (isRetryingFailure(event)) run.state = "retrying";
       run.reason = failed.reason;
       run.message = failed.message;
       break;

@@ -324,11 +324,22 @@ export interface EventAttributes {
   retrying?: "true";
 }
 
+/**
+ * True for a failure whose run was started again automatically (it names `nextAttempt`): the run
+ * is retrying, not failed, and its failure alerts no one.
+ */
+export function isRetryingFailure(event: SluiceEvent): boolean {
+  return (
+    event.type === "sluice.object.failed" &&
+    (event.data as EventData<"sluice.object.failed">).nextAttempt !== undefined
+  );
+}
+
 /** The message attributes published with `event` (SNS filter policies match on these). */
 export function attributesOf(event: SluiceEvent): EventAttributes {
-  const data = event.data as { dataset?: string; route?: Route; nextAttempt?: number };
+  const data = event.data as { dataset?: string; route?: Route };
   const attributes: EventAttributes = { type: event.type, dataset: data.dataset ?? "unknown" };
   if (data.route) attributes.route = data.route;
-  if (event.type === "sluice.object.failed" && data.nextAttempt !== undefined) attributes.retrying = "true";
+  if (isRetryingFailure(event)) attributes.retrying = "true";
   return attributes;
 }
