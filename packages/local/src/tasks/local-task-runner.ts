@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import {
@@ -68,6 +69,11 @@ export interface LocalTaskRunnerOptions {
   clock?: Clock;
   /** fsync task records as they are written (see `Durability`). Default false. */
   fsync?: boolean;
+  /**
+   * Where each task gets a temporary directory of its own, its `TMPDIR` (a container's ephemeral
+   * storage), removed when the task ends however it ends. Default: this process's `os.tmpdir()`.
+   */
+  scratchRoot?: string;
 }
 
 /** Defaults of {@link LocalTaskRunnerOptions}. */
@@ -89,6 +95,8 @@ interface TaskRecord {
   pid?: number;
   /** Wall-clock epoch ms of the spawn: a pid recorded before the machine booted is someone else's now. */
   spawnedAt?: number;
+  /** The task's temporary directory (its `TMPDIR`); absent in records of earlier versions. */
+  scratchDir?: string;
 }
 
 interface RunningTask {
@@ -114,7 +122,9 @@ interface RunningTask {
  * a terminal's Ctrl-C reaches the runtime, which then stops them with SIGTERM as Fargate would.
  * Whatever a task leaves running when it ends — its own group, and the groups it recorded in
  * `<tasksDir>/<runId>.groups/` (`SLUICE_LOCAL_TASK_GROUPS_DIR`: the legacy program's) — is
- * killed, as a container's processes end with the container.
+ * killed, as a container's processes end with the container. Likewise each task's temporary
+ * directory (its `TMPDIR`, under `scratchRoot`) goes when it ends, however it ends, or at the
+ * next start when the runtime was killed with it: a container's ephemeral storage.
  */
 export class LocalTaskRunner implements TaskLauncher {
   readonly #options: LocalTaskRunnerOptions;
@@ -135,14 +145,17 @@ export class LocalTaskRunner implements TaskLauncher {
     const existing = this.#running.get(runId);
     if (existing) return { taskId: existing.record.taskId, alreadyRunning: true };
     const attempt = request.attempt ?? 1;
+    const scratchRoot = this.#options.scratchRoot ?? tmpdir();
+    await mkdir(scratchRoot, { recursive: true });
     const record: TaskRecord = {
       runId,
       taskId: "",
       startedAt: new Date(this.#clock.now()).toISOString(),
       event,
       attempt,
+      scratchDir: await mkdtemp(join(scratchRoot, "sluice-task-")),
     };
-    const child = this.#spawn(event, attempt);
+    const child = this.#spawn(record);
     record.taskId = `local-task/${runId}/${child.pid ?? "unknown"}`;
     if (child.pid !== undefined) {
       record.pid = child.pid;
@@ -200,6 +213,7 @@ export class LocalTaskRunner implements TaskLauncher {
       if (this.#running.has(record.runId)) continue;
       if (record.pid !== undefined)
         await endOrphanedTask(this.#groupsOf(record.runId, record.pid), record.spawnedAt);
+      if (record.scratchDir) await rm(record.scratchDir, { recursive: true, force: true });
       const result = await this.launch({
         event: parseEvent(record.event, "sluice.object.received"),
         attempt: record.attempt ?? 1,
@@ -245,7 +259,8 @@ export class LocalTaskRunner implements TaskLauncher {
     return join(this.#options.tasksDir, `${encodeKeySegment(runId)}.groups`);
   }
 
-  #spawn(event: SluiceEvent<"sluice.object.received">, attempt: number): ChildProcess {
+  #spawn(record: TaskRecord): ChildProcess {
+    const { event, attempt = 1, scratchDir } = record;
     const inherit = this.#options.inheritEnv ?? DEFAULT_TASK_RUNNER_SETTINGS.inheritEnv;
     const env: Record<string, string> = {};
     for (const name of inherit) {
@@ -256,6 +271,8 @@ export class LocalTaskRunner implements TaskLauncher {
       [ENV.taskEvent]: JSON.stringify(event),
       [LOCAL_ENV.taskGroupsDir]: this.#groupsDirOf(event.data.runId),
     });
+    // What the task and its program write to their temporary directory goes when the task ends.
+    if (scratchDir) Object.assign(env, { TMPDIR: scratchDir, TMP: scratchDir, TEMP: scratchDir });
     if (attempt > 1) env[ENV.taskAttempt] = String(attempt);
     return spawn(this.#options.command ?? process.execPath, [...this.#options.args], {
       env,
@@ -291,6 +308,7 @@ export class LocalTaskRunner implements TaskLauncher {
     return ended.then(async ({ exitCode, signal, spawnError }) => {
       if (record.pid !== undefined) await endTaskGroups(this.#groupsOf(record.runId, record.pid));
       await output;
+      if (record.scratchDir) await rm(record.scratchDir, { recursive: true, force: true });
       if (spawnError) tail.push(`could not start task: ${spawnError.message}`);
       const interrupted = task.stopRequested;
       await recorded.catch(() => undefined);

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createEvent, ENV, type SluiceEvent } from "@sluice/core";
@@ -50,6 +51,7 @@ describe("LocalTaskRunner", () => {
         SLUICE_FAKE_MARKER_DIR: dir,
       },
       tasksDir: join(dir, "tasks"),
+      scratchRoot: join(dir, "scratch"),
       stopTimeoutMs: STOP_TIMEOUT_MS,
       onOutput: (line) => output.push(line),
       onExit: (exit) => exits.push(exit),
@@ -71,6 +73,32 @@ describe("LocalTaskRunner", () => {
       line: "stderr line 1",
     });
     expect(exits).toMatchObject([{ runId: RUN_A, attempt: 1, exitCode: 0, interrupted: false }]);
+  });
+
+  /** The temporary directory run `runId`'s latest task was given (the fake entrypoint says). */
+  const scratchOf = (runId: string) => readFile(join(dir, `${runId}.tmpdir`), "utf8");
+
+  it("gives each task a temporary directory of its own, and removes it when the task ends", async () => {
+    const tasks = runner("hang");
+    await tasks.launch({ event: received(RUN_A) });
+    await tasks.launch({ event: received(RUN_B) });
+    await waitFor(async () => (await readdir(dir)).includes(`${RUN_B}.starts`), undefined, "task B started");
+    await waitFor(taskStarted(RUN_A), undefined, "task A started");
+
+    const [scratchA, scratchB] = [await scratchOf(RUN_A), await scratchOf(RUN_B)];
+    expect(scratchA).not.toBe(scratchB);
+    for (const scratch of [scratchA, scratchB]) {
+      expect(scratch.startsWith(join(dir, "scratch"))).toBe(true);
+      expect(await readdir(scratch)).toEqual(["work-file"]);
+    }
+    await tasks.stop();
+
+    expect(exits).toHaveLength(2);
+    expect(await readdir(join(dir, "scratch"))).toEqual([]);
+    const finished = runner("ok");
+    await finished.resumeInterrupted();
+    await finished.idle();
+    expect(await readdir(join(dir, "scratch"))).toEqual([]);
   });
 
   it("starts one task per run id while it runs: a second launch says alreadyRunning", async () => {
@@ -188,15 +216,18 @@ describe("LocalTaskRunner", () => {
     expect(exits).toMatchObject([{ runId: RUN_A, exitCode: null, signal: "SIGKILL", interrupted: false }]);
     await waitFor(() => !isRunning(programPid), undefined, "the program to die with its task");
     expect(await readdir(join(dir, "tasks"))).toEqual([".tmp"]);
+    expect(await readdir(join(dir, "scratch"))).toEqual([]);
     expect(await runner("ok").resumeInterrupted()).toBe(0);
   });
 
   it("ends what a killed runtime's task left running before starting the task again", async () => {
     const killedRuntime = runner("spawn-program");
     const { taskPid, programPid } = await launchWithProgram(killedRuntime);
+    const killedScratch = await scratchOf(RUN_A);
 
     const restarted = runner("ok");
     expect(await restarted.resumeInterrupted()).toBe(1);
+    expect(existsSync(killedScratch)).toBe(false);
 
     await waitFor(
       () => !isRunning(taskPid) && !isRunning(programPid),
@@ -206,6 +237,7 @@ describe("LocalTaskRunner", () => {
     await restarted.idle();
     expect(await readFile(join(dir, `${RUN_A}.starts`), "utf8")).toBe("xx");
     await killedRuntime.idle();
+    expect(await readdir(join(dir, "scratch"))).toEqual([]);
   });
 
   it("reports a command that cannot start as a failed exit", async () => {
