@@ -15,6 +15,11 @@ export type Phase =
 export interface LoggerOptions {
   /** `DEBUG`, `INFO`, `WARN`, `ERROR`, `CRITICAL` or `SILENT`; overrides the environment. */
   level?: string;
+  /**
+   * Print every line on stderr. Powertools prints DEBUG and INFO on stdout, as Lambda wants; a
+   * process whose stdout is its result (the `sluice` CLI's `--json`) takes this.
+   */
+  stderr?: boolean;
 }
 
 function loggerOptions(phase: Phase, level: string | undefined): ConstructorOptions {
@@ -32,7 +37,20 @@ function loggerOptions(phase: Phase, level: string | undefined): ConstructorOpti
  * INFO). Tests that want silence pass `{ level: "SILENT" }`.
  */
 export function createLogger(phase: Phase, options: LoggerOptions = {}): Logger {
-  return new Logger(loggerOptions(phase, options.level));
+  const settings = loggerOptions(phase, options.level);
+  return options.stderr ? new StderrLogger(settings) : new Logger(settings);
+}
+
+/** A Powertools Logger printing every line, whatever its level, on stderr; its children too. */
+class StderrLogger extends Logger {
+  protected override createLogger(options?: ConstructorOptions): StderrLogger {
+    return new StderrLogger(options);
+  }
+
+  protected override printLog(_logLevel: number, log: LogItem): void {
+    log.prepareForPrint();
+    process.stderr.write(`${JSON.stringify(log.getAttributes(), this.getJsonReplacer())}\n`);
+  }
 }
 
 /** One line a {@link MemoryLogger} kept: the JSON object the Powertools Logger would have printed. */

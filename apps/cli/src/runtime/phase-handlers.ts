@@ -25,7 +25,8 @@ export function phaseHandlers(ports: {
   transformWorkers: TransformWorkers;
 }): Record<FunctionName, (env: Readonly<Record<string, string>>) => SqsFunctionHandler> {
   const { store, target, publisher, tasks, logLevel, transformWorkers } = ports;
-  const logger = (name: FunctionName) => createLogger(name, { level: logLevel });
+  // The runtime's stdout is the command's result: the phases log on stderr.
+  const logger = (name: FunctionName) => createLogger(name, { level: logLevel, stderr: true });
   return {
     listener: (env) =>
       createListenerHandler({

@@ -61,7 +61,7 @@ function placeOf(task: TaskPlace) {
   const storeKey = `${task.bucketsDir}\u0000${task.fsync}`;
   const store = stores.get(storeKey) ?? new LocalObjectStore({ rootDir: task.bucketsDir, fsync: task.fsync });
   stores.set(storeKey, store);
-  const logger = createLogger("transform", { level: task.logLevel });
+  const logger = createLogger("transform", { level: task.logLevel, stderr: true });
   return { registry, store, logger, config: { gzipLevel: task.gzipLevel } };
 }
 

@@ -266,7 +266,7 @@ export async function wireLocalPipeline(options: LocalRuntimeOptions): Promise<W
     target,
     publisher,
     registry,
-    loaderLogger: createLogger("loader", { level: logLevel }),
+    loaderLogger: createLogger("loader", { level: logLevel, stderr: true }),
   };
 }
 

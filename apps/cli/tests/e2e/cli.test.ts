@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -166,6 +167,38 @@ describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
       SAMPLE_TABLE_ROWS.orders,
       SAMPLE_TABLE_ROWS.orders,
     ]);
+  });
+
+  it("-v with --json: the result alone on stdout, every phase's logs on stderr", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI_BUNDLE, ...globals, "-v", "run", join(samplesDir(), "raw"), "--json"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const [code] = (await once(child, "close")) as [number | null];
+
+    // The quarantined sample makes it exit 3; what it printed on stdout is one JSON document.
+    expect(code).toBe(EXIT.attention);
+    const { runs } = JSON.parse(stdout) as { runs: RunStatus[] };
+    expect(Object.fromEntries(runs.map((run) => [run.key, run.state]))).toEqual(expectedSamples());
+    const logged = stderr
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { phase: string; message: string });
+    // The transform logs from its worker threads, the others from the main thread.
+    expect(new Set(logged.map((line) => line.phase))).toEqual(
+      new Set(["listener", "transform", "launcher", "loader"]),
+    );
+    // Five samples are staged by the transform: the ledger by its container task, and one is quarantined.
+    expect(logged.filter((line) => line.message === "object staged")).toHaveLength(5);
   });
 
   it("prints help and rejects unknown commands with the usage exit code", async () => {
