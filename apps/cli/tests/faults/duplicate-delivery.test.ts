@@ -4,11 +4,13 @@ import {
   CLICKS_CONTRACT,
   chaosTrials,
   copyLedgerSample,
+  FAN_OUT_ENV,
   type FaultTrial,
   faultDatabase,
   LEDGER_APPEND_CONTRACT,
   startTrial,
   writeClickFiles,
+  writeLargeClicks,
 } from "../support/fault-trials";
 import { journalEntries } from "../support/harness";
 
@@ -22,6 +24,8 @@ const DUPLICATES = 3;
 const CLICK_FILES = 3;
 const CLICK_ROWS = 20;
 const LEDGER_ROWS = 8;
+/** A clicks file fanned out into some thirty parts ({@link FAN_OUT_ENV}). */
+const FANNED_OUT_ROWS = 30_000;
 
 jest.setTimeout(600_000);
 
@@ -86,4 +90,50 @@ describe(`duplicate delivery ×${DUPLICATES} (${TRIALS} trials)`, () => {
       expect((await trial.cli("dlq", "list")).code).toBe(EXIT.ok);
     },
   );
+});
+
+describe(`duplicate delivery ×${DUPLICATES} of a fanned-out run`, () => {
+  const database = faultDatabase("faults_dup_fanout");
+  let trial: FaultTrial;
+
+  beforeEach(async () => {
+    trial = await startTrial(database, [CLICKS_CONTRACT]);
+    await writeLargeClicks(trial.dataDir, FANNED_OUT_ROWS);
+  });
+  afterEach(() => trial.cleanup());
+
+  it("its split, part and staged events delivered again all at once, and the object replayed: its rows are loaded once", async () => {
+    expect((await runSluice([...trial.globals, "run", trial.dataDir], FAN_OUT_ENV)).code).toBe(EXIT.ok);
+    const events = (await journalEntries(trial.stateDir)).map(({ event }) => event);
+    const ofType = (type: string) => events.filter((event) => event.type === type);
+    const parts = ofType("sluice.part.requested");
+    const toLoader = [...ofType("sluice.object.split"), ...ofType("sluice.object.staged")];
+    expect(parts.length).toBeGreaterThan(20);
+    expect(new Set(toLoader.map((event) => event.type))).toEqual(
+      new Set(["sluice.object.split", "sluice.object.staged"]),
+    );
+
+    const queues = await openLocalQueues(trial.stateDir);
+    for (let copy = 0; copy < DUPLICATES; copy++) {
+      for (const event of parts) await queues.queue("transform").send(JSON.stringify(event));
+      for (const event of toLoader) await queues.queue("loader").send(JSON.stringify(event));
+    }
+    const replay = await runSluice([...trial.globals, "replay", "--prefix", "", "--no-wait"], FAN_OUT_ENV);
+    expect(replay.out).toContain("re-emitted 1 object(s)");
+    const drained = await runSluice([...trial.globals, "run"], FAN_OUT_ENV);
+
+    expect({ code: drained.code, err: drained.err }).toMatchObject({ code: EXIT.ok });
+    expect(Object.values(await trial.rawObjectStates())).toEqual(["loaded"]);
+    const loaded = (await journalEntries(trial.stateDir)).filter(
+      ({ event }) => event.type === "sluice.object.loaded",
+    );
+    expect(loaded.length).toBeGreaterThanOrEqual(1 + DUPLICATES);
+    expect(
+      loaded.filter(({ event }) => !("alreadyLoaded" in event.data && event.data.alreadyLoaded)),
+    ).toHaveLength(1);
+    const [clicks] = await trial.sql<Record<string, unknown>>(
+      "select count(*) as n, count(distinct event_id) as events from clicks",
+    );
+    expect([clicks!.n, clicks!.events].map(Number)).toEqual([FANNED_OUT_ROWS, FANNED_OUT_ROWS]);
+  });
 });

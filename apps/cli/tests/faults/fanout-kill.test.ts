@@ -1,15 +1,15 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { EXIT } from "../../src";
 import { runSluice, startSluice, waitFor } from "../support/cli-process";
 import {
   CHAOS_SEED,
   CLICKS_CONTRACT,
   chaosTrials,
+  FAN_OUT_ENV,
   type FaultTrial,
   faultDatabase,
   seededRandom,
   startTrial,
+  writeLargeClicks,
 } from "../support/fault-trials";
 import { journalEntries } from "../support/harness";
 
@@ -20,23 +20,8 @@ import { journalEntries } from "../support/harness";
  */
 const TRIALS = chaosTrials(1 / 5, 2);
 const ROWS = 30_000;
-/** About 700 KB of clicks in parts of 24 KiB: some thirty parts. */
-const FAN_OUT_ENV = {
-  SLUICE_FANOUT_MIN_BYTES: String(64 * 1024),
-  SLUICE_PART_BYTES: String(24 * 1024),
-  SLUICE_TRANSFORM_WORKERS: "2",
-};
 
 jest.setTimeout(600_000);
-
-/** One clicks file of {@link ROWS} rows; every 7th kind a quoted value with a line break. */
-async function writeLargeClicks(dataDir: string): Promise<void> {
-  const lines = ["event_id,kind,value"];
-  for (let row = 1; row <= ROWS; row++)
-    lines.push(`${row},${row % 7 === 0 ? '"view\nscroll"' : "view"},${row % 1000}.${row % 100}`);
-  await mkdir(join(dataDir, "clicks"), { recursive: true });
-  await writeFile(join(dataDir, "clicks", "large.csv"), `${lines.join("\n")}\n`);
-}
 
 async function partsStaged(stateDir: string): Promise<number> {
   const entries = await journalEntries(stateDir).catch(() => []);
@@ -50,7 +35,7 @@ describe(`a fanned-out run killed mid-way (${TRIALS} trials, seed ${CHAOS_SEED})
 
   beforeEach(async () => {
     trial = await startTrial(database, [CLICKS_CONTRACT]);
-    await writeLargeClicks(trial.dataDir);
+    await writeLargeClicks(trial.dataDir, ROWS);
   });
   afterEach(() => trial.cleanup());
 

@@ -102,6 +102,25 @@ export async function writeClickFiles(dataDir: string, files: number, rows: numb
   }
 }
 
+/** Settings that fan a clicks file of {@link writeLargeClicks} out: parts of 24 KiB, two workers. */
+export const FAN_OUT_ENV = {
+  SLUICE_FANOUT_MIN_BYTES: String(64 * 1024),
+  SLUICE_PART_BYTES: String(24 * 1024),
+  SLUICE_TRANSFORM_WORKERS: "2",
+};
+
+/**
+ * One clicks file, `<dataDir>/clicks/large.csv`, of `rows` rows (30,000: about 700 KB, some
+ * thirty parts with {@link FAN_OUT_ENV}); every 7th kind a quoted value with a line break.
+ */
+export async function writeLargeClicks(dataDir: string, rows: number): Promise<void> {
+  const lines = ["event_id,kind,value"];
+  for (let row = 1; row <= rows; row++)
+    lines.push(`${row},${row % 7 === 0 ? '"view\nscroll"' : "view"},${row % 1000}.${row % 100}`);
+  await mkdir(join(dataDir, "clicks"), { recursive: true });
+  await writeFile(join(dataDir, "clicks", "large.csv"), `${lines.join("\n")}\n`);
+}
+
 /** Copies the demo's fixed-width ledger sample (8 rows, container route) to `<dataDir>/ledger/2026-01.txt`. */
 export async function copyLedgerSample(dataDir: string): Promise<void> {
   await mkdir(join(dataDir, "ledger"), { recursive: true });
