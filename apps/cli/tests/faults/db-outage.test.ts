@@ -256,10 +256,13 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
     TRIAL_TIMEOUT_MS,
   );
 
-  test(
-    "down from the start for longer than the retries: the run ends with each load in the DLQ naming the reason, and a redrive loads them once it is back",
-    async () => {
-      const s = await session("down_at_start");
+  test.each([
+    { how: "in one pass", name: "down_at_start", fannedOut: false },
+    { how: "fanned out", name: "down_at_start_fanned_out", fannedOut: true },
+  ])(
+    "down from the start for longer than the retries, $how: the run ends with each load in the DLQ naming the reason, and a redrive loads them once it is back",
+    async ({ name, fannedOut }) => {
+      const s = await session(name);
       const unreachable = "database unavailable: connection refused";
       const ledgerNote = `note: the ledger could not be read (${unreachable}); status shows events and DLQs only`;
       const parked = Object.fromEntries(keys.map((key) => [key, "dead-lettered"]));
@@ -267,7 +270,10 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
       let runMs: number;
       try {
         const started = performance.now();
-        const run = await s.sluice("run", inbox, "--json");
+        const run = await (fannedOut
+          ? s.startFannedOut("run", inbox, "--json")
+          : s.start("run", inbox, "--json")
+        ).done;
         runMs = performance.now() - started;
 
         expect(crashSigns(run.err)).toEqual([]);
@@ -293,8 +299,10 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
       const redrive = await s.sluice("dlq", "redrive", "--json");
       expect(redrive.code).toBe(EXIT.ok);
       await expectEveryRowLoadedOnce(s);
+      const loaded = JSON.parse((await s.sluice("status", "--json")).out) as RunStatus[];
+      for (const run of loaded) expect(run.parts?.total ?? 1).toBe(fannedOut ? 8 : 1);
       measured.push(
-        `db-outage down at start: run ended after ${(runMs / 1000).toFixed(1)} s with ${FILES} loads in loader-dlq; redrive loaded ${totalRows} rows`,
+        `db-outage down at start, ${name}: run ended after ${(runMs / 1000).toFixed(1)} s with the loads of ${FILES} objects in loader-dlq; redrive loaded ${totalRows} rows`,
       );
     },
     TRIAL_TIMEOUT_MS,
