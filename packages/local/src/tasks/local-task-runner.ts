@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -145,15 +146,16 @@ export class LocalTaskRunner implements TaskLauncher {
     const existing = this.#running.get(runId);
     if (existing) return { taskId: existing.record.taskId, alreadyRunning: true };
     const attempt = request.attempt ?? 1;
+    // Synchronous up to `#running.set`: a second launch of the run meanwhile must find this one.
     const scratchRoot = this.#options.scratchRoot ?? tmpdir();
-    await mkdir(scratchRoot, { recursive: true });
+    mkdirSync(scratchRoot, { recursive: true });
     const record: TaskRecord = {
       runId,
       taskId: "",
       startedAt: new Date(this.#clock.now()).toISOString(),
       event,
       attempt,
-      scratchDir: await mkdtemp(join(scratchRoot, "sluice-task-")),
+      scratchDir: mkdtempSync(join(scratchRoot, "sluice-task-")),
     };
     const child = this.#spawn(record);
     record.taskId = `local-task/${runId}/${child.pid ?? "unknown"}`;

@@ -114,6 +114,21 @@ describe("LocalTaskRunner", () => {
     await tasks.stop();
   });
 
+  it("starts one task for two launches of a run at the same moment", async () => {
+    const tasks = runner("hang");
+
+    const launches = await Promise.all([
+      tasks.launch({ event: received(RUN_A) }),
+      tasks.launch({ event: received(RUN_A) }),
+    ]);
+    await waitFor(taskStarted(RUN_A), undefined, "task started");
+    await tasks.stop();
+
+    expect(launches.map((launch) => launch.alreadyRunning).sort()).toEqual([false, true]);
+    expect(await readFile(join(dir, `${RUN_A}.starts`), "utf8")).toBe("x");
+    expect(exits).toHaveLength(1);
+  });
+
   it("reports a failing task's exit code and stderr tail, and forgets it", async () => {
     const tasks = runner("exit3");
 
