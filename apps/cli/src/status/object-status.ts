@@ -359,7 +359,8 @@ function settle(run: RunStatus): void {
     forgetFailure(run);
   }
   if (run.deadLetters.length > 0 && run.state !== "loaded" && run.state !== "unloaded") {
-    const where = `in ${run.deadLetters.map((d) => d.queue).join(", ")}`;
+    // Each queue once: a fanned-out run may park two loads (its early start's and its own) in one.
+    const where = `in ${[...new Set(run.deadLetters.map((d) => d.queue))].join(", ")}`;
     run.reason = run.reason ? `${run.reason} (${where})` : where;
     run.state = "dead-lettered";
   }

@@ -248,6 +248,27 @@ describe("collectRunStatuses: a run's state is its latest attempt's outcome, by 
     ]);
   });
 
+  it("names a DLQ once when two of a run's messages wait in it (a fanned-out run's early start and its load)", async () => {
+    const run = objectVersion(JAN, "v1");
+    const line = new Timeline();
+    line.add(run, "sluice.object.received", "sluice.object.staged", "sluice.object.failed");
+    const staged = line.entries[1]!.event;
+    const parked = (messageId: string) => ({
+      messageId,
+      body: JSON.stringify(staged),
+      receiveCount: 5,
+      sentTimestamp: 0,
+    });
+
+    const runs = await collectRunStatuses({
+      events: line.entries,
+      deadLetterQueues: [{ name: "loader-dlq", messages: async () => [parked("m-1"), parked("m-2")] }],
+    });
+
+    expect(runs[0]).toMatchObject({ state: "dead-lettered", reason: "schema-mismatch (in loader-dlq)" });
+    expect(runs[0]!.deadLetters).toHaveLength(2);
+  });
+
   it("a container task killed and started again shows retrying (no attention needed) until an attempt loads or the last one fails", async () => {
     const run = objectVersion(JAN, "v1");
     const failed = run.data["sluice.object.failed"];
