@@ -37,6 +37,10 @@ describe("LocalTaskRunner", () => {
   });
   afterEach(async () => {
     delete process.env.SLUICE_SECRET_FROM_PARENT;
+    // A task a failing test lost track of would keep jest from ending: end every one started.
+    for (const name of (await readdir(dir)).filter((file) => file.endsWith(".pids")))
+      for (const pid of (await readFile(join(dir, name), "utf8")).split("\n").filter(Boolean).map(Number))
+        if (isRunning(pid)) process.kill(pid, "SIGKILL");
     await cleanup();
   });
 
