@@ -190,33 +190,39 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
     );
   }
 
+  /**
+   * Starts `run`, stops the server at a random point among the loads (one is seen COPYing or
+   * inserting, then 0-500 ms more) for 2-4 s, and expects the run to end by itself: exit 0, no
+   * crash, at least one `database-unavailable` retry.
+   */
+  async function outageUnder(s: Awaited<ReturnType<typeof session>>, run: ReturnType<typeof startSluice>) {
+    const started = performance.now();
+    await waitFor(s.loading, "a load in progress", run.exited);
+    await sleep(randomBetween(0, 500));
+    const stoppedAt = performance.now();
+    await server.stop();
+    await sleep(randomBetween(2000, 4000));
+    await server.start();
+    const outageMs = performance.now() - stoppedAt;
+    const result = await run.done;
+    expect(crashSigns(result.err)).toEqual([]);
+    expect(result.code).toBe(EXIT.ok);
+    const failures = databaseUnavailableFailures(result.err);
+    expect(failures).toBeGreaterThan(0);
+    const took = `outage ${(outageMs / 1000).toFixed(1)} s, run ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    return { result, failures, took };
+  }
+
   for (let trial = 1; trial <= TRIALS; trial++) {
     test(
       `trial ${trial} of ${TRIALS}: stopped mid-load and started again a few seconds later, the run finishes with every row loaded once`,
       async () => {
-        const name = `outage_${trial}`;
-        const s = await session(name);
-        const started = performance.now();
-        const run = s.start("-v", "run", inbox, "--json");
+        const s = await session(`outage_${trial}`);
+        const { failures, took } = await outageUnder(s, s.start("-v", "run", inbox, "--json"));
 
-        // A random point among the loads: one is seen COPYing or inserting, then 0-500 ms more.
-        await waitFor(s.loading, "a load in progress", run.exited);
-        await sleep(randomBetween(0, 500));
-        const stoppedAt = performance.now();
-        await server.stop();
-        await sleep(randomBetween(2000, 4000));
-        await server.start();
-        const outageMs = performance.now() - stoppedAt;
-        const result = await run.done;
-        const runMs = performance.now() - started;
-
-        expect(crashSigns(result.err)).toEqual([]);
-        expect(result.code).toBe(EXIT.ok);
-        const failures = databaseUnavailableFailures(result.err);
-        expect(failures).toBeGreaterThan(0);
         await expectEveryRowLoadedOnce(s);
         measured.push(
-          `db-outage trial ${trial}: outage ${(outageMs / 1000).toFixed(1)} s, run ${(runMs / 1000).toFixed(1)} s, ${failures} load attempt(s) failed as database-unavailable, ${totalRows} rows loaded once`,
+          `db-outage trial ${trial}: ${took}, ${failures} load attempt(s) failed as database-unavailable, ${totalRows} rows loaded once`,
         );
       },
       TRIAL_TIMEOUT_MS,
@@ -227,30 +233,15 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
     "fanned out, stopped while the loader copies parts as they are staged: the run finishes with every row loaded once",
     async () => {
       const s = await session("outage_fanned_out");
-      const started = performance.now();
-      const run = s.startFannedOut("-v", "run", inbox, "--json");
+      const { result, failures, took } = await outageUnder(s, s.startFannedOut("-v", "run", inbox, "--json"));
 
-      await waitFor(s.loading, "a load in progress", run.exited);
-      await sleep(randomBetween(0, 500));
-      const stoppedAt = performance.now();
-      await server.stop();
-      await sleep(randomBetween(2000, 4000));
-      await server.start();
-      const outageMs = performance.now() - stoppedAt;
-      const result = await run.done;
-      const runMs = performance.now() - started;
-
-      expect(crashSigns(result.err)).toEqual([]);
-      expect(result.code).toBe(EXIT.ok);
-      // Every file was staged in parts (about ten each), not in one pass.
+      // Every file was staged in parts (8 each), not in one pass.
       const { runs } = JSON.parse(result.out) as { runs: RunStatus[] };
       const parts = runs.map((fannedOut) => fannedOut.parts?.total ?? 0);
       expect(Math.min(...parts)).toBeGreaterThanOrEqual(5);
-      const failures = databaseUnavailableFailures(result.err);
-      expect(failures).toBeGreaterThan(0);
       await expectEveryRowLoadedOnce(s);
       measured.push(
-        `db-outage fanned out: outage ${(outageMs / 1000).toFixed(1)} s, run ${(runMs / 1000).toFixed(1)} s, ${parts.join("+")} parts, ${failures} load attempt(s) failed as database-unavailable, ${totalRows} rows loaded once`,
+        `db-outage fanned out: ${took}, ${parts.join("+")} parts, ${failures} load attempt(s) failed as database-unavailable, ${totalRows} rows loaded once`,
       );
     },
     TRIAL_TIMEOUT_MS,
