@@ -48,9 +48,14 @@ class StderrLogger extends Logger {
   }
 
   protected override printLog(_logLevel: number, log: LogItem): void {
-    log.prepareForPrint();
-    process.stderr.write(`${JSON.stringify(log.getAttributes(), this.getJsonReplacer())}\n`);
+    process.stderr.write(`${printedLine(log, this.getJsonReplacer())}\n`);
   }
+}
+
+/** The JSON line Powertools prints for `log` (errors formatted, bigints as strings), unindented. */
+function printedLine(log: LogItem, replacer: (key: string, value: unknown) => void): string {
+  log.prepareForPrint();
+  return JSON.stringify(log.getAttributes(), replacer);
 }
 
 /** One line a {@link MemoryLogger} kept: the JSON object the Powertools Logger would have printed. */
@@ -82,10 +87,9 @@ export class MemoryLogger extends Logger {
   }
 
   protected override printLog(_logLevel: number, log: LogItem): void {
-    log.prepareForPrint();
-    // Exactly what would be printed: errors formatted, bigints as strings. The base constructor
-    // can print (option warnings) before `lines` is set; there are none with the options above.
-    this.lines?.push(JSON.parse(JSON.stringify(log.getAttributes(), this.getJsonReplacer())) as LogLine);
+    // Exactly what would be printed. The base constructor can print (option warnings) before
+    // `lines` is set; there are none with the options above.
+    this.lines?.push(JSON.parse(printedLine(log, this.getJsonReplacer())) as LogLine);
   }
 }
 

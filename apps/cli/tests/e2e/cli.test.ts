@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { EXIT, type RunStatus, runCli, samplesDir } from "../../src";
+import { runSluice } from "../support/cli-process";
 import {
   bufferIo,
   DRAIN_TIMEOUT_MS,
@@ -170,20 +170,11 @@ describe.each(testDatabases("cli"))("sluice on $kind", (database) => {
   });
 
   it("-v with --json: the result alone on stdout, every phase's logs on stderr", async () => {
-    const child = spawn(
-      process.execPath,
-      [CLI_BUNDLE, ...globals, "-v", "run", join(samplesDir(), "raw"), "--json"],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const [code] = (await once(child, "close")) as [number | null];
+    const {
+      code,
+      out: stdout,
+      err: stderr,
+    } = await runSluice([...globals, "-v", "run", join(samplesDir(), "raw"), "--json"]);
 
     // The quarantined sample makes it exit 3; what it printed on stdout is one JSON document.
     expect(code).toBe(EXIT.attention);

@@ -6,7 +6,6 @@
  * `SLUICE_CHAOS_TRIALS` (default 3) sets how many stop/start trials run, each at a random point
  * of the loads for a random few seconds. `pnpm chaos` runs only this folder.
  */
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -14,9 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import { EXIT, type RunStatus } from "../../src";
+import { runSluice, startSluice } from "../support/cli-process";
 import { postgresToolsMissing, ThrowawayPostgres } from "../support/throwaway-postgres";
 
-const CLI_BUNDLE = join(__dirname, "..", "..", "dist", "sluice.cjs");
 const TRIALS = Number(process.env.SLUICE_CHAOS_TRIALS ?? 3);
 /** Several files of a size whose loads take a few seconds together, so a stop can land among them. */
 const FILES = 4;
@@ -37,39 +36,18 @@ const FAN_OUT_ENV = {
 };
 const WAIT_DEADLINE_MS = 5 * 60_000;
 
-/** What one `sluice` process did. */
-interface SluiceResult {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-/** Starts the built `sluice` with `args` (and `env` added to this process's); `done` resolves when it exits, `exited` says whether it has. */
-function startSluice(
-  args: string[],
-  env: Record<string, string> = {},
-): { done: Promise<SluiceResult>; exited: () => boolean } {
-  const child = spawn(process.execPath, [CLI_BUNDLE, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
+/**
+ * The built `sluice` started with `args` (`env` added): `done` resolves with its exit code and
+ * output, `exited` says whether it has ended.
+ */
+function startRun(args: string[], env: Record<string, string> = {}) {
+  const run = startSluice(args, env);
+  let ended = false;
+  const done = run.exited.then((code) => {
+    ended = true;
+    return { code, out: run.stdout, err: run.stderr };
   });
-  let out = "";
-  let err = "";
-  let exited = false;
-  child.stdout.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const done = new Promise<SluiceResult>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => {
-      exited = true;
-      resolve({ code, out, err });
-    });
-  });
-  return { done, exited: () => exited };
+  return { done, exited: () => ended };
 }
 
 /** Writes `files` orders CSVs of `rows` rows each (order ids unique across files); resolves the row count. */
@@ -159,9 +137,9 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
     await server.withDatabase((db) => db.query(`CREATE DATABASE ${name}`));
     const globals = ["--state-dir", join(work, name), "--database-url", server.url(name)];
     return {
-      start: (...args: string[]) => startSluice([...globals, ...args]),
-      startFannedOut: (...args: string[]) => startSluice([...globals, ...args], FAN_OUT_ENV),
-      sluice: (...args: string[]) => startSluice([...globals, ...args]).done,
+      start: (...args: string[]) => startRun([...globals, ...args]),
+      startFannedOut: (...args: string[]) => startRun([...globals, ...args], FAN_OUT_ENV),
+      sluice: (...args: string[]) => runSluice([...globals, ...args]),
       rows: () =>
         server.withDatabase(async (db) => {
           const result = await db.query<{ n: string; keys: string }>(
@@ -195,7 +173,7 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
    * inserting, then 0-500 ms more) for 2-4 s, and expects the run to end by itself: exit 0, no
    * crash, at least one `database-unavailable` retry.
    */
-  async function outageUnder(s: Awaited<ReturnType<typeof session>>, run: ReturnType<typeof startSluice>) {
+  async function outageUnder(s: Awaited<ReturnType<typeof session>>, run: ReturnType<typeof startRun>) {
     const started = performance.now();
     await waitFor(s.loading, "a load in progress", run.exited);
     await sleep(randomBetween(0, 500));
