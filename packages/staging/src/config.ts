@@ -43,13 +43,14 @@ export interface StagingConfig {
   writeChunkChars: number;
   /**
    * gzip level of the staged rows: 1 is the fastest that compresses, 9 the smallest; 0 stores
-   * (still gzip, so the loader reads it the same, with no deflate on either side). Staging is
+   * (still gzip, so the loader reads it the same, with no deflate on either side; framed on the
+   * staging thread by `StoredGzip`, not through zlib's thread-pool round trips). Staging is
    * transient, so speed wins: 1 in AWS, where S3 bytes and GETs cost; the local runtime stages at
    * 0 (see `apps/cli`'s settings). From {@link STAGING_GZIP_LEVEL_ENV} when set.
    */
   gzipLevel: number;
   /**
-   * Size of gzip's output buffer, in bytes. Each time it fills, the compressor hands back to the
+   * Size of gzip's output buffer, in bytes (levels 1-9). Each time it fills, the compressor hands back to the
    * main thread and is scheduled again: zlib's default 16 KiB cost a round trip per 16 KiB of
    * compressed rows, a visible share of staging's main-thread time.
    */

@@ -11,6 +11,7 @@ import {
   type StagingKeys,
 } from "@sluice/core";
 import type { StagingConfig } from "./config";
+import { StoredGzip } from "./stored-gzip";
 
 /** Where parsers hand each record: raw values in contract field order, and its physical line. */
 export interface RecordSink {
@@ -108,12 +109,15 @@ export class StagingWriter implements RecordSink {
     this.#validate = validate;
     this.#encode = compileStagedRowEncoder(contract.fields);
     this.#config = config;
-    // Zlib streams take stream options too; their typings only omit them.
-    this.#gzip = createGzip({
-      level: config.gzipLevel,
-      chunkSize: config.gzipChunkBytes,
-      highWaterMark: config.streamHighWaterMark,
-    } as ZlibOptions);
+    this.#gzip =
+      config.gzipLevel === 0
+        ? new StoredGzip({ highWaterMark: config.streamHighWaterMark })
+        : // Zlib streams take stream options too; their typings only omit them.
+          createGzip({
+            level: config.gzipLevel,
+            chunkSize: config.gzipChunkBytes,
+            highWaterMark: config.streamHighWaterMark,
+          } as ZlibOptions);
     // Failures of the outputs surface through upload() and the pipeline's abort; a store may
     // also destroy a body it gives up on, which must not become an unhandled 'error' event.
     pipeline(this.#gzip, this.#digest, () => {});
