@@ -1,4 +1,6 @@
 /** What the CLI's benches share: fresh Postgres databases, and when a run's events were published. */
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createLoadTarget } from "@sluice/loader";
 import { EventJournal, localStateLayout } from "@sluice/local";
 
@@ -54,4 +56,56 @@ export async function eventTimes(stateDir: string) {
       return Date.parse(entry.event.time);
     },
   };
+}
+
+/** Linux's clock ticks per second, the unit of `/proc/<pid>/stat`'s CPU times. */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU seconds the Postgres server at `serverUrl` has used so far, when it runs on this machine
+ * (undefined otherwise): its postmaster's own and reaped children's (`/proc/<pid>/stat` fields 14-17,
+ * so the backends of connections closed meanwhile count) plus its live children's. Read before and
+ * after a run, the difference is what the server spent on it. A backend reaped between the two
+ * reads of one sum would count in neither, so the sum is read until two reads 100 ms apart agree.
+ */
+export async function serverCpuSeconds(serverUrl: string): Promise<number | undefined> {
+  let last = await serverCpuOnce(serverUrl);
+  for (let i = 0; i < 20 && last !== undefined; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = await serverCpuOnce(serverUrl);
+    if (now === undefined || Math.abs(now - last) < 0.05) return now;
+    last = now;
+  }
+  return last;
+}
+
+async function serverCpuOnce(serverUrl: string): Promise<number | undefined> {
+  const admin = createLoadTarget(serverUrl);
+  let dataDir: string;
+  try {
+    dataDir = (await admin.query<{ data_directory: string }>("SHOW data_directory")).rows[0]!.data_directory;
+  } catch {
+    return undefined;
+  } finally {
+    await admin.close();
+  }
+  try {
+    const postmaster = Number((await readFile(join(dataDir, "postmaster.pid"), "utf8")).split("\n")[0]);
+    const fields = async (pid: string | number) => {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+      // The fields after the command name, which is in parentheses and may hold spaces.
+      return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    };
+    // stat fields from the state (3rd): ppid is [1], utime [11], stime [12], cutime [13], cstime [14].
+    const own = await fields(postmaster);
+    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    for (const pid of await readdir("/proc")) {
+      if (!/^\d+$/.test(pid) || Number(pid) === postmaster) continue;
+      const child = await fields(pid).catch(() => undefined);
+      if (child && Number(child[1]) === postmaster) ticks += Number(child[11]) + Number(child[12]);
+    }
+    return ticks / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
 }

@@ -25,7 +25,7 @@ import type { SqsFunctionHandler } from "@sluice/local";
 import type { SQSEvent } from "aws-lambda";
 import { wideOrdersContract, writeWideOrdersCsv } from "../../transform/bench/generate";
 import { startLocalRuntime } from "../src";
-import { eventTimes, withDatabase } from "./bench-support";
+import { eventTimes, serverCpuSeconds, withDatabase } from "./bench-support";
 
 const MIB = 1024 * 1024;
 const TARGET_MB = Number(process.env.SLUICE_BENCH_MB ?? 1024);
@@ -61,6 +61,8 @@ interface PipelineRun {
   phases: string;
   /** From `sluice.object.received` to `sluice.object.staged`. */
   stagingSeconds: number;
+  /** CPU seconds of the run: this process (user + system, its worker threads too) and the Postgres server. */
+  cpu: string;
 }
 
 /** True for an SQS record carrying a `sluice.object.split` event (raw or SNS-wrapped). */
@@ -96,6 +98,9 @@ async function throughPipeline(
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 50);
+  const serverBefore = await serverCpuSeconds(serverUrl!);
+  const nodeBefore = process.cpuUsage();
+  let run: Omit<PipelineRun, "cpu">;
   try {
     const started = performance.now();
     await runtime.ingestFile("wide_orders/bench.csv", csv);
@@ -109,7 +114,7 @@ async function throughPipeline(
     const wall = started + performance.timeOrigin;
     const parts = entries.filter((e) => e.event.type === "sluice.part.staged").length;
     const phases = `upload+listener ${((received - wall) / 1000).toFixed(1)} s, staged at ${((staged - wall) / 1000).toFixed(1)} s, loaded at ${((loaded - wall) / 1000).toFixed(1)} s`;
-    return {
+    run = {
       seconds,
       peakRssMb: Math.round(peak / MIB),
       parts,
@@ -120,6 +125,13 @@ async function throughPipeline(
     clearInterval(sampler);
     await runtime.close();
   }
+  const node = process.cpuUsage(nodeBefore);
+  const serverAfter = await serverCpuSeconds(serverUrl!);
+  const server =
+    serverBefore === undefined || serverAfter === undefined
+      ? ""
+      : `, Postgres ${(serverAfter - serverBefore).toFixed(1)} s`;
+  return { ...run, cpu: `CPU: node ${((node.user + node.system) / 1e6).toFixed(1)} s${server}` };
 }
 
 const NEVER = { minBytes: Number.MAX_SAFE_INTEGER, partBytes: PART_BYTES, workers: 1 };
@@ -143,8 +155,16 @@ async function main(): Promise<void> {
     // is timed before and after the pipeline runs; the faster of the two is the reference (the
     // same `\copy` moved between 37 and 58 s in one day's runs on this machine).
     await syncFile(csv);
+    const copyServerCpu: string[] = [];
     const timeCopy = () =>
-      withDatabase(serverUrl!, `sluice_bench_fo_copy_${process.pid}`, async (url) => psqlCopy(url, csv));
+      withDatabase(serverUrl!, `sluice_bench_fo_copy_${process.pid}`, async (url) => {
+        const before = await serverCpuSeconds(serverUrl!);
+        const seconds = psqlCopy(url, csv);
+        const after = await serverCpuSeconds(serverUrl!);
+        if (before !== undefined && after !== undefined)
+          copyServerCpu.push(`${(after - before).toFixed(1)} s`);
+        return seconds;
+      });
     const copies = [await timeCopy()];
     const results = new Map<string, PipelineRun>();
     for (const [label, fanOut] of [
@@ -160,11 +180,11 @@ async function main(): Promise<void> {
     copies.push(await timeCopy());
     const copy = Math.min(...copies);
     console.log(
-      `  ${"psql \\copy".padEnd(26)} ${copy.toFixed(2).padStart(7)} s  ${(mb / copy).toFixed(1).padStart(6)} MB/s  (the faster of ${copies.map((s) => `${s.toFixed(2)} s`).join(" before and ")} after the runs)`,
+      `  ${"psql \\copy".padEnd(26)} ${copy.toFixed(2).padStart(7)} s  ${(mb / copy).toFixed(1).padStart(6)} MB/s  (the faster of ${copies.map((s) => `${s.toFixed(2)} s`).join(" before and ")} after the runs${copyServerCpu.length ? `; Postgres CPU ${copyServerCpu.join(" and ")}` : ""})`,
     );
     for (const [label, run] of results)
       console.log(
-        `  ${label.padEnd(26)} ${run.seconds.toFixed(2).padStart(7)} s  ${(mb / run.seconds).toFixed(1).padStart(6)} MB/s  ${((copy / run.seconds) * 100).toFixed(0).padStart(3)}% of \\copy  peak RSS ${run.peakRssMb} MB  ${run.parts} parts  (${run.phases})`,
+        `  ${label.padEnd(26)} ${run.seconds.toFixed(2).padStart(7)} s  ${(mb / run.seconds).toFixed(1).padStart(6)} MB/s  ${((copy / run.seconds) * 100).toFixed(0).padStart(3)}% of \\copy  peak RSS ${run.peakRssMb} MB  ${run.parts} parts  (${run.phases}; ${run.cpu})`,
       );
     const time = (label: string) => results.get(label)!.seconds;
     console.log(
@@ -186,7 +206,7 @@ async function stagingAlone(work: string, contractsDir: string, csv: string, mb:
     );
     seconds.push(run.stagingSeconds);
     console.log(
-      `  staging alone, ${workers} worker${workers > 1 ? "s" : " "}   ${run.stagingSeconds.toFixed(2).padStart(7)} s  ${(mb / run.stagingSeconds).toFixed(1).padStart(6)} MB/s  (then loaded: ${run.seconds.toFixed(2)} s in all)`,
+      `  staging alone, ${workers} worker${workers > 1 ? "s" : " "}   ${run.stagingSeconds.toFixed(2).padStart(7)} s  ${(mb / run.stagingSeconds).toFixed(1).padStart(6)} MB/s  (then loaded: ${run.seconds.toFixed(2)} s in all; ${run.cpu})`,
     );
   }
   console.log(`  staging alone, 2 workers vs 1: ${(seconds[0]! / seconds[1]!).toFixed(2)}x`);
