@@ -4,8 +4,9 @@
  * the local pipeline into Postgres, timed from the upload to the `sluice.object.loaded` event:
  * in one pass (no fan-out), then fanned out over 1 and 2 worker threads; beside them, in the same
  * run, `psql \copy` of the same file into a table of the same shape. Prints each time, the
- * speed-up of 2 workers over 1 and over one pass, each run's share of `\copy`, and the peak RSS of
- * the process (main thread, workers and the loader together). `\copy` is timed before and after
+ * speed-up of 2 workers over 1 and over one pass, each run's share of `\copy`, the peak RSS of
+ * the process (main thread, workers and the loader together), and the CPU each run took: the node
+ * process's and, when the server runs on this machine, Postgres's (`serverCpuSeconds`). `\copy` is timed before and after
  * the pipeline runs (the file synced first) and the faster is the reference. Then staging alone, 1 and 2
  * workers: the loader's early start is left out (its `sluice.object.split` acked unread), so the
  * parts have the cores to themselves and the run loads on its `sluice.object.staged` afterwards;
