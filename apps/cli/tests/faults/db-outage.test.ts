@@ -29,7 +29,7 @@ const TRIAL_TIMEOUT_MS = 10 * 60_000;
  * Settings that fan every file out (issue 13): ~10 MB each in parts of 1 MiB, so the loader's
  * early start is copying parts into its open transaction while the rest are staged.
  */
-const FAN_OUT_ENV = {
+const MIB_PARTS_ENV = {
   SLUICE_FANOUT_MIN_BYTES: String(1024 * 1024),
   SLUICE_PART_BYTES: String(1024 * 1024),
   SLUICE_TRANSFORM_WORKERS: "2",
@@ -138,7 +138,7 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
     const globals = ["--state-dir", join(work, name), "--database-url", server.url(name)];
     return {
       start: (...args: string[]) => startRun([...globals, ...args]),
-      startFannedOut: (...args: string[]) => startRun([...globals, ...args], FAN_OUT_ENV),
+      startFannedOut: (...args: string[]) => startRun([...globals, ...args], MIB_PARTS_ENV),
       sluice: (...args: string[]) => runSluice([...globals, ...args]),
       rows: () =>
         server.withDatabase(async (db) => {
