@@ -11,31 +11,25 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
 /**
  * Gzip at level 0, framed on the calling thread: what `createGzip({ level: 0 })` writes (a gzip
  * member of stored deflate blocks, its CRC-32 and size), without a trip through libuv's thread
- * pool for every chunk. Each chunk written becomes stored blocks of at most 64 KiB in one buffer;
- * `end()` adds an empty final block and the trailer. Any gunzip reads it.
+ * pool for every chunk. The header is pushed at once; each chunk written becomes stored blocks of at
+ * most 64 KiB in one buffer; `end()` adds an empty final block and the trailer. Any gunzip reads it.
  */
 export class StoredGzip extends Transform {
   #crc = 0;
   #size = 0;
-  #started = false;
 
   constructor(options: { highWaterMark?: number } = {}) {
     super({ ...options, decodeStrings: true });
+    this.push(GZIP_HEADER);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (chunk.length === 0) {
-      callback();
-      return;
-    }
     this.#crc = crc32(chunk, this.#crc);
     this.#size = (this.#size + chunk.length) >>> 0;
-    const blocks = Math.ceil(chunk.length / STORED_BLOCK_BYTES);
-    const head = this.#started ? 0 : GZIP_HEADER.length;
-    const out = Buffer.allocUnsafe(head + chunk.length + blocks * BLOCK_HEADER_BYTES);
-    if (!this.#started) GZIP_HEADER.copy(out, 0);
-    this.#started = true;
-    let at = head;
+    const out = Buffer.allocUnsafe(
+      chunk.length + Math.ceil(chunk.length / STORED_BLOCK_BYTES) * BLOCK_HEADER_BYTES,
+    );
+    let at = 0;
     for (let from = 0; from < chunk.length; from += STORED_BLOCK_BYTES) {
       const length = Math.min(STORED_BLOCK_BYTES, chunk.length - from);
       out[at] = 0; // not final, stored
@@ -48,14 +42,12 @@ export class StoredGzip extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    const head = this.#started ? 0 : GZIP_HEADER.length;
-    const out = Buffer.alloc(head + BLOCK_HEADER_BYTES + 8);
-    if (!this.#started) GZIP_HEADER.copy(out, 0);
+    const out = Buffer.alloc(BLOCK_HEADER_BYTES + 8);
     // The final block: stored and empty (LEN 0, NLEN 0xffff).
-    out[head] = 1;
-    out.writeUInt16LE(0xffff, head + 3);
-    out.writeUInt32LE(this.#crc >>> 0, head + BLOCK_HEADER_BYTES);
-    out.writeUInt32LE(this.#size, head + BLOCK_HEADER_BYTES + 4);
+    out[0] = 1;
+    out.writeUInt16LE(0xffff, 3);
+    out.writeUInt32LE(this.#crc >>> 0, BLOCK_HEADER_BYTES);
+    out.writeUInt32LE(this.#size, BLOCK_HEADER_BYTES + 4);
     callback(null, out);
   }
 }
