@@ -69,40 +69,47 @@ const CLOCK_TICKS = 100;
  * reads of one sum would count in neither, so the sum is read until two reads 100 ms apart agree.
  */
 export async function serverCpuSeconds(serverUrl: string): Promise<number | undefined> {
-  let last = await serverCpuOnce(serverUrl);
+  const postmaster = await postmasterPid(serverUrl);
+  if (postmaster === undefined) return undefined;
+  let last = await processTreeCpuSeconds(postmaster);
   for (let i = 0; i < 20 && last !== undefined; i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const now = await serverCpuOnce(serverUrl);
+    const now = await processTreeCpuSeconds(postmaster);
     if (now === undefined || Math.abs(now - last) < 0.05) return now;
     last = now;
   }
   return last;
 }
 
-async function serverCpuOnce(serverUrl: string): Promise<number | undefined> {
+/** The pid of the server's postmaster, from its data directory's `postmaster.pid`; undefined when not readable here. */
+async function postmasterPid(serverUrl: string): Promise<number | undefined> {
   const admin = createLoadTarget(serverUrl);
-  let dataDir: string;
   try {
-    dataDir = (await admin.query<{ data_directory: string }>("SHOW data_directory")).rows[0]!.data_directory;
+    const { data_directory } = (await admin.query<{ data_directory: string }>("SHOW data_directory"))
+      .rows[0]!;
+    return Number((await readFile(join(data_directory, "postmaster.pid"), "utf8")).split("\n")[0]);
   } catch {
     return undefined;
   } finally {
     await admin.close();
   }
+}
+
+/** CPU seconds of process `pid` (its own and its reaped children's) and of its live children. */
+async function processTreeCpuSeconds(pid: number): Promise<number | undefined> {
+  const fields = async (of: string | number) => {
+    const stat = await readFile(`/proc/${of}/stat`, "utf8");
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  };
   try {
-    const postmaster = Number((await readFile(join(dataDir, "postmaster.pid"), "utf8")).split("\n")[0]);
-    const fields = async (pid: string | number) => {
-      const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-      // The fields after the command name, which is in parentheses and may hold spaces.
-      return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    };
     // stat fields from the state (3rd): ppid is [1], utime [11], stime [12], cutime [13], cstime [14].
-    const own = await fields(postmaster);
+    const own = await fields(pid);
     let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
-    for (const pid of await readdir("/proc")) {
-      if (!/^\d+$/.test(pid) || Number(pid) === postmaster) continue;
-      const child = await fields(pid).catch(() => undefined);
-      if (child && Number(child[1]) === postmaster) ticks += Number(child[11]) + Number(child[12]);
+    for (const other of await readdir("/proc")) {
+      if (!/^\d+$/.test(other) || Number(other) === pid) continue;
+      const child = await fields(other).catch(() => undefined);
+      if (child && Number(child[1]) === pid) ticks += Number(child[11]) + Number(child[12]);
     }
     return ticks / CLOCK_TICKS;
   } catch {
