@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import { EXIT, type RunStatus } from "../../src";
-import { runSluice, startSluice } from "../support/cli-process";
+import { runSluice, type Started, startSluice, waitFor } from "../support/cli-process";
 import { postgresToolsMissing, ThrowawayPostgres } from "../support/throwaway-postgres";
 
 const TRIALS = Number(process.env.SLUICE_CHAOS_TRIALS ?? 3);
@@ -35,20 +35,6 @@ const MIB_PARTS_ENV = {
   SLUICE_TRANSFORM_WORKERS: "2",
 };
 const WAIT_DEADLINE_MS = 5 * 60_000;
-
-/**
- * The built `sluice` started with `args` (`env` added): `done` resolves with its exit code and
- * output, `exited` says whether it has ended.
- */
-function startRun(args: string[], env: Record<string, string> = {}) {
-  const run = startSluice(args, env);
-  let ended = false;
-  const done = run.exited.then((code) => {
-    ended = true;
-    return { code, out: run.stdout, err: run.stderr };
-  });
-  return { done, exited: () => ended };
-}
 
 /** Writes `files` orders CSVs of `rows` rows each (order ids unique across files); resolves the row count. */
 async function writeOrdersFiles(dir: string, files: number, rows: number): Promise<number> {
@@ -74,16 +60,6 @@ async function writeOrdersFiles(dir: string, files: number, rows: number): Promi
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const randomBetween = (low: number, high: number) => Math.round(low + Math.random() * (high - low));
-
-/** Polls `condition` until it holds; fails after {@link WAIT_DEADLINE_MS}, or at once when `stop` says so. */
-async function waitFor(condition: () => Promise<boolean>, what: string, stop = () => false): Promise<void> {
-  const deadline = Date.now() + WAIT_DEADLINE_MS;
-  while (!(await condition())) {
-    if (stop()) throw new Error(`gave up waiting for ${what}: sluice had already exited`);
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${WAIT_DEADLINE_MS} ms`);
-    await sleep(50);
-  }
-}
 
 /** Signs of a crash on stderr: node's unhandled error report, or a stack trace printed by sluice. */
 function crashSigns(stderr: string): string[] {
@@ -137,9 +113,10 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
     await server.withDatabase((db) => db.query(`CREATE DATABASE ${name}`));
     const globals = ["--state-dir", join(work, name), "--database-url", server.url(name)];
     return {
-      start: (...args: string[]) => startRun([...globals, ...args]),
-      startFannedOut: (...args: string[]) => startRun([...globals, ...args], MIB_PARTS_ENV),
+      start: (...args: string[]) => startSluice([...globals, ...args]),
+      startFannedOut: (...args: string[]) => startSluice([...globals, ...args], MIB_PARTS_ENV),
       sluice: (...args: string[]) => runSluice([...globals, ...args]),
+      sluiceFannedOut: (...args: string[]) => runSluice([...globals, ...args], MIB_PARTS_ENV),
       rows: () =>
         server.withDatabase(async (db) => {
           const result = await db.query<{ n: string; keys: string }>(
@@ -173,22 +150,31 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
    * inserting, then 0-500 ms more) for 2-4 s, and expects the run to end by itself: exit 0, no
    * crash, at least one `database-unavailable` retry.
    */
-  async function outageUnder(s: Awaited<ReturnType<typeof session>>, run: ReturnType<typeof startRun>) {
+  async function outageUnder(s: Awaited<ReturnType<typeof session>>, run: Started) {
     const started = performance.now();
-    await waitFor(s.loading, "a load in progress", run.exited);
+    await waitFor(
+      async () => {
+        if (await s.loading()) return true;
+        if (run.child.exitCode !== null || run.child.signalCode !== null)
+          throw new Error("gave up waiting for a load in progress: sluice had already exited");
+        return false;
+      },
+      "a load in progress",
+      { timeoutMs: WAIT_DEADLINE_MS, pollMs: 50 },
+    );
     await sleep(randomBetween(0, 500));
     const stoppedAt = performance.now();
     await server.stop();
     await sleep(randomBetween(2000, 4000));
     await server.start();
     const outageMs = performance.now() - stoppedAt;
-    const result = await run.done;
-    expect(crashSigns(result.err)).toEqual([]);
-    expect(result.code).toBe(EXIT.ok);
-    const failures = databaseUnavailableFailures(result.err);
+    const code = await run.exited;
+    expect(crashSigns(run.stderr)).toEqual([]);
+    expect(code).toBe(EXIT.ok);
+    const failures = databaseUnavailableFailures(run.stderr);
     expect(failures).toBeGreaterThan(0);
     const took = `outage ${(outageMs / 1000).toFixed(1)} s, run ${((performance.now() - started) / 1000).toFixed(1)} s`;
-    return { result, failures, took };
+    return { out: run.stdout, failures, took };
   }
 
   for (let trial = 1; trial <= TRIALS; trial++) {
@@ -211,10 +197,10 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
     "fanned out, stopped while the loader copies parts as they are staged: the run finishes with every row loaded once",
     async () => {
       const s = await session("outage_fanned_out");
-      const { result, failures, took } = await outageUnder(s, s.startFannedOut("-v", "run", inbox, "--json"));
+      const { out, failures, took } = await outageUnder(s, s.startFannedOut("-v", "run", inbox, "--json"));
 
       // Every file was staged in parts (8 each), not in one pass.
-      const { runs } = JSON.parse(result.out) as { runs: RunStatus[] };
+      const { runs } = JSON.parse(out) as { runs: RunStatus[] };
       const parts = runs.map((fannedOut) => fannedOut.parts?.total ?? 0);
       expect(Math.min(...parts)).toBeGreaterThanOrEqual(5);
       await expectEveryRowLoadedOnce(s);
@@ -239,10 +225,7 @@ describeWithPostgres("Postgres going away under `sluice run`", () => {
       let runMs: number;
       try {
         const started = performance.now();
-        const run = await (fannedOut
-          ? s.startFannedOut("run", inbox, "--json")
-          : s.start("run", inbox, "--json")
-        ).done;
+        const run = await (fannedOut ? s.sluiceFannedOut : s.sluice)("run", inbox, "--json");
         runMs = performance.now() - started;
 
         expect(crashSigns(run.err)).toEqual([]);
